@@ -1,0 +1,74 @@
+"""injectq: dependency injection with a static wiring compiler.
+
+Describe the graph in ``Module`` classes, develop against the runtime container
+``InjectQ``, and ship the wiring ``injectq-gen`` compiles from the same Modules.
+"""
+
+from __future__ import annotations
+
+from injectq.binding import BindingBuilder, Lifetime, ScopeType
+from injectq.container import ContainerContext, InjectQ
+from injectq.decorators import register_as, scoped, singleton, transient
+from injectq.errors import (
+    AsyncResolutionError,
+    BindingError,
+    CircularDependencyError,
+    DependencyNotFoundError,
+    GraphValidationError,
+    InjectionError,
+    InjectQError,
+    Problem,
+    ResourceCleanupError,
+    ScopeError,
+)
+from injectq.inject import inject
+from injectq.markers import Inject, Lazy, Named
+from injectq.module import (
+    ConfigurationModule,
+    Module,
+    ModuleBinder,
+    ProviderModule,
+    SimpleModule,
+    provider,
+)
+from injectq.registry import AlreadyRegisteredError
+
+__version__ = "0.6.0.dev0"
+
+__all__ = [
+    # containers
+    "InjectQ",
+    "ContainerContext",
+    # modules
+    "Module",
+    "ModuleBinder",
+    "SimpleModule",
+    "ProviderModule",
+    "ConfigurationModule",
+    "provider",
+    "BindingBuilder",
+    # injection
+    "inject",
+    "Inject",
+    "Lazy",
+    "Named",
+    "singleton",
+    "transient",
+    "scoped",
+    "register_as",
+    "Lifetime",
+    "ScopeType",
+    # errors
+    "InjectQError",
+    "DependencyNotFoundError",
+    "CircularDependencyError",
+    "BindingError",
+    "InjectionError",
+    "ScopeError",
+    "AlreadyRegisteredError",
+    "AsyncResolutionError",
+    "GraphValidationError",
+    "ResourceCleanupError",
+    "Problem",
+    "__version__",
+]

@@ -1,0 +1,237 @@
+"""Binding records: what a key is bound to, with which lifetime, declared where.
+
+A ``Binding`` is plain data shared by both back ends (the runtime container and
+injectq-gen). ``BindingBuilder`` is what ``bind()`` returns, so that ``.singleton()``,
+``.scoped()`` and ``.transient()`` can follow. Nothing here reads signatures.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from injectq.errors import BindingError
+from injectq.markers import Key, display_key, make_key
+
+__all__ = [
+    "Binding",
+    "BindingBuilder",
+    "Lifetime",
+    "ProviderKind",
+    "ScopeType",
+    "bind_site",
+    "classify_factory",
+    "classify_implementation",
+]
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+class Lifetime(enum.StrEnum):
+    SINGLETON = "singleton"
+    SCOPED = "scoped"
+    TRANSIENT = "transient"
+
+
+class ScopeType(enum.StrEnum):
+    """InjectQ 0.5.0's scope names, accepted wherever a lifetime or scope is given."""
+
+    SINGLETON = "singleton"
+    TRANSIENT = "transient"
+    REQUEST = "request"
+    ACTION = "action"
+
+
+class ProviderKind(enum.StrEnum):
+    CLASS = "class"
+    FACTORY = "factory"
+    ASYNC_FACTORY = "async_factory"
+    GENERATOR = "generator"
+    ASYNC_GENERATOR = "async_generator"
+    INSTANCE = "instance"
+    AWAITABLE = "awaitable"
+
+    @property
+    def is_async(self) -> bool:
+        return self in _ASYNC_KINDS
+
+    @property
+    def is_resource(self) -> bool:
+        return self in (ProviderKind.GENERATOR, ProviderKind.ASYNC_GENERATOR)
+
+    @property
+    def takes_parameters(self) -> bool:
+        return self not in (ProviderKind.INSTANCE, ProviderKind.AWAITABLE)
+
+
+_ASYNC_KINDS = frozenset(
+    {ProviderKind.ASYNC_FACTORY, ProviderKind.ASYNC_GENERATOR, ProviderKind.AWAITABLE}
+)
+
+
+def bind_site(skip_package: str = _PACKAGE_DIR) -> str:
+    """``file:line`` of the first caller frame outside injectq: where the user wrote bind()."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(skip_package):
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None:
+        return "<unknown>"
+    filename = frame.f_code.co_filename
+    try:
+        rel = os.path.relpath(filename)
+        if not rel.startswith(".."):
+            filename = rel
+    except ValueError:  # a different drive on Windows
+        pass
+    return f"{filename}:{frame.f_lineno}"
+
+
+def classify_factory(factory: Callable[..., Any]) -> ProviderKind:
+    """The provider kind of a factory callable."""
+    if inspect.isclass(factory):
+        return ProviderKind.CLASS
+    target = inspect.unwrap(factory)
+    if inspect.isasyncgenfunction(target):
+        return ProviderKind.ASYNC_GENERATOR
+    if inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(factory):
+        return ProviderKind.ASYNC_FACTORY
+    if inspect.isgeneratorfunction(target):
+        return ProviderKind.GENERATOR
+    if not callable(factory):
+        raise BindingError(f"factory {factory!r} is not callable")
+    return ProviderKind.FACTORY
+
+
+def classify_implementation(implementation: Any) -> ProviderKind:
+    """``bind(Key, x)``: a class is constructed; anything else is an instance (awaited if needed)."""
+    if inspect.isclass(implementation):
+        return ProviderKind.CLASS
+    if inspect.isawaitable(implementation):
+        return ProviderKind.AWAITABLE
+    return ProviderKind.INSTANCE
+
+
+@dataclass(eq=False)
+class Binding:
+    """One key bound to one provider."""
+
+    key: Key
+    provider: Any
+    kind: ProviderKind
+    lifetime: Lifetime = Lifetime.TRANSIENT
+    scope: str | None = None  # the scope name, for SCOPED
+    site: str = "<unknown>"
+    override: bool = False
+    autowired: bool = False
+    allow_none: bool = False
+    origin: str = ""  # the module that declared it, for messages
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return display_key(self.key)
+
+    @property
+    def lifetime_label(self) -> str:
+        if self.lifetime is Lifetime.SCOPED:
+            return f"scoped:{self.scope}"
+        return str(self.lifetime)
+
+    @property
+    def provider_name(self) -> str:
+        p = self.provider
+        if self.kind in (ProviderKind.INSTANCE, ProviderKind.AWAITABLE):
+            return f"instance of {type(p).__qualname__}"
+        return str(getattr(p, "__qualname__", repr(p)))
+
+    def __repr__(self) -> str:
+        return (
+            f"Binding({self.label} -> {self.provider_name}, {self.lifetime_label}, "
+            f"at {self.site})"
+        )
+
+
+class BindingBuilder:
+    """Returned by every ``bind*`` call; sets the lifetime of the binding just made."""
+
+    __slots__ = ("_binding", "_on_change")
+
+    def __init__(self, binding: Binding, on_change: Callable[[], None]) -> None:
+        self._binding = binding
+        self._on_change = on_change
+
+    @property
+    def binding(self) -> Binding:
+        return self._binding
+
+    def _set(self, lifetime: Lifetime, scope: str | None) -> BindingBuilder:
+        b = self._binding
+        if lifetime is not Lifetime.SINGLETON and b.kind in (
+            ProviderKind.INSTANCE,
+            ProviderKind.AWAITABLE,
+        ):
+            raise BindingError(
+                f"{b.label} is bound to an instance at {b.site}; an instance is one object, "
+                f"so it cannot be {lifetime}. Bind a class or a factory instead."
+            )
+        b.lifetime = lifetime
+        b.scope = scope
+        self._on_change()
+        return self
+
+    def singleton(self) -> BindingBuilder:
+        """One instance per container, created on first use (or by ``warm()``)."""
+        return self._set(Lifetime.SINGLETON, None)
+
+    def scoped(self, name: str = "request") -> BindingBuilder:
+        """One instance per open scope called ``name``."""
+        if not isinstance(name, str) or not name:
+            raise BindingError(f"scope name must be a non-empty string, got {name!r}")
+        if name in ("singleton", "app"):
+            return self.singleton()
+        if name == "transient":
+            return self.transient()
+        return self._set(Lifetime.SCOPED, name)
+
+    def transient(self) -> BindingBuilder:
+        """A new instance for every resolution."""
+        return self._set(Lifetime.TRANSIENT, None)
+
+    def named(self, name: str) -> BindingBuilder:
+        raise BindingError(
+            f"give the name when binding: bind({self._binding.label}, ..., name={name!r})"
+        )
+
+    def __repr__(self) -> str:
+        return f"<BindingBuilder {self._binding!r}>"
+
+
+def lifetime_from_scope(scope: Any) -> tuple[Lifetime, str | None]:
+    """Translate a 0.5.0-style ``scope=`` value ("singleton", "request", ScopeType...)."""
+    if isinstance(scope, Lifetime):
+        return scope, ("request" if scope is Lifetime.SCOPED else None)
+    value = str(getattr(scope, "value", scope)).lower()
+    if value in ("singleton", "app"):
+        return Lifetime.SINGLETON, None
+    if value == "transient":
+        return Lifetime.TRANSIENT, None
+    if value == "scoped":
+        return Lifetime.SCOPED, "request"
+    if not value:
+        raise BindingError(f"invalid scope {scope!r}")
+    return Lifetime.SCOPED, value
+
+
+def key_for(service_type: Any, name: str | None) -> Key:
+    if service_type is None:
+        raise BindingError("cannot bind None as a key")
+    try:
+        hash(service_type)
+    except TypeError:
+        raise BindingError(f"key {service_type!r} is not hashable") from None
+    return make_key(service_type, name)

@@ -1,0 +1,430 @@
+"""Graph checks: every problem at once, each with a stable code, its path and bind sites.
+
+Codes are shared by ``container.validate()`` and ``injectq-gen check``:
+
+IQ001 missing-binding, IQ002 cycle, IQ003 captive-lifetime, IQ004 duplicate-binding,
+IQ005 async-on-sync-path, IQ006 unresolvable-annotation, IQ007 not-importable,
+IQ008 unused-binding (warning), IQ009 unknown-scope.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from injectq.binding import Lifetime, ProviderKind
+from injectq.errors import PathLink, Problem
+from injectq.graph import Dep, DependencyGraph, Node, Resolution
+from injectq.introspect import Edge, describe
+from injectq.markers import Key, display_key
+from injectq.registry import APP_SCOPE
+
+__all__ = ["CODES", "check_graph", "cycle_problem", "missing_problem"]
+
+CODES: dict[str, str] = {
+    "IQ001": "missing-binding",
+    "IQ002": "cycle",
+    "IQ003": "captive-lifetime",
+    "IQ004": "duplicate-binding",
+    "IQ005": "async-on-sync-path",
+    "IQ006": "unresolvable-annotation",
+    "IQ007": "not-importable",
+    "IQ008": "unused-binding",
+    "IQ009": "unknown-scope",
+}
+
+
+def _chain(path: Sequence[tuple[Node, Dep | None]]) -> tuple[PathLink, ...]:
+    """Links for a path of (node, the dep by which the previous node asked for it)."""
+    links = []
+    prev: Node | None = None
+    for node, dep in path:
+        via = prev.via(dep.param) if prev is not None and dep is not None else ""
+        links.append(node.link(via))
+        prev = node
+    return tuple(links)
+
+
+def missing_problem(path: Sequence[tuple[Node, Dep | None]], dep: Dep) -> Problem:
+    requester = path[-1][0]
+    wanted = display_key(dep.target)
+    links = (*_chain(path), PathLink(wanted, "unbound", "", requester.via(dep.param)))
+    return Problem(
+        code="IQ001",
+        name="missing-binding",
+        message=f"{requester.label} needs {wanted}, which is not bound",
+        site=requester.binding.site,
+        key=wanted,
+        chain=links,
+        help=(
+            f"bind it in a Module (self.bind({wanted}, ...)), give the parameter "
+            f"'{dep.param.name}' a default, or annotate it Optional"
+        ),
+    )
+
+
+def unresolvable_problem(path: Sequence[tuple[Node, Dep | None]], dep: Dep) -> Problem:
+    requester = path[-1][0]
+    return Problem(
+        code="IQ006",
+        name="unresolvable-annotation",
+        message=(
+            f"parameter '{dep.param.name}' of {requester.info.qualname}: {dep.param.error}"
+        ),
+        site=requester.binding.site,
+        key=requester.label,
+        chain=_chain(path),
+        help=(
+            "import the name at module level (not only under TYPE_CHECKING), or bind the "
+            f"parameter by name: bind({dep.param.name!r}, ...)"
+        ),
+    )
+
+
+def cycle_problem(path: Sequence[tuple[Node, Dep | None]]) -> Problem:
+    """``path`` runs from the first node of the cycle back to it."""
+    first = path[0][0]
+    return Problem(
+        code="IQ002",
+        name="cycle",
+        message=f"{first.label} depends on itself: "
+        + " -> ".join(node.label for node, _ in path),
+        site=first.binding.site,
+        key=first.label,
+        chain=_chain(path),
+        help="break the cycle: inject one side as Lazy[T], or move the shared part out",
+    )
+
+
+def check_graph(
+    graph: DependencyGraph,
+    roots: Iterable[Any] = (),
+    *,
+    importable: Callable[[Node], str | None] | None = None,
+) -> list[Problem]:
+    """All problems of the graph: the explicit bindings, plus ``roots`` (keys or functions).
+
+    ``roots`` may hold keys or ``@inject``-style functions; a sync function root is a sync
+    path (IQ005 applies to it), and with roots given, bindings no root reaches are unused
+    (IQ008). ``importable`` is the extra check injectq-gen adds (IQ007).
+    """
+    root_keys: list[Key] = []
+    root_functions: list[Any] = []
+    for root in roots:
+        if callable(root) and not inspect.isclass(root):
+            root_functions.append(root)
+        else:
+            root_keys.append(root)
+    function_targets = [
+        d.target
+        for fn in root_functions
+        for d in _function_deps(graph, fn)
+        if d.resolution is Resolution.BINDING
+    ]
+    nodes = graph.all_nodes([*root_keys, *function_targets])
+    problems: list[Problem] = [d.problem() for d in graph.registry.duplicates]
+    problems += _scope_problems(graph, nodes)
+    problems += _dep_problems(graph, nodes)
+    problems += _cycle_problems(nodes)
+    problems += _captive_problems(graph, nodes)
+    problems += _sync_path_problems(graph, root_functions)
+    for key in root_keys:
+        if graph.node(key) is None:
+            problems.append(
+                Problem(
+                    code="IQ001",
+                    name="missing-binding",
+                    message=f"root {display_key(key)} is not bound",
+                    key=display_key(key),
+                    help=f"bind {display_key(key)} in a Module, or remove it from the roots",
+                )
+            )
+    if importable is not None:
+        for node in nodes:
+            reason = importable(node)
+            if reason:
+                problems.append(
+                    Problem(
+                        code="IQ007",
+                        name="not-importable",
+                        message=f"{node.label}: {reason}",
+                        site=node.binding.site,
+                        key=node.label,
+                        help="define it at module level so the generated module can import it",
+                    )
+                )
+    if roots:
+        problems += _unused(graph, [*root_keys, *function_targets])
+    return problems
+
+
+def _function_deps(graph: DependencyGraph, fn: Any) -> list[Dep]:
+    info = describe(fn)
+    return [graph._dep(p) for p in info.params]  # noqa: SLF001 - same model, function root
+
+
+def _scope_problems(graph: DependencyGraph, nodes: list[Node]) -> list[Problem]:
+    problems = []
+    for node in nodes:
+        b = node.binding
+        if b.lifetime is Lifetime.SCOPED and b.scope not in graph.registry.scopes:
+            known = ", ".join(s for s in graph.registry.scopes.names() if s != APP_SCOPE)
+            problems.append(
+                Problem(
+                    code="IQ009",
+                    name="unknown-scope",
+                    message=f"{b.label} is scoped to {b.scope!r}, which is not a declared scope",
+                    site=b.site,
+                    key=b.label,
+                    help=(
+                        f"use one of: {known}; or declare it with "
+                        f"container.declare_scope({b.scope!r}, parent='request')"
+                    ),
+                )
+            )
+    return problems
+
+
+def _parents(nodes: list[Node]) -> dict[Key, tuple[Node, Dep]]:
+    """For each node, one node that depends on it: to show a path from a top binding."""
+    parents: dict[Key, tuple[Node, Dep]] = {}
+    for node in nodes:
+        for dep in node.deps:
+            if dep.resolution is Resolution.BINDING and dep.target not in parents:
+                parents[dep.target] = (node, dep)
+    return parents
+
+
+def _path_to(node: Node, parents: dict[Key, tuple[Node, Dep]]) -> list[tuple[Node, Dep | None]]:
+    """A path from a binding nothing depends on down to ``node``."""
+    rev = [node]
+    seen = {node.key}
+    while (parent := parents.get(rev[-1].key)) is not None and parent[0].key not in seen:
+        rev.append(parent[0])
+        seen.add(parent[0].key)
+    rev.reverse()
+    return [(n, parents[n.key][1] if i else None) for i, n in enumerate(rev)]
+
+
+def _dep_problems(graph: DependencyGraph, nodes: list[Node]) -> list[Problem]:
+    problems = []
+    parents = _parents(nodes)
+    for node in nodes:
+        for dep in node.deps:
+            if dep.resolution is Resolution.MISSING:
+                problems.append(missing_problem(_path_to(node, parents), dep))
+            elif dep.resolution is Resolution.UNRESOLVABLE:
+                problems.append(unresolvable_problem(_path_to(node, parents), dep))
+    return problems
+
+
+def _cycle_problems(nodes: list[Node]) -> list[Problem]:
+    """One problem per strongly connected component over plain edges (Tarjan, iterative)."""
+    index_of = {n.key: n for n in nodes}
+    index: dict[Key, int] = {}
+    low: dict[Key, int] = {}
+    on_stack: set[Key] = set()
+    stack: list[Key] = []
+    problems = []
+    counter = 0
+
+    def plain_targets(n: Node) -> list[Key]:
+        return [
+            d.target
+            for d in n.deps
+            if d.resolution is Resolution.BINDING and d.edge is Edge.PLAIN
+            and d.target in index_of
+        ]
+
+    for start in nodes:
+        if start.key in index:
+            continue
+        work: list[tuple[Key, int]] = [(start.key, 0)]
+        while work:
+            key, i = work.pop()
+            if i == 0:
+                index[key] = low[key] = counter
+                counter += 1
+                stack.append(key)
+                on_stack.add(key)
+            targets = plain_targets(index_of[key])
+            if i < len(targets):
+                work.append((key, i + 1))
+                t = targets[i]
+                if t not in index:
+                    work.append((t, 0))
+                elif t in on_stack:
+                    low[key] = min(low[key], index[t])
+                continue
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[key])
+            if low[key] == index[key]:
+                component = []
+                while True:
+                    k = stack.pop()
+                    on_stack.discard(k)
+                    component.append(k)
+                    if k == key:
+                        break
+                members = set(component)
+                node = index_of[key]
+                if len(component) > 1 or key in plain_targets(node):
+                    problems.append(cycle_problem(_cycle_path(node, members, index_of)))
+    return problems
+
+
+def _cycle_path(
+    start: Node, members: set[Key], index_of: dict[Key, Node]
+) -> list[tuple[Node, Dep | None]]:
+    """A concrete cycle inside one component, from ``start`` back to it (BFS)."""
+    prev: dict[Key, tuple[Node, Dep]] = {}
+    queue = [start]
+    end: tuple[Node, Dep] | None = None
+    while queue and end is None:
+        node = queue.pop(0)
+        for d in node.deps:
+            if d.resolution is not Resolution.BINDING or d.edge is not Edge.PLAIN:
+                continue
+            if d.target == start.key:
+                end = (node, d)
+                break
+            if d.target in members and d.target not in prev:
+                prev[d.target] = (node, d)
+                queue.append(index_of[d.target])
+    assert end is not None, "a strongly connected component always closes a cycle"
+    seq: list[tuple[Node, Dep | None]] = [(start, end[1])]
+    current = end[0]
+    while current.key != start.key:
+        parent, dep = prev[current.key]
+        seq.append((current, dep))
+        current = parent
+    seq.append((start, None))
+    seq.reverse()
+    return seq
+
+
+def _captive_problems(graph: DependencyGraph, nodes: list[Node]) -> list[Problem]:
+    problems = []
+    tree = graph.registry.scopes
+    for node in nodes:
+        own = graph.scope_of(node.binding)
+        if own is None or own not in tree:
+            continue
+        # walk plain edges through transients to the first lived (scoped) nodes
+        stack: list[list[tuple[Node, Dep | None]]] = [[(node, None)]]
+        seen: set[Key] = {node.key}
+        while stack:
+            path = stack.pop()
+            current = path[-1][0]
+            for dep in current.deps:
+                if dep.resolution is not Resolution.BINDING or dep.edge is not Edge.PLAIN:
+                    continue
+                target = graph.node(dep.target)
+                if target is None or target.key in seen:
+                    continue
+                seen.add(target.key)
+                lt = target.binding.lifetime
+                if lt is Lifetime.TRANSIENT:
+                    stack.append([*path, (target, dep)])
+                elif lt is Lifetime.SCOPED:
+                    scope = target.binding.scope
+                    if scope in tree and not tree.outlives_or_equal(scope or "", own):
+                        problems.append(_captive(node, [*path, (target, dep)], own))
+    return problems
+
+
+def _captive(node: Node, path: list[tuple[Node, Dep | None]], own: str) -> Problem:
+    target = path[-1][0]
+    lifetime = "singleton" if own == APP_SCOPE else f"{own}-scoped"
+    first_dep = path[1][0] if len(path) > 1 else target
+    fix = f"inject Lazy[{first_dep.label}]"
+    return Problem(
+        code="IQ003",
+        name="captive-lifetime",
+        message=(
+            f"{lifetime} {node.label} depends on {target.binding.scope}-scoped {target.label}"
+        ),
+        site=node.binding.site,
+        key=node.label,
+        chain=_chain(path),
+        help=f"make {node.label} scoped to {target.binding.scope!r}, or {fix}",
+    )
+
+
+def _sync_path_problems(graph: DependencyGraph, functions: list[Any]) -> list[Problem]:
+    problems = []
+    for fn in functions:
+        target = inspect.unwrap(fn)
+        if inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target):
+            continue
+        for dep in _function_deps(graph, fn):
+            if dep.resolution is not Resolution.BINDING or dep.edge is not Edge.PLAIN:
+                continue
+            if graph.needs_async(dep.target):
+                node = graph.node(dep.target)
+                assert node is not None
+                chain = _async_chain(graph, node)
+                name = getattr(fn, "__qualname__", repr(fn))
+                problems.append(
+                    Problem(
+                        code="IQ005",
+                        name="async-on-sync-path",
+                        message=(
+                            f"sync function {name} needs {node.label}, which needs an async step"
+                        ),
+                        site=node.binding.site,
+                        key=node.label,
+                        chain=_chain(chain),
+                        help=f"make {name} async (it then resolves with aget), or bind "
+                        f"{chain[-1][0].label} to a sync factory",
+                    )
+                )
+    return problems
+
+
+def _async_chain(graph: DependencyGraph, node: Node) -> list[tuple[Node, Dep | None]]:
+    """The path from ``node`` to the first binding that is async by itself."""
+    path: list[tuple[Node, Dep | None]] = [(node, None)]
+    seen = {node.key}
+    while not path[-1][0].binding.kind.is_async:
+        current = path[-1][0]
+        for dep in current.deps:
+            if (
+                dep.resolution is Resolution.BINDING
+                and dep.edge is Edge.PLAIN
+                and dep.target not in seen
+                and graph.needs_async(dep.target)
+            ):
+                nxt = graph.node(dep.target)
+                assert nxt is not None
+                seen.add(nxt.key)
+                path.append((nxt, dep))
+                break
+        else:
+            break
+    return path
+
+
+def _unused(graph: DependencyGraph, roots: list[Key]) -> list[Problem]:
+    used = {n.key for n in graph.closure(roots)}
+    problems = []
+    for binding in graph.registry:
+        if binding.key not in used:
+            problems.append(
+                Problem(
+                    code="IQ008",
+                    name="unused-binding",
+                    message=f"{binding.label} is bound but no root reaches it",
+                    site=binding.site,
+                    key=binding.label,
+                    severity="warning",
+                    help="remove the binding, or add the service that uses it as a root",
+                )
+            )
+    return problems
+
+
+def awaitable_kind(kind: ProviderKind) -> bool:
+    return kind.is_async

@@ -1,0 +1,554 @@
+"""The runtime back end: one compiled resolver function per binding.
+
+``ResolverCompiler.compile(key)`` plans the nodes a key needs (dependencies first,
+detecting cycles and missing bindings on the way, with the whole path), then writes Python
+source for each node's resolver and executes it once. Transient dependencies are inlined
+as direct calls; singletons read their slot inline and lock only to create; scoped ones
+read the open scope from a ContextVar. The source is registered in ``linecache`` so
+tracebacks show real lines. After compilation nothing on the resolve path reads a
+signature or a type hint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import inspect
+import itertools
+import linecache
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from injectq.binding import Lifetime, ProviderKind
+from injectq.checks import cycle_problem, missing_problem, unresolvable_problem
+from injectq.errors import (
+    AsyncResolutionError,
+    CircularDependencyError,
+    InjectQError,
+    PathLink,
+    Problem,
+    ScopeError,
+)
+from injectq.graph import Dep, DependencyGraph, Node, Resolution
+from injectq.introspect import Edge
+from injectq.markers import Key, Lazy, display_key
+from injectq.scopes import Finalizers, ScopeMap
+
+__all__ = ["MISSING", "CompiledEntry", "ResolverCompiler", "Slot"]
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+MISSING: Any = _Missing()
+
+_INLINE_BUDGET = 12  # constructor calls inlined into one resolver at most
+_counter = itertools.count()
+
+
+class Slot:
+    """Where one singleton lives: the value, a lock for creating it, an async creation."""
+
+    __slots__ = ("creating", "lock", "pending", "value")
+
+    def __init__(self) -> None:
+        self.value: Any = MISSING
+        self.lock = threading.RLock()
+        self.pending: concurrent.futures.Future[Any] | None = None
+        self.creating = False
+
+
+@dataclass
+class CompiledEntry:
+    sync: Callable[[], Any]
+    raw: Callable[[], Any]
+    is_async: bool
+    asyncfn: Callable[[], Any] | None = None
+    araw: Callable[[], Any] | None = None
+
+
+@dataclass
+class RuntimeHooks:
+    """What compiled resolvers reach in their container."""
+
+    container: Any
+    slots: dict[Any, Slot]
+    hot: dict[Any, Any]
+    finalizers: Finalizers
+    overrides: list[int]
+    scopes: contextvars.ContextVar[ScopeMap]
+    ovget: Callable[[Key], Any]
+    ovaget: Callable[[Key], Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _ident(label: str) -> str:
+    return re.sub(r"\W+", "_", label).strip("_")[:40] or "key"
+
+
+def enter_resource(gen: Any, key: Key) -> Any:
+    try:
+        return next(gen)
+    except StopIteration:
+        raise InjectQError(
+            f"resource factory for {display_key(key)} returned without yielding an instance"
+        ) from None
+
+
+async def aenter_resource(gen: Any, key: Key) -> Any:
+    try:
+        return await gen.__anext__()
+    except StopAsyncIteration:
+        raise InjectQError(
+            f"resource factory for {display_key(key)} returned without yielding an instance"
+        ) from None
+
+
+async def await_pending(fut: concurrent.futures.Future[Any]) -> Any:
+    return await asyncio.wrap_future(fut)
+
+
+class ResolverCompiler:
+    """Compiles resolvers for one container generation (rebuilt when bindings change)."""
+
+    def __init__(self, graph: DependencyGraph, hooks: RuntimeHooks) -> None:
+        self.graph = graph
+        self.hooks = hooks
+        self.entries: dict[Key, CompiledEntry] = {}
+        self._names: dict[Key, str] = {}
+        self._lock = threading.RLock()
+        self.ns: dict[str, Any] = {
+            "_MISSING": MISSING,
+            "_c": hooks.container,
+            "_ov": hooks.overrides,
+            "_ovget": hooks.ovget,
+            "_ovaget": hooks.ovaget,
+            "_var": hooks.scopes,
+            "_hot": hooks.hot,
+            "_cfin": hooks.finalizers,
+            "_Lazy": Lazy,
+            "_enter": enter_resource,
+            "_aenter": aenter_resource,
+            "_Future": concurrent.futures.Future,
+            "_wait": await_pending,
+            "_own": self._own,
+            "_noscope": self._noscope,
+            "_needs_async": self._needs_async,
+            "_reentry": self._reentry,
+        }
+
+    # -- helpers called from compiled code ------------------------------------------------
+    def _own(self, gen: Any) -> None:
+        """A transient resource belongs to the innermost open scope, else the container."""
+        state = self.hooks.scopes.get().get(None)
+        (state.finalizers if state is not None else self.hooks.finalizers).add(gen)
+
+    def _noscope(self, key: Key) -> None:
+        node = self.graph.node(key)
+        scope = node.binding.scope if node else "?"
+        site = node.binding.site if node else ""
+        raise ScopeError(
+            f"{display_key(key)} is scoped to {scope!r} (bound at {site}), but no {scope!r} "
+            f"scope is open: resolve it inside `with container.scope({scope!r}):` "
+            f"(or `async with`)"
+        )
+
+    def _needs_async(self, key: Key) -> None:
+        node = self.graph.node(key)
+        assert node is not None
+        from injectq.checks import _async_chain, _chain
+
+        chain = _async_chain(self.graph, node)
+        first = chain[-1][0]
+        raise AsyncResolutionError(
+            Problem(
+                code="IQ005",
+                name="async-on-sync-path",
+                message=(
+                    f"{display_key(key)} needs an async step ({first.label} is "
+                    f"{first.binding.kind.value.replace('_', ' ')}); get() cannot await it"
+                ),
+                site=node.binding.site,
+                key=display_key(key),
+                chain=_chain(chain),
+                help=f"use `await container.aget({display_key(key)})`",
+            )
+        )
+
+    def _reentry(self, key: Key) -> None:
+        label = display_key(key)
+        raise CircularDependencyError(
+            Problem(
+                code="IQ002",
+                name="cycle",
+                message=(
+                    f"{label} was requested again while it was being created "
+                    "(a factory resolves it from inside its own construction)"
+                ),
+                key=label,
+                chain=(PathLink(label), PathLink(label)),
+                help="break the cycle: inject one side as Lazy[T]",
+            )
+        )
+
+    # -- planning -------------------------------------------------------------------------
+    def plan(self, key: Key) -> list[Node]:
+        """Nodes not yet compiled that ``key`` needs, dependencies first.
+
+        Raises the problem (missing binding, unresolvable annotation, cycle) with the path
+        from ``key``.
+        """
+        root = self.graph.node(key)
+        if root is None:
+            raise self._unknown(key)
+        order: list[Node] = []
+        done: set[Key] = set(self.entries)
+        if root.key in done:
+            return order
+        # iterative DFS; the stack holds the current path
+        path: list[tuple[Node, Dep | None]] = [(root, None)]
+        on_path = {root.key}
+        iters = [iter(root.deps)]
+        while iters:
+            node = path[-1][0]
+            for dep in iters[-1]:
+                if dep.resolution is Resolution.MISSING:
+                    raise self._error(missing_problem(path, dep))
+                if dep.resolution is Resolution.UNRESOLVABLE:
+                    raise self._error(unresolvable_problem(path, dep))
+                if dep.resolution is not Resolution.BINDING or dep.edge is not Edge.PLAIN:
+                    continue
+                if dep.target in done:
+                    continue
+                target = self.graph.node(dep.target)
+                if target is None:
+                    raise self._error(missing_problem(path, dep))
+                if dep.target in on_path:
+                    start = next(i for i, (n, _) in enumerate(path) if n.key == dep.target)
+                    cycle = [*path[start:], (target, dep)]
+                    cycle[0] = (cycle[0][0], None)
+                    raise self._error(cycle_problem(cycle))
+                path.append((target, dep))
+                on_path.add(target.key)
+                iters.append(iter(target.deps))
+                break
+            else:
+                iters.pop()
+                path.pop()
+                on_path.discard(node.key)
+                done.add(node.key)
+                order.append(node)
+        return order
+
+    def _unknown(self, key: Key) -> InjectQError:
+        from injectq.errors import DependencyNotFoundError
+
+        label = display_key(key)
+        err = DependencyNotFoundError(
+            Problem(
+                code="IQ001",
+                name="missing-binding",
+                message=f"{label} is not bound",
+                key=label,
+                help=(
+                    f"bind it in a Module (self.bind({label}, ...)); abstract classes, "
+                    "Protocols, builtins and named keys are never auto-wired"
+                ),
+            )
+        )
+        err.dependency_type = key
+        return err
+
+    @staticmethod
+    def _error(problem: Problem) -> InjectQError:
+        from injectq.errors import problem_error
+
+        err = problem_error(problem)
+        if problem.code == "IQ001":
+            err.dependency_type = problem.key  # type: ignore[attr-defined]
+        if problem.code == "IQ002":
+            err.dependency_chain = [link.label for link in problem.chain]  # type: ignore[attr-defined]
+        return err
+
+    # -- compiling ------------------------------------------------------------------------
+    def compile(self, key: Key) -> CompiledEntry:
+        with self._lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                return entry
+            nodes = self.plan(key)
+            self._emit(nodes)
+            return self.entries[self.graph.node(key).key]  # type: ignore[union-attr]
+
+    def _name(self, node: Node) -> str:
+        name = self._names.get(node.key)
+        if name is None:
+            name = f"{next(_counter)}_{_ident(node.label)}"
+            self._names[node.key] = name
+        return name
+
+    def _const(self, value: Any, prefix: str = "_q") -> str:
+        name = f"{prefix}{next(_counter)}"
+        self.ns[name] = value
+        return name
+
+    def _emit(self, nodes: list[Node]) -> None:
+        if not nodes:
+            return
+        lines: list[str] = []
+        for node in nodes:
+            lines.extend(self._node_source(node))
+            lines.append("")
+        source = "\n".join(lines)
+        filename = f"<injectq resolvers {next(_counter)}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        exec(compile(source, filename, "exec"), self.ns)  # noqa: S102 - our own generated code
+        for node in nodes:
+            n = self._name(node)
+            is_async = self.graph.needs_async(node.key)
+            self.entries[node.key] = CompiledEntry(
+                sync=self.ns[f"_r{n}"],
+                raw=self.ns[f"_x{n}"],
+                is_async=is_async,
+                asyncfn=self.ns.get(f"_a{n}") if is_async else None,
+                araw=self.ns.get(f"_ax{n}") if is_async else None,
+            )
+
+    # -- source of one node ---------------------------------------------------------------
+    def _args(self, node: Node, in_async: bool, budget: list[int]) -> str:
+        parts: list[str] = []
+        keywords = False
+        params = [d.param for d in node.deps]
+        for i, dep in enumerate(node.deps):
+            p = dep.param
+            if dep.resolution is Resolution.DEFAULT:
+                later_positional_only = any(
+                    q.kind is inspect.Parameter.POSITIONAL_ONLY
+                    and node.deps[j].resolution is not Resolution.DEFAULT
+                    for j, q in enumerate(params) if j > i
+                )
+                if later_positional_only:
+                    parts.append(self._const(p.default))
+                else:
+                    keywords = True
+                continue
+            expr = self._dep_expr(dep, in_async, budget)
+            if p.kind is inspect.Parameter.KEYWORD_ONLY or (keywords and p.positional
+                                                             and p.kind is not
+                                                             inspect.Parameter.POSITIONAL_ONLY):
+                parts.append(f"{p.name}={expr}")
+            else:
+                parts.append(expr)
+        return ", ".join(parts)
+
+    def _dep_expr(self, dep: Dep, in_async: bool, budget: list[int]) -> str:
+        if dep.resolution is Resolution.CONTAINER:
+            return "_c"
+        if dep.resolution is Resolution.NONE:
+            return "None"
+        assert dep.resolution is Resolution.BINDING
+        target = self.graph.node(dep.target)
+        assert target is not None
+        if dep.edge is Edge.LAZY:
+            return f"_Lazy({self._const(target.key, '_k')}, _c)"
+        name = self._name(target)
+        if in_async and self.graph.needs_async(target.key):
+            return f"(await _a{name}())"
+        b = target.binding
+        if (
+            b.lifetime is Lifetime.TRANSIENT
+            and b.kind in (ProviderKind.CLASS, ProviderKind.FACTORY)
+            and budget[0] > 0
+        ):
+            budget[0] -= 1
+            return f"_p{name}({self._args(target, in_async, budget)})"
+        return f"_r{name}()"
+
+    def _node_source(self, node: Node) -> list[str]:
+        b = node.binding
+        n = self._name(node)
+        self.ns[f"_p{n}"] = b.provider
+        self.ns[f"_k{n}"] = b.key
+        lines = [f"# {b.label} [{b.lifetime_label}] bound at {b.site}"]
+        is_async = self.graph.needs_async(node.key)
+        if b.lifetime is Lifetime.SINGLETON:
+            slot = self.hooks.slots.get(b)
+            if slot is None:
+                slot = self.hooks.slots[b] = Slot()
+            self.ns[f"_s{n}"] = slot
+        if b.lifetime is Lifetime.SCOPED:
+            self.ns[f"_sc{n}"] = b.scope
+        lines += self._sync_source(node, n, is_async)
+        if is_async:
+            lines += self._async_source(node, n)
+        return lines
+
+    def _build(self, node: Node, n: str, in_async: bool, owner: str, indent: str) -> list[str]:
+        """Statements that leave the new instance in ``v`` (and register a resource)."""
+        kind = node.binding.kind
+        if kind is ProviderKind.INSTANCE:
+            return [f"{indent}v = _p{n}"]
+        if kind is ProviderKind.AWAITABLE:
+            return [f"{indent}v = await _p{n}"]
+        args = self._args(node, in_async, [_INLINE_BUDGET])
+        if kind in (ProviderKind.CLASS, ProviderKind.FACTORY):
+            return [f"{indent}v = _p{n}({args})"]
+        if kind is ProviderKind.ASYNC_FACTORY:
+            return [f"{indent}v = await _p{n}({args})"]
+        if kind is ProviderKind.GENERATOR:
+            return [
+                f"{indent}g = _p{n}({args})",
+                f"{indent}v = _enter(g, _k{n})",
+                f"{indent}{owner}",
+            ]
+        assert kind is ProviderKind.ASYNC_GENERATOR
+        return [
+            f"{indent}g = _p{n}({args})",
+            f"{indent}v = await _aenter(g, _k{n})",
+            f"{indent}{owner}",
+        ]
+
+    def _sync_source(self, node: Node, n: str, is_async: bool) -> list[str]:
+        b = node.binding
+        check = f"    if _ov[0]: return _ovget(_k{n})"
+        out: list[str] = []
+        if b.lifetime is Lifetime.SINGLETON:
+            if is_async:
+                head = [
+                    f"    v = _s{n}.value",
+                    "    if v is not _MISSING: return v",
+                    f"    _needs_async(_k{n})",
+                ]
+            else:
+                out += [
+                    f"def _n{n}():",
+                    f"    s = _s{n}",
+                    "    with s.lock:",
+                    "        v = s.value",
+                    "        if v is not _MISSING: return v",
+                    f"        if s.creating: _reentry(_k{n})",
+                    "        s.creating = True",
+                    "        try:",
+                    *self._build(node, n, False, "_cfin.add(g)", "            "),
+                    "        finally:",
+                    "            s.creating = False",
+                    "        s.value = v",
+                    f"        _hot[_k{n}] = v",
+                    "        return v",
+                    "",
+                ]
+                head = [
+                    f"    v = _s{n}.value",
+                    "    if v is not _MISSING: return v",
+                    f"    return _n{n}()",
+                ]
+        elif b.lifetime is Lifetime.SCOPED:
+            head = [
+                f"    st = _var.get().get(_sc{n})",
+                f"    if st is None: _noscope(_k{n})",
+                f"    v = st.cache.get(_k{n}, _MISSING)",
+                "    if v is not _MISSING: return v",
+            ]
+            if is_async:
+                head.append(f"    _needs_async(_k{n})")
+            else:
+                out += [
+                    f"def _n{n}(st):",
+                    "    with st.lock:",
+                    f"        v = st.cache.get(_k{n}, _MISSING)",
+                    "        if v is not _MISSING: return v",
+                    *self._build(node, n, False, "st.finalizers.add(g)", "        "),
+                    f"        st.cache[_k{n}] = v",
+                    "        return v",
+                    "",
+                ]
+                head.append(f"    return _n{n}(st)")
+        elif is_async:
+            head = [f"    _needs_async(_k{n})"]
+        else:
+            body = self._build(node, n, False, "_own(g)", "    ")
+            if len(body) == 1:
+                head = [f"    return {body[0].split('v = ', 1)[1]}"]
+            else:
+                head = [*body, "    return v"]
+        out += [f"def _r{n}():", check, *head, "", f"def _x{n}():", *head]
+        return out
+
+    def _async_source(self, node: Node, n: str) -> list[str]:
+        b = node.binding
+        check = f"    if _ov[0]: return await _ovaget(_k{n})"
+        out: list[str] = []
+        if b.lifetime is Lifetime.TRANSIENT:
+            head = [*self._build(node, n, True, "_own(g)", "    "), "    return v"]
+        else:
+            if b.lifetime is Lifetime.SINGLETON:
+                owner_reg = "_cfin.add(g)"
+                prelude = [f"    s = _s{n}"]
+                get_v = "s.value"
+                get_p = "s.pending"
+                set_p = "s.pending = fut"
+                clear_p = "s.pending = None"
+                store = ["s.value = v", f"_hot[_k{n}] = v"]
+                lock = "s.lock"
+                sig = ""
+            else:
+                owner_reg = "st.finalizers.add(g)"
+                prelude = []
+                get_v = f"st.cache.get(_k{n}, _MISSING)"
+                get_p = f"st.pending.get(_k{n})"
+                set_p = f"st.pending[_k{n}] = fut"
+                clear_p = f"st.pending.pop(_k{n}, None)"
+                store = [f"st.cache[_k{n}] = v"]
+                lock = "st.lock"
+                sig = "st"
+            out += [
+                f"async def _an{n}({sig}):",
+                *prelude,
+                "    while True:",
+                f"        with {lock}:",
+                f"            v = {get_v}",
+                "            if v is not _MISSING: return v",
+                f"            fut = {get_p}",
+                "            mine = fut is None",
+                "            if mine:",
+                "                fut = _Future()",
+                f"                {set_p}",
+                "        if not mine:",
+                "            return await _wait(fut)",
+                "        try:",
+                *self._build(node, n, True, owner_reg, "            "),
+                "        except BaseException as e:",
+                f"            with {lock}: {clear_p}",
+                "            fut.set_exception(e)",
+                "            raise",
+                f"        with {lock}:",
+                *(f"            {s}" for s in store),
+                f"            {clear_p}",
+                "        fut.set_result(v)",
+                "        return v",
+                "",
+            ]
+            if b.lifetime is Lifetime.SINGLETON:
+                head = [
+                    f"    v = _s{n}.value",
+                    "    if v is not _MISSING: return v",
+                    f"    return await _an{n}()",
+                ]
+            else:
+                head = [
+                    f"    st = _var.get().get(_sc{n})",
+                    f"    if st is None: _noscope(_k{n})",
+                    f"    v = st.cache.get(_k{n}, _MISSING)",
+                    "    if v is not _MISSING: return v",
+                    f"    return await _an{n}(st)",
+                ]
+        out += [f"async def _a{n}():", check, *head, "", f"async def _ax{n}():", *head]
+        return out

@@ -1,0 +1,845 @@
+"""``InjectQ``: the runtime container users develop against.
+
+Registration goes into a Registry; the first ``get`` of a key compiles its resolvers
+(``compiler.py``); later gets are a dict lookup and a call. Overrides, scopes and the
+"current container" live in ContextVars, so threads and asyncio tasks stay apart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import inspect
+import threading
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from types import TracebackType
+from typing import Any, ClassVar, TypeVar, overload
+
+from injectq.binding import (
+    Binding,
+    BindingBuilder,
+    Lifetime,
+    ProviderKind,
+    ScopeType,
+    bind_site,
+    classify_factory,
+    classify_implementation,
+    key_for,
+    lifetime_from_scope,
+)
+from injectq.checks import check_graph
+from injectq.compiler import MISSING, CompiledEntry, ResolverCompiler, RuntimeHooks, Slot
+from injectq.errors import (
+    AsyncResolutionError,
+    BindingError,
+    DependencyNotFoundError,
+    GraphValidationError,
+    InjectQError,
+    Problem,
+    ScopeError,
+)
+from injectq.graph import Dep, DependencyGraph, Resolution
+from injectq.introspect import Edge, describe
+from injectq.markers import Key, Lazy, display_key, make_key, split_key
+from injectq.registry import Registry
+from injectq.scopes import (
+    Finalizers,
+    ScopeContext,
+    ScopeMap,
+    ScopeState,
+    arun_finalizers,
+    run_finalizers,
+)
+
+__all__ = ["ContainerContext", "InjectQ"]
+
+T = TypeVar("T")
+
+_UNSET: Any = object()
+_EMPTY: dict[Any, Any] = {}
+
+_current: contextvars.ContextVar[InjectQ | None] = contextvars.ContextVar(
+    "injectq_current_container", default=None
+)
+
+
+class ContainerContext:
+    """The container ``@inject`` uses when none is given (InjectQ 0.5.0 API)."""
+
+    @classmethod
+    def get_current(cls) -> InjectQ | None:
+        return _current.get()
+
+    @classmethod
+    def set_current(cls, container: InjectQ | None) -> None:
+        _current.set(container)
+
+    @classmethod
+    def clear_current(cls) -> None:
+        _current.set(None)
+
+    @classmethod
+    @contextlib.contextmanager
+    def use(cls, container: InjectQ) -> Iterator[InjectQ]:
+        token = _current.set(container)
+        try:
+            yield container
+        finally:
+            _current.reset(token)
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def use_async(cls, container: InjectQ) -> AsyncIterator[InjectQ]:
+        token = _current.set(container)
+        try:
+            yield container
+        finally:
+            _current.reset(token)
+
+
+class _Frame:
+    """One ``override()`` block: the replaced keys and what was built because of them."""
+
+    __slots__ = ("finalizers", "lock", "singletons", "taint", "values")
+
+    def __init__(self, values: dict[Key, Any]) -> None:
+        self.values = values
+        self.singletons: dict[Key, Any] = {}
+        self.taint: dict[Key, bool] = {}
+        self.finalizers = Finalizers()
+        self.lock = threading.RLock()
+
+
+def _close_awaitables(items: list[Any]) -> None:
+    for item in items:
+        close = getattr(item, "close", None)
+        if inspect.iscoroutine(item) and close is not None and item.cr_frame is not None:
+            close()
+
+
+class InjectQ:
+    """The dependency-injection container (runtime back end)."""
+
+    __injectq_container__: ClassVar[bool] = True
+    _instance: ClassVar[InjectQ | None] = None
+    _instance_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        modules: Iterable[Any] | None = None,
+        use_async_scopes: bool = True,
+        thread_safe: bool = True,
+        allow_override: bool = True,
+    ) -> None:
+        self._registry = Registry(on_change=self._changed)
+        self._registry.allow_override = allow_override
+        self.use_async_scopes = use_async_scopes
+        self.thread_safe = thread_safe
+        self._slots: dict[Binding, Slot] = {}
+        self._hot: dict[Any, Any] = {}
+        self._hot_view: dict[Any, Any] = self._hot
+        self._overrides = [0]
+        self._override_lock = threading.Lock()
+        self._ov_var: contextvars.ContextVar[_Frame | None] = contextvars.ContextVar(
+            "injectq_override", default=None
+        )
+        self._scopes: contextvars.ContextVar[ScopeMap] = contextvars.ContextVar(
+            "injectq_scopes", default=_EMPTY
+        )
+        self._finalizers = Finalizers()
+        self._awaitables: list[Any] = []
+        weakref.finalize(self, _close_awaitables, self._awaitables)
+        self._compile_lock = threading.RLock()
+        self._compiler: ResolverCompiler | None = None
+        self._resolvers: dict[Key, Callable[[], Any]] = {}
+        self._aentries: dict[Key, CompiledEntry] = {}
+        self._closed = False
+        for module in modules or ():
+            self.install_module(module)
+
+    # -- global instance (0.5.0) ------------------------------------------------------
+    @classmethod
+    def get_instance(cls) -> InjectQ:
+        """The current context container, else the process-wide default one."""
+        current = _current.get()
+        if current is not None:
+            return current
+        if cls._instance is None:
+            with cls._instance_lock:
+                if cls._instance is None:
+                    cls._instance = InjectQ()
+        return cls._instance
+
+    @classmethod
+    def reset_instance(cls) -> None:
+        cls._instance = None
+
+    @classmethod
+    @contextlib.contextmanager
+    def test_mode(cls) -> Iterator[InjectQ]:
+        """A fresh global container for the block; the previous one comes back after."""
+        previous = cls._instance
+        container = InjectQ()
+        cls._instance = container
+        token = _current.set(container)
+        try:
+            yield container
+        finally:
+            _current.reset(token)
+            cls._instance = previous
+
+    # -- registration -----------------------------------------------------------------
+    @property
+    def registry(self) -> Registry:
+        return self._registry
+
+    def _changed(self) -> None:
+        """Bindings changed: compiled resolvers and the graph are rebuilt on next use."""
+        with self._compile_lock:
+            self._compiler = None
+            self._resolvers = {}
+            self._aentries = {}
+            self._hot.clear()
+
+    def _add(self, binding: Binding, replace: bool = False) -> BindingBuilder:
+        if binding.kind is ProviderKind.AWAITABLE:
+            self._awaitables.append(binding.provider)
+        self._registry.add(binding, replace=replace)
+        return BindingBuilder(binding, self._registry.changed)
+
+    def bind(
+        self,
+        service_type: Any,
+        implementation: Any = _UNSET,
+        scope: str | ScopeType = ScopeType.SINGLETON,
+        to: Any = None,
+        allow_none: bool = False,
+        allow_concrete: bool = True,
+        *,
+        name: str | None = None,
+        override: bool = False,
+        _site: str | None = None,
+    ) -> BindingBuilder:
+        """Bind ``service_type`` to a class (constructed with injection) or an instance.
+
+        A class is constructed with its dependencies injected; anything else is bound as
+        that instance (an awaitable is awaited once, on the first ``aget``). With no
+        implementation a class is bound to itself. Returns a builder: ``.singleton()``,
+        ``.scoped(name="request")``, ``.transient()``.
+        """
+        site = _site or bind_site()
+        if to is not None:
+            implementation = to
+        if implementation is _UNSET:
+            if not inspect.isclass(service_type):
+                raise BindingError(
+                    f"bind({display_key(service_type)}) at {site} needs an implementation: "
+                    "only a class can be bound to itself"
+                )
+            implementation = service_type
+        if implementation is None and not allow_none:
+            raise BindingError(
+                f"bind({display_key(service_type)}, None) at {site}: pass allow_none=True to "
+                "bind None on purpose"
+            )
+        kind = classify_implementation(implementation)
+        if kind is ProviderKind.CLASS and inspect.isabstract(implementation):
+            raise BindingError(
+                f"cannot bind {display_key(service_type)} to abstract class "
+                f"{implementation.__qualname__} at {site}: bind a concrete subclass"
+            )
+        lifetime, scope_name = lifetime_from_scope(scope)
+        if kind is not ProviderKind.CLASS:
+            lifetime, scope_name = Lifetime.SINGLETON, None
+        binding = Binding(
+            key=key_for(service_type, name),
+            provider=implementation,
+            kind=kind,
+            lifetime=lifetime,
+            scope=scope_name,
+            site=site,
+            override=override,
+            allow_none=allow_none,
+        )
+        return self._add(binding)
+
+    def bind_instance(
+        self,
+        service_type: Any,
+        instance: Any,
+        allow_none: bool = False,
+        allow_concrete: bool = True,
+        *,
+        name: str | None = None,
+        override: bool = False,
+        _site: str | None = None,
+    ) -> BindingBuilder:
+        """Bind ``service_type`` to this very object (a singleton)."""
+        site = _site or bind_site()
+        if inspect.isclass(instance):
+            raise BindingError(
+                f"bind_instance({display_key(service_type)}, {instance.__qualname__}) at {site}: "
+                "that is a class, not an instance; use bind() to have it constructed"
+            )
+        if instance is None and not allow_none:
+            raise BindingError(
+                f"bind_instance({display_key(service_type)}, None) at {site}: pass "
+                "allow_none=True to bind None on purpose"
+            )
+        kind = classify_implementation(instance)
+        binding = Binding(
+            key=key_for(service_type, name),
+            provider=instance,
+            kind=kind,
+            lifetime=Lifetime.SINGLETON,
+            site=site,
+            override=override,
+            allow_none=allow_none,
+        )
+        return self._add(binding)
+
+    def bind_factory(
+        self,
+        service_type: Any,
+        factory: Callable[..., Any],
+        *,
+        name: str | None = None,
+        override: bool = False,
+        scope: str | ScopeType = ScopeType.TRANSIENT,
+        _site: str | None = None,
+    ) -> BindingBuilder:
+        """Bind a factory (sync, async, generator or async generator); its parameters are
+        injected. Transient unless ``.singleton()`` / ``.scoped()`` follows."""
+        site = _site or bind_site()
+        if not callable(factory):
+            raise BindingError(
+                f"bind_factory({display_key(service_type)}, {factory!r}) at {site}: "
+                "the factory is not callable"
+            )
+        lifetime, scope_name = lifetime_from_scope(scope)
+        binding = Binding(
+            key=key_for(service_type, name),
+            provider=factory,
+            kind=classify_factory(factory),
+            lifetime=lifetime,
+            scope=scope_name,
+            site=site,
+            override=override,
+        )
+        return self._add(binding)
+
+    def declare_scope(self, name: str, parent: str = "request") -> None:
+        """Declare a custom scope name and the scope it nests in (app, request, ...)."""
+        self._registry.scopes.declare(name, parent)
+        self._changed()
+
+    def install(self, module: Any) -> InjectQ:
+        """Install a Module (seed style ``configure(self)`` or binder style)."""
+        self.install_module(module)
+        return self
+
+    def install_module(self, module: Any) -> None:
+        from injectq.module import install_into
+
+        install_into(self, module)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        # dict semantics: assignment replaces silently
+        site = bind_site()
+        if inspect.isclass(value):
+            self.bind(key, value, override=True, _site=site)
+        else:
+            self.bind_instance(key, value, allow_none=value is None, override=True, _site=site)
+
+    def __delitem__(self, key: Any) -> None:
+        try:
+            self._registry.remove(key)
+        except KeyError:
+            raise KeyError(key) from None
+
+    def __contains__(self, key: object) -> bool:
+        return self.has(key)
+
+    def __getitem__(self, key: type[T]) -> T:
+        return self.get(key)
+
+    def has(self, service_type: Any, name: str | None = None) -> bool:
+        """True when the key is explicitly bound (auto-wirable classes do not count)."""
+        try:
+            return make_key(service_type, name) in self._registry
+        except TypeError:
+            return False
+
+    def clear(self) -> None:
+        """Forget every binding and cached instance (finalizers are not run: see close())."""
+        self._registry.clear()
+        self._slots.clear()
+
+    # -- compiling --------------------------------------------------------------------
+    def _get_compiler(self) -> ResolverCompiler:
+        compiler = self._compiler
+        if compiler is None:
+            with self._compile_lock:
+                compiler = self._compiler
+                if compiler is None:
+                    hooks = RuntimeHooks(
+                        container=self,
+                        slots=self._slots,
+                        hot=self._hot,
+                        finalizers=self._finalizers,
+                        overrides=self._overrides,
+                        scopes=self._scopes,
+                        ovget=self._ovget,
+                        ovaget=self._ovaget,
+                    )
+                    compiler = ResolverCompiler(DependencyGraph(self._registry), hooks)
+                    # singletons created before the change stay shared
+                    for binding in self._registry:
+                        slot = self._slots.get(binding)
+                        if slot is not None and slot.value is not MISSING:
+                            self._hot[binding.key] = slot.value
+                    self._compiler = compiler
+        return compiler
+
+    def _entry(self, key: Key) -> CompiledEntry:
+        compiler = self._get_compiler()
+        entry = compiler.entries.get(key)
+        if entry is None:
+            entry = compiler.compile(key)
+            # an auto-wired key may map to its node key; store under the asked key
+        if self._compiler is compiler:
+            self._resolvers[key] = entry.sync
+            if entry.is_async:
+                self._aentries[key] = entry
+        return entry
+
+    @property
+    def graph(self) -> DependencyGraph:
+        return self._get_compiler().graph
+
+    # -- resolution -------------------------------------------------------------------
+    @overload
+    def get(self, service_type: type[T], name: str | None = None) -> T: ...
+    @overload
+    def get(self, service_type: Any, name: str | None = None) -> Any: ...
+
+    def get(self, service_type: Any, name: str | None = None) -> Any:
+        """Resolve a key; raises if it needs an async step (use ``aget``)."""
+        if name is None:
+            v = self._hot_view.get(service_type, MISSING)
+            if v is not MISSING:
+                return v
+            key = service_type
+        else:
+            key = make_key(service_type, name)
+        r = self._resolvers.get(key)
+        if r is None:
+            if self._overrides[0]:
+                return self._ovget(key)
+            r = self._entry(key).sync
+        return r()
+
+    @overload
+    async def aget(self, service_type: type[T], name: str | None = None) -> T: ...
+    @overload
+    async def aget(self, service_type: Any, name: str | None = None) -> Any: ...
+
+    async def aget(self, service_type: Any, name: str | None = None) -> Any:
+        """Resolve a key, awaiting async factories and awaitable instances on the way."""
+        if name is None:
+            v = self._hot_view.get(service_type, MISSING)
+            if v is not MISSING:
+                return v
+            key = service_type
+        else:
+            key = make_key(service_type, name)
+        entry = self._aentries.get(key)
+        if entry is None:
+            r = self._resolvers.get(key)
+            if r is not None:
+                return r()
+            if self._overrides[0]:
+                return await self._ovaget(key)
+            entry = self._entry(key)
+            if not entry.is_async:
+                return entry.sync()
+        assert entry.asyncfn is not None
+        return await entry.asyncfn()
+
+    def try_get(self, service_type: Any, default: Any = None, name: str | None = None) -> Any:
+        """``get``, or ``default`` when the key (or something it needs) is not bound."""
+        try:
+            return self.get(service_type, name)
+        except DependencyNotFoundError:
+            return default
+
+    async def atry_get(
+        self, service_type: Any, default: Any = None, name: str | None = None
+    ) -> Any:
+        try:
+            return await self.aget(service_type, name)
+        except DependencyNotFoundError:
+            return default
+
+    def dep_for(self, param: Any) -> Dep:
+        """What satisfies one parameter of a function (``@inject``), by the graph's rules."""
+        return self.graph._dep(param)  # noqa: SLF001 - the one rule, shared
+
+    def resolve_dep(self, dep: Dep) -> Any:
+        """The value for one parameter dependency (used by ``@inject`` and ``invoke``)."""
+        if dep.resolution is Resolution.CONTAINER:
+            return self
+        if dep.resolution is Resolution.NONE:
+            return None
+        if dep.edge is Edge.LAZY:
+            return Lazy(dep.target, self)
+        return self.get(dep.target)
+
+    async def aresolve_dep(self, dep: Dep) -> Any:
+        if dep.resolution is Resolution.CONTAINER:
+            return self
+        if dep.resolution is Resolution.NONE:
+            return None
+        if dep.edge is Edge.LAZY:
+            return Lazy(dep.target, self)
+        return await self.aget(dep.target)
+
+    def _invoke_plan(
+        self, service_type: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[Callable[..., Any], list[tuple[str, bool, Dep]]]:
+        binding = self._registry.get(service_type)
+        if binding is None or not binding.kind.takes_parameters:
+            raise DependencyNotFoundError(
+                Problem(
+                    "IQ001",
+                    "missing-binding",
+                    f"no factory is bound to {display_key(service_type)}",
+                    key=display_key(service_type),
+                    help="bind one with bind_factory() before invoke()",
+                )
+            )
+        graph = self.graph
+        todo = []
+        for i, p in enumerate(describe(binding.provider).params):
+            if (p.positional and i < len(args)) or p.name in kwargs:
+                continue
+            dep = graph._dep(p)  # noqa: SLF001 - the one rule for what satisfies a parameter
+            if dep.resolution is Resolution.DEFAULT:
+                continue
+            if dep.resolution in (Resolution.MISSING, Resolution.UNRESOLVABLE):
+                raise DependencyNotFoundError(
+                    Problem(
+                        "IQ001",
+                        "missing-binding",
+                        f"invoke({display_key(service_type)}): nothing satisfies parameter "
+                        f"{p.name!r} ({display_key(dep.target)})",
+                        key=display_key(dep.target),
+                        help="pass it as an argument, or bind it",
+                    )
+                )
+            todo.append((p.name, p.kind is inspect.Parameter.POSITIONAL_ONLY, dep))
+        return binding.provider, todo
+
+    def invoke(self, service_type: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call the factory bound to ``service_type``, injecting what is not passed."""
+        fn, todo = self._invoke_plan(service_type, args, kwargs)
+        for pname, _, dep in todo:
+            kwargs[pname] = self.resolve_dep(dep)
+        return fn(*args, **kwargs)
+
+    async def ainvoke(self, service_type: Any, *args: Any, **kwargs: Any) -> Any:
+        fn, todo = self._invoke_plan(service_type, args, kwargs)
+        for pname, _, dep in todo:
+            kwargs[pname] = await self.aresolve_dep(dep)
+        result = fn(*args, **kwargs)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    # -- overrides --------------------------------------------------------------------
+    @contextlib.contextmanager
+    def override(
+        self, service_type: Any, override_value: Any, name: str | None = None
+    ) -> Iterator[Any]:
+        """Replace a key for this block, in this context only (threads/tasks outside it are
+        unaffected). Everything resolved inside that depends on the key, directly or not,
+        is rebuilt with the replacement; singletons built outside stay untouched."""
+        key = make_key(service_type, name)
+        parent = self._ov_var.get()
+        values = dict(parent.values) if parent is not None else {}
+        values[key] = override_value
+        frame = _Frame(values)
+        token = self._ov_var.set(frame)
+        with self._override_lock:
+            self._overrides[0] += 1
+            self._hot_view = _EMPTY
+        try:
+            yield override_value
+        finally:
+            self._ov_var.reset(token)
+            with self._override_lock:
+                self._overrides[0] -= 1
+                if not self._overrides[0]:
+                    self._hot_view = self._hot
+            run_finalizers(frame.finalizers.take(), "override block")
+
+    def _tainted(self, frame: _Frame, key: Key) -> bool:
+        """Does resolving ``key`` reach an overridden key (through plain edges)?"""
+        memo = frame.taint
+        if key in memo:
+            return memo[key]
+        graph = self.graph
+        stack: list[tuple[Key, Iterator[Dep]]] = []
+        memo[key] = key in frame.values
+        node = graph.node(key)
+        if memo[key] or node is None:
+            return memo[key]
+        stack.append((key, iter(node.deps)))
+        while stack:
+            current, deps = stack[-1]
+            for dep in deps:
+                if dep.resolution is not Resolution.BINDING or dep.edge is not Edge.PLAIN:
+                    continue
+                t = dep.target
+                if t in frame.values:
+                    memo[t] = True
+                if t not in memo:
+                    memo[t] = False
+                    child = graph.node(t)
+                    if child is not None:
+                        stack.append((t, iter(child.deps)))
+                        break
+                if memo[t]:
+                    memo[current] = True
+            else:
+                stack.pop()
+                if stack and memo[current]:
+                    memo[stack[-1][0]] = True
+        return memo[key]
+
+    def _frame_args(
+        self, frame: _Frame, deps: tuple[Dep, ...]
+    ) -> Iterator[tuple[Dep, Any]]:
+        for dep in deps:
+            if dep.resolution is Resolution.DEFAULT:
+                continue
+            if dep.resolution in (Resolution.MISSING, Resolution.UNRESOLVABLE):
+                raise DependencyNotFoundError(
+                    f"{display_key(dep.target)} (parameter {dep.param.name!r}) is not bound"
+                )
+            if dep.resolution is Resolution.BINDING and dep.edge is Edge.PLAIN:
+                yield dep, _UNSET
+            else:
+                yield dep, self.resolve_dep(dep)
+
+    @staticmethod
+    def _call(provider: Any, values: list[tuple[Dep, Any]]) -> Any:
+        args = []
+        kwargs = {}
+        for dep, value in values:
+            if dep.param.kind is inspect.Parameter.POSITIONAL_ONLY:
+                args.append(value)
+            else:
+                kwargs[dep.param.name] = value
+        return provider(*args, **kwargs)
+
+    def _frame_cache(self, frame: _Frame, binding: Binding) -> tuple[dict[Any, Any], Any, Any]:
+        if binding.lifetime is Lifetime.SINGLETON:
+            return frame.singletons, binding.key, frame.finalizers
+        if binding.lifetime is Lifetime.SCOPED:
+            state = self._scopes.get().get(binding.scope)
+            if state is None:
+                self._get_compiler()._noscope(binding.key)  # noqa: SLF001 - one message
+            assert state is not None
+            return state.cache, (id(frame), binding.key), state.finalizers
+        return {}, binding.key, None
+
+    def _ovget(self, key: Key) -> Any:
+        frame = self._ov_var.get()
+        if frame is None or not self._tainted(frame, key):
+            return self._entry(key).raw()
+        if key in frame.values:
+            return frame.values[key]
+        node = self.graph.node(key)
+        assert node is not None
+        b = node.binding
+        cache, ckey, owner = self._frame_cache(frame, b)
+        with frame.lock:
+            if ckey in cache:
+                return cache[ckey]
+            if b.kind.is_async:
+                self._get_compiler()._needs_async(key)  # noqa: SLF001 - one message
+            values = [
+                (dep, self._ovget(dep.target) if v is _UNSET else v)
+                for dep, v in self._frame_args(frame, node.deps)
+            ]
+            value = self._call(b.provider, values)
+            if b.kind is ProviderKind.GENERATOR:
+                gen, value = value, next(value)
+                (owner or self._finalizers).add(gen)
+            if b.lifetime is not Lifetime.TRANSIENT:
+                cache[ckey] = value
+            return value
+
+    async def _ovaget(self, key: Key) -> Any:
+        frame = self._ov_var.get()
+        if frame is None or not self._tainted(frame, key):
+            entry = self._entry(key)
+            return await entry.araw() if entry.araw is not None else entry.raw()
+        if key in frame.values:
+            value = frame.values[key]
+            return value
+        node = self.graph.node(key)
+        assert node is not None
+        b = node.binding
+        cache, ckey, owner = self._frame_cache(frame, b)
+        if ckey in cache:
+            return cache[ckey]
+        values = []
+        for dep, v in self._frame_args(frame, node.deps):
+            values.append((dep, await self._ovaget(dep.target) if v is _UNSET else v))
+        if b.kind is ProviderKind.AWAITABLE:
+            raise AsyncResolutionError(
+                Problem("IQ005", "async-on-sync-path",
+                        f"{b.label}: an awaitable instance cannot be rebuilt in an override",
+                        key=b.label)
+            )
+        value = self._call(b.provider, values)
+        if b.kind is ProviderKind.ASYNC_FACTORY:
+            value = await value
+        elif b.kind is ProviderKind.GENERATOR:
+            gen, value = value, next(value)
+            (owner or self._finalizers).add(gen)
+        elif b.kind is ProviderKind.ASYNC_GENERATOR:
+            gen, value = value, await value.__anext__()
+            (owner or self._finalizers).add(gen)
+        if b.lifetime is not Lifetime.TRANSIENT:
+            with frame.lock:
+                if ckey in cache:
+                    return cache[ckey]
+                cache[ckey] = value
+        return value
+
+    # -- scopes -----------------------------------------------------------------------
+    def scope(self, scope_name: str | ScopeType = "request") -> ScopeContext:
+        """Open a scope: ``with container.scope():`` or ``async with container.scope():``."""
+        name = str(getattr(scope_name, "value", scope_name))
+        if name in ("singleton", "transient"):
+            raise ScopeError(f"{name!r} is a lifetime, not a scope that can be opened")
+        name = {"async_request": "request", "async_action": "action"}.get(name, name)
+        return ScopeContext(self._scopes, name, self._registry.scopes.__contains__)
+
+    def async_scope(self, scope_name: str | ScopeType = "request") -> ScopeContext:
+        """Same as ``scope()``; kept for InjectQ 0.5.0 code (``async with``)."""
+        return self.scope(scope_name)
+
+    def current_scope(self, name: str | None = None) -> ScopeState | None:
+        return self._scopes.get().get(name)
+
+    # -- context (for @inject) --------------------------------------------------------
+    @contextlib.contextmanager
+    def context(self) -> Iterator[InjectQ]:
+        """Make this the container ``@inject`` resolves from, for this block."""
+        token = _current.set(self)
+        try:
+            yield self
+        finally:
+            _current.reset(token)
+
+    def activate(self) -> None:
+        _current.set(self)
+
+    # -- whole graph ------------------------------------------------------------------
+    def check(self, roots: Iterable[Any] = ()) -> list[Problem]:
+        """Every problem of the graph (errors and warnings), without raising."""
+        return check_graph(self.graph, roots)
+
+    def validate(self, roots: Iterable[Any] = ()) -> list[Problem]:
+        """Check the whole graph; raise ``GraphValidationError`` listing every error.
+
+        Returns the warnings (e.g. unused bindings when roots are given).
+        """
+        problems = self.check(roots)
+        errors = [p for p in problems if p.severity == "error"]
+        if errors:
+            raise GraphValidationError(problems)
+        return problems
+
+    def compile(self) -> None:
+        """Validate, then compile the resolver of every binding now."""
+        self.validate()
+        for binding in self._registry:
+            self._entry(binding.key)
+
+    def get_dependency_graph(self) -> dict[Any, list[Any]]:
+        """Each bound key with the keys its provider depends on."""
+        graph = self.graph
+        out: dict[Any, list[Any]] = {}
+        for node in graph.all_nodes():
+            out[node.key] = [d.target for d in node.deps if d.resolution is Resolution.BINDING]
+        return out
+
+    def warm(self) -> None:
+        """Create every singleton now. Async ones need ``awarm()``."""
+        pending = []
+        for binding in self._registry:
+            if binding.lifetime is not Lifetime.SINGLETON:
+                continue
+            entry = self._entry(binding.key)
+            if entry.is_async:
+                slot = self._slots.get(binding)
+                if slot is None or slot.value is MISSING:
+                    pending.append(binding.label)
+                continue
+            entry.sync()
+        if pending:
+            raise AsyncResolutionError(
+                Problem(
+                    "IQ005",
+                    "async-on-sync-path",
+                    f"warm() cannot create singletons that need an await: {', '.join(pending)}",
+                    help="use `await container.awarm()`",
+                )
+            )
+
+    async def awarm(self) -> None:
+        """Create every singleton now, awaiting async ones."""
+        for binding in self._registry:
+            if binding.lifetime is Lifetime.SINGLETON:
+                await self.aget(binding.key)
+
+    # -- closing ----------------------------------------------------------------------
+    def close(self) -> None:
+        """Finalize container-owned resources (singletons, stray transients), newest first."""
+        _close_awaitables(self._awaitables)
+        run_finalizers(self._finalizers.take(), "container")
+
+    async def aclose(self) -> None:
+        _close_awaitables(self._awaitables)
+        await arun_finalizers(self._finalizers.take(), "container")
+
+    def __enter__(self) -> InjectQ:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> InjectQ:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"InjectQ(services={len(self._registry)}, thread_safe={self.thread_safe})"

@@ -1,0 +1,169 @@
+"""The error hierarchy and the structured problems the graph checks report.
+
+Every error raised by injectq derives from ``InjectQError``. Errors carry data (the key,
+the dependency path, the problems) and render it in ``__str__``; nothing here imports
+the rest of the package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "AsyncResolutionError",
+    "BindingError",
+    "CircularDependencyError",
+    "DependencyNotFoundError",
+    "GraphValidationError",
+    "InjectQError",
+    "InjectionError",
+    "PathLink",
+    "Problem",
+    "ResourceCleanupError",
+    "ScopeError",
+]
+
+
+@dataclass(frozen=True)
+class PathLink:
+    """One step of a dependency path: a key, its lifetime label and where it was declared."""
+
+    label: str
+    lifetime: str = ""
+    site: str = ""
+    via: str = ""  # how the previous link asks for this one, e.g. "UserService.__init__(db)"
+
+    def render(self) -> str:
+        return f"{self.label} [{self.lifetime}]" if self.lifetime else self.label
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of the graph checks: a stable code, a message, the path and a fix."""
+
+    code: str
+    name: str
+    message: str
+    site: str = ""
+    chain: tuple[PathLink, ...] = ()
+    help: str = ""
+    severity: str = "error"
+    key: str = ""
+    extra: tuple[str, ...] = field(default=())
+
+    def render(self) -> str:
+        head = f"{self.site}: " if self.site else ""
+        lines = [f"{head}{self.severity}[{self.code} {self.name}]: {self.message}"]
+        if self.chain:
+            lines.append("  chain: " + " -> ".join(link.render() for link in self.chain))
+            width = max(len(link.label) for link in self.chain)
+            seen: set[str] = set()
+            for link in self.chain:
+                if link.label in seen:
+                    continue
+                seen.add(link.label)
+                if link.via:
+                    lines.append(f"    {link.label:<{width}}  injected into {link.via}")
+                if link.site:
+                    lines.append(f"    {link.label:<{width}}  bound at {link.site}")
+        lines.extend(f"  {line}" for line in self.extra)
+        if self.help:
+            lines.append(f"  help: {self.help}")
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity,
+            "message": self.message,
+            "key": self.key,
+            "site": self.site,
+            "chain": [
+                {"key": link.label, "lifetime": link.lifetime, "site": link.site, "via": link.via}
+                for link in self.chain
+            ],
+            "help": self.help,
+        }
+
+
+class InjectQError(Exception):
+    """Base class of every error raised by injectq."""
+
+
+class BindingError(InjectQError):
+    """A binding cannot be registered as written."""
+
+
+class ScopeError(InjectQError):
+    """A scope is missing, unknown, or used in the wrong way."""
+
+
+class InjectionError(InjectQError):
+    """A function decorated with ``@inject`` could not receive its dependencies."""
+
+
+class _ProblemError(InjectQError):
+    """An error that wraps one graph problem and renders it."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.render())
+        self.problem = problem
+
+    @property
+    def code(self) -> str:
+        return self.problem.code
+
+    @property
+    def path(self) -> tuple[PathLink, ...]:
+        return self.problem.chain
+
+
+class DependencyNotFoundError(_ProblemError):
+    """A key has no binding and cannot be auto-wired."""
+
+    def __init__(self, problem: Problem | str) -> None:
+        if isinstance(problem, str):
+            problem = Problem("IQ001", "missing-binding", problem, key=problem)
+        super().__init__(problem)
+
+
+class CircularDependencyError(_ProblemError):
+    """Bindings depend on each other in a cycle that no ``Lazy`` edge breaks."""
+
+
+class AsyncResolutionError(_ProblemError):
+    """A synchronous ``get`` reached something that needs ``await``: use ``aget``."""
+
+
+class GraphValidationError(InjectQError):
+    """``validate()`` found problems; all of them are listed, each with its code."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        errors = sum(1 for p in self.problems if p.severity == "error")
+        body = "\n\n".join(p.render() for p in self.problems)
+        super().__init__(f"dependency graph has {errors} error(s):\n\n{body}")
+
+    @property
+    def codes(self) -> list[str]:
+        return [p.code for p in self.problems]
+
+
+class ResourceCleanupError(ExceptionGroup[Exception], InjectQError):  # type: ignore[misc]
+    """One or more resource finalizers failed; every finalizer still ran."""
+
+
+def problem_error(problem: Problem) -> InjectQError:
+    """The exception type that stands for one problem raised at resolution time."""
+    if problem.code == "IQ002":
+        return CircularDependencyError(problem)
+    if problem.code == "IQ005":
+        return AsyncResolutionError(problem)
+    if problem.code == "IQ009":
+        return ScopeError(problem.render())
+    if problem.code in {"IQ001", "IQ006"}:
+        return DependencyNotFoundError(problem)
+    return GraphValidationError([problem])

@@ -1,0 +1,290 @@
+"""The dependency graph: nodes are bindings (explicit or auto-wired), edges are parameters.
+
+Built lazily from a Registry: ``node(key)`` introspects a provider the first time it is
+asked for and decides, parameter by parameter, what satisfies it. Both back ends and the
+checks read this one model.
+"""
+
+from __future__ import annotations
+
+import builtins
+import enum
+import inspect
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol, is_typeddict
+
+from injectq.binding import Binding, Lifetime, ProviderKind
+from injectq.errors import PathLink
+from injectq.introspect import Edge, Param, ProviderInfo, describe
+from injectq.markers import Key, display_key, make_key, split_key
+from injectq.registry import APP_SCOPE, Registry
+
+__all__ = ["Dep", "DependencyGraph", "Node", "Resolution", "is_autowirable"]
+
+_PRIMITIVES = frozenset({str, int, float, bool, bytes, complex, type(None)})
+
+
+class Resolution(enum.Enum):
+    BINDING = "binding"  # satisfied by another node
+    CONTAINER = "container"  # the resolving container itself
+    DEFAULT = "default"  # nothing bound: the parameter's default applies
+    NONE = "none"  # Optional[T] with nothing bound and no default: None
+    MISSING = "missing"
+    UNRESOLVABLE = "unresolvable"  # the annotation cannot be evaluated
+
+
+@dataclass(frozen=True)
+class Dep:
+    """One parameter of a node and what satisfies it."""
+
+    param: Param
+    resolution: Resolution
+    target: Key | None = None  # the node key for BINDING; the wanted key for MISSING
+    edge: Edge = Edge.PLAIN
+
+    @property
+    def is_lazy(self) -> bool:
+        return self.edge is Edge.LAZY
+
+
+@dataclass(eq=False)
+class Node:
+    binding: Binding
+    info: ProviderInfo
+    deps: tuple[Dep, ...]
+
+    @property
+    def key(self) -> Key:
+        return self.binding.key
+
+    @property
+    def label(self) -> str:
+        return self.binding.label
+
+    def via(self, param: Param) -> str:
+        """How this node asks for a parameter, for messages: ``Svc.__init__(db)  file:line``."""
+        file = self.info.file
+        where = f"   {file}:{self.info.line}" if self.info.line else ""
+        return f"{self.info.qualname}({param.name}){where}"
+
+    def link(self, via: str = "") -> PathLink:
+        return PathLink(self.label, self.binding.lifetime_label, self.binding.site, via)
+
+
+def is_autowirable(token: Any) -> bool:
+    """A concrete class that may be built from its constructor annotations when unbound."""
+    if not inspect.isclass(token):
+        return False
+    if token in _PRIMITIVES or getattr(builtins, token.__name__, None) is token:
+        return False
+    if inspect.isabstract(token) or getattr(token, "_is_protocol", False):
+        return False
+    if Protocol in getattr(token, "__mro__", ()) or issubclass(token, enum.Enum):
+        return False
+    if is_typeddict(token):
+        return False
+    return not getattr(token, "__injectq_container__", False)
+
+
+def _class_site(cls: type) -> str:
+    try:
+        file = inspect.getsourcefile(cls) or "<unknown>"
+        _, line = inspect.getsourcelines(cls)
+    except (OSError, TypeError):
+        return f"{getattr(cls, '__module__', '?')}.{cls.__qualname__} (auto-wired)"
+    import os
+
+    try:
+        rel = os.path.relpath(file)
+        if not rel.startswith(".."):
+            file = rel
+    except ValueError:
+        pass
+    return f"{file}:{line}"
+
+
+class DependencyGraph:
+    """Nodes for every key asked for, built on demand and memoized."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self._nodes: dict[Key, Node | None] = {}
+        self._async: dict[Key, bool] = {}
+
+    # -- nodes ---------------------------------------------------------------------------
+    def binding_for(self, key: Key) -> Binding | None:
+        """The explicit binding of ``key``, or an auto-wired one for a concrete class."""
+        binding = self.registry.get(key)
+        if binding is not None:
+            return binding
+        token, name = split_key(key)
+        if name is None and is_autowirable(token):
+            return Binding(
+                key=token,
+                provider=token,
+                kind=ProviderKind.CLASS,
+                lifetime=Lifetime.TRANSIENT,
+                site=_class_site(token),
+                autowired=True,
+            )
+        return None
+
+    def node(self, key: Key) -> Node | None:
+        try:
+            return self._nodes[key]
+        except KeyError:
+            pass
+        binding = self.binding_for(key)
+        node = None if binding is None else self._build(binding)
+        self._nodes[key] = node
+        return node
+
+    def has_node(self, key: Key) -> bool:
+        return self.node(key) is not None
+
+    def _build(self, binding: Binding) -> Node:
+        if not binding.kind.takes_parameters:
+            return Node(binding, ProviderInfo((), binding.provider_name, "", 0), ())
+        info = describe(binding.provider)
+        deps = tuple(self._dep(p) for p in info.params)
+        return Node(binding, info, deps)
+
+    def _bound_or_wired(self, key: Key) -> bool:
+        return key in self.registry or (
+            split_key(key)[1] is None and is_autowirable(split_key(key)[0])
+        )
+
+    def _dep(self, p: Param) -> Dep:
+        if p.error is not None:
+            if p.has_default:
+                return Dep(p, Resolution.DEFAULT)
+            by_name = self._by_name(p)
+            if by_name is not None:
+                return Dep(p, Resolution.BINDING, by_name)
+            return Dep(p, Resolution.UNRESOLVABLE)
+        if p.edge is Edge.CONTAINER:
+            return Dep(p, Resolution.CONTAINER, edge=Edge.CONTAINER)
+        key = p.key
+        token = split_key(key)[0] if key is not None else None
+        primitive = key is None or (split_key(key)[1] is None and token in _PRIMITIVES)
+        if primitive:
+            # 0.5.0: a string key equal to the parameter name satisfies it
+            by_name = self._by_name(p)
+            if by_name is not None:
+                return Dep(p, Resolution.BINDING, by_name, p.edge)
+            if key is not None and key in self.registry:
+                return Dep(p, Resolution.BINDING, key, p.edge)
+            return self._fallback(p, key)
+        if key in self.registry:
+            return Dep(p, Resolution.BINDING, key, p.edge)
+        by_name = self._by_name(p)
+        if by_name is not None:
+            return Dep(p, Resolution.BINDING, by_name, p.edge)
+        if split_key(key)[1] is None and is_autowirable(token) and not p.has_default:
+            return Dep(p, Resolution.BINDING, key, p.edge)
+        return self._fallback(p, key)
+
+    def _by_name(self, p: Param) -> Key | None:
+        return p.name if p.name in self.registry else None
+
+    @staticmethod
+    def _fallback(p: Param, key: Key | None) -> Dep:
+        if p.has_default:
+            return Dep(p, Resolution.DEFAULT)
+        if p.optional:
+            return Dep(p, Resolution.NONE)
+        return Dep(p, Resolution.MISSING, key if key is not None else p.name, p.edge)
+
+    # -- whole-graph views ---------------------------------------------------------------
+    def closure(self, roots: Iterable[Key]) -> list[Node]:
+        """Every node reachable from ``roots`` (through all edges), in discovery order."""
+        seen: dict[Key, Node] = {}
+        stack = list(roots)
+        while stack:
+            key = stack.pop()
+            if key in seen:
+                continue
+            node = self.node(key)
+            if node is None:
+                continue
+            seen[key] = node
+            stack.extend(
+                d.target for d in reversed(node.deps) if d.resolution is Resolution.BINDING
+            )
+        return list(seen.values())
+
+    def all_nodes(self, extra_roots: Iterable[Key] = ()) -> list[Node]:
+        """Every explicit binding plus whatever they (and ``extra_roots``) reach."""
+        return self.closure([*self.registry.keys(), *extra_roots])
+
+    def needs_async(self, key: Key) -> bool:
+        """True when resolving ``key`` needs an ``await`` somewhere (not behind Lazy)."""
+        try:
+            return self._async[key]
+        except KeyError:
+            pass
+        self._async[key] = False  # a cycle does not make itself async
+        node = self.node(key)
+        result = False
+        if node is not None:
+            result = node.binding.kind.is_async or any(
+                self.needs_async(d.target)
+                for d in node.deps
+                if d.resolution is Resolution.BINDING and d.edge is Edge.PLAIN
+            )
+        self._async[key] = result
+        return result
+
+    def scope_of(self, binding: Binding) -> str | None:
+        """The scope an instance lives in: app for singletons, its name for scoped ones."""
+        if binding.lifetime is Lifetime.SINGLETON:
+            return APP_SCOPE
+        if binding.lifetime is Lifetime.SCOPED:
+            return binding.scope
+        return None
+
+    def dependents(self, nodes: Iterable[Node]) -> dict[Key, list[tuple[Node, Dep]]]:
+        out: dict[Key, list[tuple[Node, Dep]]] = {}
+        for node in nodes:
+            for dep in node.deps:
+                if dep.resolution is Resolution.BINDING:
+                    out.setdefault(dep.target, []).append((node, dep))
+        return out
+
+    def topological(self, nodes: Iterable[Node]) -> list[Node]:
+        """Dependencies before dependents (plain edges); cycles broken arbitrarily."""
+        order: list[Node] = []
+        state: dict[Key, int] = {}
+        index = {n.key: n for n in nodes}
+        for start in index.values():
+            if start.key in state:
+                continue
+            stack: list[tuple[Node, int]] = [(start, 0)]
+            state[start.key] = 1
+            while stack:
+                node, i = stack.pop()
+                deps = [
+                    d.target
+                    for d in node.deps
+                    if d.resolution is Resolution.BINDING and d.edge is Edge.PLAIN
+                ]
+                while i < len(deps) and (deps[i] in state or deps[i] not in index):
+                    i += 1
+                if i < len(deps):
+                    stack.append((node, i + 1))
+                    child = index[deps[i]]
+                    state[child.key] = 1
+                    stack.append((child, 0))
+                else:
+                    state[node.key] = 2
+                    order.append(node)
+        return order
+
+
+def key_label(key: Key) -> str:
+    return display_key(key)
+
+
+def named(token: Any, name: str | None) -> Key:
+    return make_key(token, name)

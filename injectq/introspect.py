@@ -1,0 +1,285 @@
+"""THE ONLY place that reads signatures and type hints, once per provider.
+
+``describe(provider)`` turns a class or factory into a tuple of ``Param`` records: the
+key each parameter asks for and how (plain, ``Lazy``, the container itself, by name).
+Annotations that cannot be evaluated are reported with the reason, including names that
+exist only under ``if TYPE_CHECKING:``.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+import inspect
+import sys
+import types
+import typing
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from injectq.markers import Key, Lazy, Named, _InjectMarker, make_key
+
+__all__ = ["Edge", "Param", "ProviderInfo", "describe", "return_key", "type_checking_imports"]
+
+
+class Edge(enum.Enum):
+    PLAIN = "plain"
+    LAZY = "lazy"
+    CONTAINER = "container"  # a parameter annotated InjectQ: the resolving container
+
+
+@dataclass(frozen=True)
+class Param:
+    """One injectable parameter of a provider."""
+
+    name: str
+    kind: inspect._ParameterKind
+    key: Key | None  # None: no usable annotation (resolved by name, or default)
+    edge: Edge = Edge.PLAIN
+    optional: bool = False
+    has_default: bool = False
+    default: Any = None
+    error: str | None = None  # why the annotation could not be evaluated
+
+    @property
+    def positional(self) -> bool:
+        return self.kind in (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        )
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    params: tuple[Param, ...]
+    qualname: str  # e.g. "UserService.__init__" for messages
+    file: str
+    line: int
+
+
+_cache: weakref.WeakKeyDictionary[Any, ProviderInfo] = weakref.WeakKeyDictionary()
+
+
+def is_container_type(annotation: Any) -> bool:
+    return isinstance(annotation, type) and getattr(annotation, "__injectq_container__", False)
+
+
+def _callable_target(provider: Any) -> tuple[Callable[..., Any] | None, str]:
+    """The function whose parameters are injected, and its name for messages."""
+    if inspect.isclass(provider):
+        init = provider.__init__
+        if init is object.__init__:
+            new = provider.__new__
+            if new is object.__new__:
+                return None, f"{provider.__qualname__}()"
+            return new, f"{provider.__qualname__}.__new__"
+        return init, f"{provider.__qualname__}.__init__"
+    return provider, getattr(provider, "__qualname__", repr(provider))
+
+
+def describe(provider: Any) -> ProviderInfo:
+    """The injectable parameters of ``provider`` (a class or a callable)."""
+    try:
+        return _cache[provider]
+    except (KeyError, TypeError):
+        pass
+    info = _describe(provider)
+    try:
+        _cache[provider] = info
+    except TypeError:  # not weak-referenceable (e.g. some builtins)
+        pass
+    return info
+
+
+def _source_position(fn: Any) -> tuple[str, int]:
+    target = inspect.unwrap(fn)
+    code = getattr(target, "__code__", None)
+    if code is not None:
+        return code.co_filename, code.co_firstlineno
+    return "<unknown>", 0
+
+
+def _describe(provider: Any) -> ProviderInfo:
+    fn, qualname = _callable_target(provider)
+    if fn is None:
+        return ProviderInfo((), qualname, "<unknown>", 0)
+    file, line = _source_position(fn)
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return ProviderInfo((), qualname, file, line)
+    unwrapped = inspect.unwrap(fn)
+    hints, failures = _hints(unwrapped, sig, provider)
+    params: list[Param] = []
+    is_method = inspect.isclass(provider)
+    for index, p in enumerate(sig.parameters.values()):
+        if is_method and index == 0:
+            continue  # self of __init__, cls of __new__
+        if p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            continue
+        has_default = p.default is not inspect.Parameter.empty
+        default = p.default if has_default else None
+        if isinstance(default, _InjectMarker):
+            key, edge, optional = _interpret(default.key)
+            params.append(Param(p.name, p.kind, key, edge, optional, False, None))
+            continue
+        if p.name in failures:
+            params.append(
+                Param(p.name, p.kind, None, Edge.PLAIN, False, has_default, default,
+                      error=failures[p.name])
+            )
+            continue
+        annotation = hints.get(p.name, inspect.Parameter.empty)
+        if annotation is inspect.Parameter.empty:
+            params.append(Param(p.name, p.kind, None, Edge.PLAIN, False, has_default, default))
+            continue
+        key, edge, optional = _interpret(annotation)
+        params.append(Param(p.name, p.kind, key, edge, optional, has_default, default))
+    return ProviderInfo(tuple(params), qualname, file, line)
+
+
+def _globalns(fn: Any, provider: Any) -> dict[str, Any]:
+    module = sys.modules.get(getattr(provider, "__module__", "") or "")
+    if module is not None:
+        return dict(vars(module))
+    return dict(getattr(fn, "__globals__", {}))
+
+
+def _hints(
+    fn: Any, sig: inspect.Signature, provider: Any
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Evaluated annotations by parameter name, and the reason for each one that failed."""
+    try:
+        return typing.get_type_hints(fn, include_extras=True), {}
+    except Exception:  # noqa: BLE001 - fall back to one parameter at a time to name the culprit
+        pass
+    globalns = dict(getattr(fn, "__globals__", {})) or _globalns(fn, provider)
+    if inspect.isclass(provider):
+        globalns.setdefault(provider.__name__, provider)
+    hints: dict[str, Any] = {}
+    failures: dict[str, str] = {}
+    for name, p in sig.parameters.items():
+        ann = p.annotation
+        if ann is inspect.Parameter.empty:
+            continue
+        if not isinstance(ann, str):
+            hints[name] = ann
+            continue
+        try:
+            hints[name] = eval(ann, globalns)  # noqa: S307 - evaluating the user's own annotation
+        except Exception as exc:  # noqa: BLE001 - any failure makes the annotation unusable
+            failures[name] = _explain_failure(ann, exc, fn, provider)
+    return hints, failures
+
+
+def _explain_failure(annotation: str, exc: Exception, fn: Any, provider: Any) -> str:
+    module_name = getattr(provider, "__module__", None) or getattr(fn, "__module__", "?")
+    missing = exc.name if isinstance(exc, NameError) else None
+    if missing:
+        tc = type_checking_imports(module_name)
+        if missing in tc:
+            return (
+                f"annotation {annotation!r} names {missing!r}, which module {module_name} "
+                f"imports only under `if TYPE_CHECKING:` ({tc[missing]}); it does not exist "
+                "at run time"
+            )
+        return (
+            f"annotation {annotation!r} cannot be evaluated: name {missing!r} is not defined "
+            f"in module {module_name} (string annotations, as under "
+            "`from __future__ import annotations`, are evaluated in the module's globals; "
+            "a class defined inside a function is not visible there)"
+        )
+    return f"annotation {annotation!r} cannot be evaluated: {type(exc).__name__}: {exc}"
+
+
+_tc_cache: dict[str, dict[str, str]] = {}
+
+
+def type_checking_imports(module_name: str) -> dict[str, str]:
+    """Names a module imports only under ``if TYPE_CHECKING:``, each with ``module.attr``."""
+    if module_name in _tc_cache:
+        return _tc_cache[module_name]
+    found: dict[str, str] = {}
+    module = sys.modules.get(module_name)
+    try:
+        source = inspect.getsource(module) if module is not None else ""
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError):
+        tree = ast.Module(body=[], type_ignores=[])
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and _is_type_checking_test(node.test):
+            for stmt in node.body:
+                if isinstance(stmt, ast.ImportFrom) and stmt.module:
+                    base = "." * stmt.level + stmt.module
+                    for alias in stmt.names:
+                        found[alias.asname or alias.name] = f"{base}.{alias.name}"
+                elif isinstance(stmt, ast.Import):
+                    for alias in stmt.names:
+                        found[alias.asname or alias.name.split(".")[0]] = alias.name
+    _tc_cache[module_name] = found
+    return found
+
+
+def _is_type_checking_test(test: ast.expr) -> bool:
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+
+
+def _interpret(annotation: Any) -> tuple[Key | None, Edge, bool]:
+    """(key, edge, optional) for one evaluated annotation."""
+    name: str | None = None
+    if isinstance(annotation, _InjectMarker):
+        annotation = annotation.key
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        base, *meta = get_args(annotation)
+        for m in meta:
+            if isinstance(m, Named):
+                name = m.name
+            elif isinstance(m, str) and m.startswith("name="):
+                name = m[5:]
+        key, edge, optional = _interpret(base)
+        if name is not None and key is not None:
+            key = make_key(key, name)
+        return key, edge, optional
+    if origin is Lazy:
+        (inner,) = get_args(annotation) or (None,)
+        key, _, optional = _interpret(inner)
+        return key, Edge.LAZY, optional
+    if origin in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) == 1 and len(get_args(annotation)) == 2:
+            key, edge, _ = _interpret(args[0])
+            return key, edge, True
+        return annotation, Edge.PLAIN, False
+    if is_container_type(annotation):
+        return annotation, Edge.CONTAINER, False
+    if annotation is Any or annotation is object:
+        return None, Edge.PLAIN, False
+    return annotation, Edge.PLAIN, False
+
+
+def return_key(fn: Callable[..., Any]) -> Key | None:
+    """The key a factory provides, from its return annotation (``@provider``)."""
+    target = inspect.unwrap(fn)
+    try:
+        hints = typing.get_type_hints(target, include_extras=True)
+    except Exception:  # noqa: BLE001 - an unusable annotation gives no key
+        return None
+    ret = hints.get("return")
+    if ret is None or ret is type(None):
+        return None
+    origin = get_origin(ret)
+    # a generator factory provides what it yields
+    if origin is not None and getattr(origin, "__name__", "") in (
+        "Generator", "Iterator", "AsyncGenerator", "AsyncIterator", "Iterable", "AsyncIterable"
+    ):
+        args = get_args(ret)
+        ret = args[0] if args else None
+    if ret is None:
+        return None
+    key, _, _ = _interpret(ret)
+    return key

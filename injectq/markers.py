@@ -1,0 +1,137 @@
+"""Markers users put in annotations: ``Named``, ``Lazy[T]``, ``Inject[T]``; and key helpers.
+
+A key is what a binding is registered under: a type (or any hashable token, such as a
+string) plus an optional name. Unnamed keys are stored as the bare token and named ones
+as ``(token, name)``, so the hot path of ``get(T)`` is one dict lookup with no tuple built.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+__all__ = ["Inject", "Lazy", "Named", "display_key", "make_key", "split_key"]
+
+T = TypeVar("T")
+
+Key = Any  # a type or a hashable token, optionally paired with a name
+
+
+class Named:
+    """Ask for a named binding: ``Annotated[Repo, Named("base")]``."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Named({self.name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Named) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(("Named", self.name))
+
+
+class _NamedKey(tuple[Any, str]):
+    """``(token, name)``: a distinct tuple subclass so a user's own tuple key never collides."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"{display_key(self[0])}[name={self[1]!r}]"
+
+
+def make_key(token: Any, name: str | None = None) -> Key:
+    """The registry key for ``token`` with an optional binding name."""
+    return token if name is None else _NamedKey((token, name))
+
+
+def split_key(key: Key) -> tuple[Any, str | None]:
+    """Inverse of ``make_key``."""
+    if type(key) is _NamedKey:
+        return key[0], key[1]
+    return key, None
+
+
+def display_key(key: Key) -> str:
+    """A short readable rendering of a key for messages."""
+    token, name = split_key(key)
+    if isinstance(token, type):
+        text = token.__qualname__
+    elif isinstance(token, str):
+        text = repr(token)
+    else:
+        text = getattr(token, "__qualname__", None) or repr(token)
+    return text if name is None else f"{text}[name={name!r}]"
+
+
+class Lazy(Generic[T]):
+    """A handle that resolves ``T`` on its first call and returns that object afterwards.
+
+    Annotate a parameter ``Lazy[T]`` to receive one. A cycle is allowed through a ``Lazy``
+    edge because nothing is resolved until the handle is called.
+    """
+
+    __slots__ = ("_key", "_lock", "_resolver", "_value")
+
+    _UNSET: Any = object()
+
+    def __init__(self, key: Key, resolver: Any) -> None:
+        self._key = key
+        self._resolver = resolver  # object with get(key) / aget(key)
+        self._value: Any = Lazy._UNSET
+        self._lock = threading.Lock()
+
+    def __call__(self) -> T:
+        value = self._value
+        if value is Lazy._UNSET:
+            with self._lock:
+                if self._value is Lazy._UNSET:
+                    self._value = self._resolver.get(self._key)
+                value = self._value
+        return cast(T, value)
+
+    async def aget(self) -> T:
+        """Resolve through ``aget``, for targets that need an async step."""
+        if self._value is Lazy._UNSET:
+            value = await self._resolver.aget(self._key)
+            with self._lock:
+                if self._value is Lazy._UNSET:
+                    self._value = value
+        return cast(T, self._value)
+
+    @property
+    def resolved(self) -> bool:
+        return self._value is not Lazy._UNSET
+
+    def __repr__(self) -> str:
+        state = "resolved" if self.resolved else "unresolved"
+        return f"Lazy[{display_key(self._key)}]({state})"
+
+
+class _InjectMeta(type):
+    def __getitem__(cls, item: Any) -> Any:
+        return _InjectMarker(item)
+
+
+class _InjectMarker:
+    """The default value ``Inject[T]`` (InjectQ 0.5.0 style): marks a parameter for injection."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Any) -> None:
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"Inject[{display_key(self.key)}]"
+
+
+class Inject(Generic[T], metaclass=_InjectMeta):
+    """``def f(svc: Service = Inject[Service])`` or ``svc: Inject[Service]``: inject this."""
+
+    if TYPE_CHECKING:
+
+        def __class_getitem__(cls, item: Any) -> Any: ...

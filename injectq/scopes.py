@@ -1,0 +1,215 @@
+"""Scope state: per-scope instance caches and finalizers, kept in a ContextVar.
+
+Each container (runtime or generated) owns one ContextVar whose value maps scope name to
+the open ``ScopeState`` (and ``None`` to the innermost one). Opening a scope copies that
+mapping, so threads and asyncio tasks never see each other's scopes.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+import threading
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+from injectq.errors import ResourceCleanupError, ScopeError
+
+__all__ = ["Finalizers", "ScopeContext", "ScopeState", "run_finalizers", "arun_finalizers"]
+
+ScopeMap = Mapping[str | None, "ScopeState"]
+
+
+class Finalizers:
+    """Resources to finalize, in creation order: generators and async generators."""
+
+    __slots__ = ("_items", "_lock")
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+        self._lock = threading.Lock()
+
+    def add(self, item: Any) -> None:
+        with self._lock:
+            self._items.append(item)
+
+    def take(self) -> list[Any]:
+        with self._lock:
+            items, self._items = self._items, []
+        return items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def has_async(self) -> bool:
+        return any(inspect.isasyncgen(i) for i in self._items)
+
+
+def _finish_sync(gen: Any) -> None:
+    try:
+        next(gen)
+    except StopIteration:
+        return
+    gen.close()
+    raise RuntimeError(f"resource generator {gen.__qualname__} yielded more than once")
+
+
+async def _finish_async(gen: Any) -> None:
+    try:
+        await gen.__anext__()
+    except StopAsyncIteration:
+        return
+    await gen.aclose()
+    raise RuntimeError(f"resource generator {gen.__qualname__} yielded more than once")
+
+
+def _raise_all(errors: list[Exception], owner: str) -> None:
+    if errors:
+        raise ResourceCleanupError(
+            f"{len(errors)} finalizer(s) failed while closing {owner}; all finalizers ran",
+            errors,
+        )
+
+
+def run_finalizers(items: list[Any], owner: str) -> None:
+    """Finalize sync resources in reverse creation order; raise every failure together.
+
+    An async generator cannot be finished here: it is reported as a ``ScopeError`` after
+    the sync ones have run, telling the caller to close asynchronously.
+    """
+    errors: list[Exception] = []
+    pending_async: list[Any] = []
+    for item in reversed(items):
+        if inspect.isasyncgen(item):
+            pending_async.append(item)
+            continue
+        try:
+            _finish_sync(item) if inspect.isgenerator(item) else item()
+        except Exception as exc:  # noqa: BLE001 - every finalizer runs; failures are grouped
+            errors.append(exc)
+    if pending_async:
+        names = ", ".join(g.__qualname__ for g in pending_async)
+        errors.append(
+            ScopeError(
+                f"{owner} holds async resources ({names}) that a sync close cannot finalize: "
+                "close it with `async with` / `await aclose()`"
+            )
+        )
+    _raise_all(errors, owner)
+
+
+async def arun_finalizers(items: list[Any], owner: str) -> None:
+    errors: list[Exception] = []
+    for item in reversed(items):
+        try:
+            if inspect.isasyncgen(item):
+                await _finish_async(item)
+            elif inspect.isgenerator(item):
+                _finish_sync(item)
+            else:
+                result = item()
+                if inspect.isawaitable(result):
+                    await result
+        except Exception as exc:  # noqa: BLE001 - every finalizer runs; failures are grouped
+            errors.append(exc)
+    _raise_all(errors, owner)
+
+
+class ScopeState:
+    """One open scope: its instances and the resources to finalize when it closes."""
+
+    __slots__ = ("__weakref__", "cache", "finalizers", "lock", "name", "pending")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.cache: dict[Any, Any] = {}
+        self.finalizers = Finalizers()
+        self.lock = threading.RLock()
+        self.pending: dict[Any, Any] = {}  # key -> Future of an async creation under way
+
+    def __repr__(self) -> str:
+        return f"<scope {self.name!r}: {len(self.cache)} instance(s)>"
+
+
+class ScopeContext:
+    """``with container.scope("request"):`` and ``async with`` of the same object."""
+
+    __slots__ = ("_known", "_name", "_state", "_token", "_var")
+
+    def __init__(
+        self,
+        var: contextvars.ContextVar[ScopeMap],
+        name: str,
+        known: Callable[[str], bool],
+    ) -> None:
+        self._var = var
+        self._name = name
+        self._known = known
+        self._state: ScopeState | None = None
+        self._token: contextvars.Token[ScopeMap] | None = None
+
+    @property
+    def state(self) -> ScopeState:
+        if self._state is None:
+            raise ScopeError(f"scope {self._name!r} is not open")
+        return self._state
+
+    def _open(self) -> ScopeState:
+        if not self._known(self._name):
+            raise ScopeError(
+                f"unknown scope {self._name!r}: declare it first with "
+                f"container.declare_scope({self._name!r}, parent='request')"
+            )
+        if self._token is not None:
+            raise ScopeError(f"this scope({self._name!r}) object is already open; make a new one")
+        state = ScopeState(self._name)
+        current = dict(self._var.get())
+        current[self._name] = state
+        current[None] = state
+        self._token = self._var.set(current)
+        self._state = state
+        return state
+
+    def _detach(self) -> ScopeState:
+        state = self.state
+        assert self._token is not None
+        try:
+            self._var.reset(self._token)
+        except ValueError:  # closed from another context: restore by hand
+            current = dict(self._var.get())
+            current.pop(self._name, None)
+            self._var.set(current)
+        self._token = None
+        self._state = None
+        state.cache.clear()
+        state.pending.clear()
+        return state
+
+    def __enter__(self) -> ScopeState:
+        return self._open()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        state = self.state
+        items = state.finalizers.take()
+        self._detach()
+        run_finalizers(items, f"scope {self._name!r}")
+
+    async def __aenter__(self) -> ScopeState:
+        return self._open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        state = self.state
+        items = state.finalizers.take()
+        self._detach()
+        await arun_finalizers(items, f"scope {self._name!r}")

@@ -1,0 +1,1 @@
+"""injectq-gen: compile the Modules' graph into a plain ``_wiring.py``."""
