@@ -29,6 +29,17 @@ __all__ = [
     "classify_implementation",
 ]
 
+class _Unset:
+    """The default of ``bind(..., implementation)``: bind a class to itself."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+UNSET: Any = _Unset()
+
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 

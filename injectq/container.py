@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any, ClassVar, TypeVar, overload
 
 from injectq.binding import (
+    UNSET,
     Binding,
     BindingBuilder,
     Lifetime,
@@ -56,7 +57,6 @@ __all__ = ["ContainerContext", "InjectQ"]
 
 T = TypeVar("T")
 
-_UNSET: Any = object()
 _EMPTY: dict[Any, Any] = {}
 
 _current: contextvars.ContextVar[InjectQ | None] = contextvars.ContextVar(
@@ -211,7 +211,7 @@ class InjectQ:
     def bind(
         self,
         service_type: Any,
-        implementation: Any = _UNSET,
+        implementation: Any = UNSET,
         scope: str | ScopeType = ScopeType.SINGLETON,
         to: Any = None,
         allow_none: bool = False,
@@ -231,7 +231,7 @@ class InjectQ:
         site = _site or bind_site()
         if to is not None:
             implementation = to
-        if implementation is _UNSET:
+        if implementation is UNSET:
             if not inspect.isclass(service_type):
                 raise BindingError(
                     f"bind({display_key(service_type)}) at {site} needs an implementation: "
@@ -629,7 +629,7 @@ class InjectQ:
                     f"{display_key(dep.target)} (parameter {dep.param.name!r}) is not bound"
                 )
             if dep.resolution is Resolution.BINDING and dep.edge is Edge.PLAIN:
-                yield dep, _UNSET
+                yield dep, UNSET
             else:
                 yield dep, self.resolve_dep(dep)
 
@@ -671,7 +671,7 @@ class InjectQ:
             if b.kind.is_async:
                 self._get_compiler()._needs_async(key)  # noqa: SLF001 - one message
             values = [
-                (dep, self._ovget(dep.target) if v is _UNSET else v)
+                (dep, self._ovget(dep.target) if v is UNSET else v)
                 for dep, v in self._frame_args(frame, node.deps)
             ]
             value = self._call(b.provider, values)
@@ -698,7 +698,7 @@ class InjectQ:
             return cache[ckey]
         values = []
         for dep, v in self._frame_args(frame, node.deps):
-            values.append((dep, await self._ovaget(dep.target) if v is _UNSET else v))
+            values.append((dep, await self._ovaget(dep.target) if v is UNSET else v))
         if b.kind is ProviderKind.AWAITABLE:
             raise AsyncResolutionError(
                 Problem("IQ005", "async-on-sync-path",

@@ -16,7 +16,7 @@ from typing import Any, Protocol, is_typeddict
 
 from injectq.binding import Binding, Lifetime, ProviderKind
 from injectq.errors import PathLink
-from injectq.introspect import Edge, Param, ProviderInfo, describe
+from injectq.introspect import Edge, Fallback, Param, ProviderInfo, describe
 from injectq.markers import Key, display_key, make_key, split_key
 from injectq.registry import APP_SCOPE, Registry
 
@@ -107,8 +107,9 @@ def _class_site(cls: type) -> str:
 class DependencyGraph:
     """Nodes for every key asked for, built on demand and memoized."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, fallback: Fallback | None = None) -> None:
         self.registry = registry
+        self.fallback = fallback
         self._nodes: dict[Key, Node | None] = {}
         self._async: dict[Key, bool] = {}
 
@@ -146,7 +147,7 @@ class DependencyGraph:
     def _build(self, binding: Binding) -> Node:
         if not binding.kind.takes_parameters:
             return Node(binding, ProviderInfo((), binding.provider_name, "", 0), ())
-        info = describe(binding.provider)
+        info = describe(binding.provider, self.fallback)
         deps = tuple(self._dep(p) for p in info.params)
         return Node(binding, info, deps)
 

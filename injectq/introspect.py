@@ -79,17 +79,27 @@ def _callable_target(provider: Any) -> tuple[Callable[..., Any] | None, str]:
     return provider, getattr(provider, "__qualname__", repr(provider))
 
 
-def describe(provider: Any) -> ProviderInfo:
-    """The injectable parameters of ``provider`` (a class or a callable)."""
+Fallback = Callable[[str], dict[str, Any]]  # module name -> extra names for annotations
+
+
+def describe(provider: Any, fallback: Fallback | None = None) -> ProviderInfo:
+    """The injectable parameters of ``provider`` (a class or a callable).
+
+    ``fallback`` (injectq-gen passes one) supplies names a module imports only under
+    ``TYPE_CHECKING``, so string annotations naming them can still be evaluated.
+    """
     try:
-        return _cache[provider]
+        info = _cache[provider]
     except (KeyError, TypeError):
-        pass
-    info = _describe(provider)
-    try:
-        _cache[provider] = info
-    except TypeError:  # not weak-referenceable (e.g. some builtins)
-        pass
+        info = None
+    if info is None:
+        info = _describe(provider, None)
+        try:
+            _cache[provider] = info
+        except TypeError:  # not weak-referenceable (e.g. some builtins)
+            pass
+    if fallback is not None and any(p.error for p in info.params):
+        return _describe(provider, fallback)
     return info
 
 
@@ -101,7 +111,7 @@ def _source_position(fn: Any) -> tuple[str, int]:
     return "<unknown>", 0
 
 
-def _describe(provider: Any) -> ProviderInfo:
+def _describe(provider: Any, fallback: Fallback | None) -> ProviderInfo:
     fn, qualname = _callable_target(provider)
     if fn is None:
         return ProviderInfo((), qualname, "<unknown>", 0)
@@ -111,7 +121,7 @@ def _describe(provider: Any) -> ProviderInfo:
     except (TypeError, ValueError):
         return ProviderInfo((), qualname, file, line)
     unwrapped = inspect.unwrap(fn)
-    hints, failures = _hints(unwrapped, sig, provider)
+    hints, failures = _hints(unwrapped, sig, provider, fallback)
     params: list[Param] = []
     is_method = inspect.isclass(provider)
     for index, p in enumerate(sig.parameters.values()):
@@ -148,7 +158,7 @@ def _globalns(fn: Any, provider: Any) -> dict[str, Any]:
 
 
 def _hints(
-    fn: Any, sig: inspect.Signature, provider: Any
+    fn: Any, sig: inspect.Signature, provider: Any, fallback: Fallback | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Evaluated annotations by parameter name, and the reason for each one that failed."""
     try:
@@ -158,6 +168,10 @@ def _hints(
     globalns = dict(getattr(fn, "__globals__", {})) or _globalns(fn, provider)
     if inspect.isclass(provider):
         globalns.setdefault(provider.__name__, provider)
+    if fallback is not None:
+        module_name = getattr(provider, "__module__", None) or getattr(fn, "__module__", "")
+        for name, value in fallback(module_name).items():
+            globalns.setdefault(name, value)
     hints: dict[str, Any] = {}
     failures: dict[str, str] = {}
     for name, p in sig.parameters.items():

@@ -15,7 +15,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from injectq.binding import BindingBuilder, ScopeType, bind_site
+from injectq.binding import UNSET, BindingBuilder, ScopeType, bind_site
 from injectq.errors import BindingError
 from injectq.introspect import return_key
 
@@ -33,7 +33,6 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-_UNSET: Any = object()
 
 
 class ModuleBinder:
@@ -49,7 +48,7 @@ class ModuleBinder:
     def bind(
         self,
         service_type: Any,
-        implementation: Any = _UNSET,
+        implementation: Any = UNSET,
         scope: str | ScopeType = ScopeType.SINGLETON,
         to: Any = None,
         *,
@@ -111,7 +110,7 @@ class Module:
     def bind(
         self,
         service_type: Any,
-        implementation: Any = _UNSET,
+        implementation: Any = UNSET,
         scope: str | ScopeType = ScopeType.SINGLETON,
         to: Any = None,
         *,
@@ -204,7 +203,7 @@ class SimpleModule(Module):
     def bind(  # type: ignore[override]
         self,
         service_type: Any,
-        implementation: Any = _UNSET,
+        implementation: Any = UNSET,
         scope: str | ScopeType = ScopeType.SINGLETON,
         to: Any = None,
         *,

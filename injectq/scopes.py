@@ -120,6 +120,7 @@ class ScopeState:
     """One open scope: its instances and the resources to finalize when it closes."""
 
     __slots__ = ("__weakref__", "cache", "finalizers", "lock", "name", "pending")
+    # generated scope classes (injectq-gen) add one slot per scoped binding
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -128,6 +129,11 @@ class ScopeState:
         self.lock = threading.RLock()
         self.pending: dict[Any, Any] = {}  # key -> Future of an async creation under way
 
+    def clear(self) -> None:
+        """Drop every instance (the scope is closing)."""
+        self.cache.clear()
+        self.pending.clear()
+
     def __repr__(self) -> str:
         return f"<scope {self.name!r}: {len(self.cache)} instance(s)>"
 
@@ -135,15 +141,17 @@ class ScopeState:
 class ScopeContext:
     """``with container.scope("request"):`` and ``async with`` of the same object."""
 
-    __slots__ = ("_known", "_name", "_state", "_token", "_var")
+    __slots__ = ("_factory", "_known", "_name", "_state", "_token", "_var")
 
     def __init__(
         self,
         var: contextvars.ContextVar[ScopeMap],
         name: str,
         known: Callable[[str], bool],
+        factory: Callable[[str], ScopeState] | None = None,
     ) -> None:
         self._var = var
+        self._factory = factory or ScopeState
         self._name = name
         self._known = known
         self._state: ScopeState | None = None
@@ -163,7 +171,7 @@ class ScopeContext:
             )
         if self._token is not None:
             raise ScopeError(f"this scope({self._name!r}) object is already open; make a new one")
-        state = ScopeState(self._name)
+        state = self._factory(self._name)
         current = dict(self._var.get())
         current[self._name] = state
         current[None] = state
@@ -182,8 +190,7 @@ class ScopeContext:
             self._var.set(current)
         self._token = None
         self._state = None
-        state.cache.clear()
-        state.pending.clear()
+        state.clear()
         return state
 
     def __enter__(self) -> ScopeState:

@@ -1,0 +1,207 @@
+"""Read-only views of the graph for ``check``, ``graph`` and ``explain``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from injectq.checks import check_graph
+from injectq.errors import Problem
+from injectq.graph import DependencyGraph, Node, Resolution
+from injectq.introspect import Edge
+from injectq.markers import Key, display_key
+from injectq_codegen.annotations import type_checking_fallback
+from injectq_codegen.errors import UsageError
+from injectq_codegen.loader import load_roots, load_targets
+from injectq_codegen.plan import Names, Refs, _importable_check, _install, root_keys
+
+__all__ = ["explain_key", "graph_document", "graph_problems"]
+
+
+@dataclass
+class Loaded:
+    graph: DependencyGraph
+    roots: list[Any]
+    root_keys: list[Key]
+    problems: list[Problem]
+
+    @property
+    def nodes(self) -> list[Node]:
+        return self.graph.all_nodes(self.root_keys)
+
+
+def _load(targets: list[str], roots: list[str]) -> Loaded:
+    if not targets:
+        raise UsageError("no targets given")
+    loaded = load_targets(targets)
+    root_objects = load_roots(roots)
+    container, _ = _install(loaded)
+    graph = DependencyGraph(container.registry, fallback=type_checking_fallback)
+    refs = Refs(Names(), {id(m.obj): f"_module_{i}" for i, m in enumerate(loaded)})
+    problems = check_graph(graph, root_objects, importable=_importable_check(refs))
+    return Loaded(graph, root_objects, root_keys(graph, root_objects), problems)
+
+
+def graph_problems(targets: list[str], roots: list[str]) -> list[Problem]:
+    return _load(targets, roots).problems
+
+
+def _lifetime(node: Node) -> str:
+    return node.binding.lifetime_label
+
+
+def graph_document(targets: list[str], roots: list[str], fmt: str) -> str:
+    data = _load(targets, roots)
+    nodes = data.nodes
+    flagged = {p.key for p in data.problems if p.severity == "error"}
+    ids = {n.key: f"n{i}" for i, n in enumerate(nodes)}
+    edges = []
+    missing: list[tuple[str, str]] = []
+    for n in nodes:
+        for d in n.deps:
+            if d.resolution is Resolution.BINDING and d.target in ids:
+                edges.append((ids[n.key], ids[d.target], d.edge is Edge.LAZY, d.param.name))
+            elif d.resolution is Resolution.MISSING:
+                missing.append((ids[n.key], display_key(d.target)))
+    if fmt == "json":
+        return json.dumps(
+            {
+                "nodes": [
+                    {"id": ids[n.key], "key": n.label, "lifetime": _lifetime(n),
+                     "kind": n.binding.kind.value, "site": n.binding.site,
+                     "autowired": n.binding.autowired, "problem": n.label in flagged}
+                    for n in nodes
+                ],
+                "edges": [
+                    {"from": a, "to": b, "lazy": lazy, "param": p} for a, b, lazy, p in edges
+                ],
+                "missing": [{"from": a, "key": k} for a, k in missing],
+                "problems": [p.as_dict() for p in data.problems],
+            },
+            indent=2,
+        )
+    if fmt == "mermaid":
+        lines = ["graph TD"]
+        for n in nodes:
+            text = f"{n.label}<br/>{_lifetime(n)}".replace('"', "#quot;")
+            lines.append(f'    {ids[n.key]}["{text}"]')
+            if n.label in flagged:
+                lines.append(f"    style {ids[n.key]} stroke:#d00,stroke-width:3px")
+        for a, b, lazy, _ in edges:
+            lines.append(f"    {a} {'-.->' if lazy else '-->'} {b}")
+        for i, (a, k) in enumerate(missing):
+            safe = k.replace('"', "#quot;")
+            lines.append(f'    missing{i}["{safe}<br/>UNBOUND"]:::missing')
+            lines.append(f"    {a} --> missing{i}")
+        if missing:
+            lines.append("    classDef missing stroke:#d00,stroke-dasharray:4")
+        return "\n".join(lines)
+    lines = ["digraph injectq {", "    node [shape=box];"]
+    for n in nodes:
+        label = json.dumps(f"{n.label}\n{_lifetime(n)}")
+        color = ', color="red", penwidth=2' if n.label in flagged else ""
+        lines.append(f"    {ids[n.key]} [label={label}{color}];")
+    for a, b, lazy, p in edges:
+        style = ', style="dashed"' if lazy else ""
+        lines.append(f"    {a} -> {b} [label={json.dumps(p)}{style}];")
+    for i, (a, k) in enumerate(missing):
+        lines.append(f'    missing{i} [label={json.dumps(k + " (unbound)")}, color="red"];')
+        lines.append(f"    {a} -> missing{i};")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _find(graph: DependencyGraph, nodes: list[Node], text: str) -> Node:
+    matches = [n for n in nodes if n.label == text or display_key(n.key) == text]
+    if not matches:
+        matches = [n for n in nodes if n.label.split("[")[0] == text]
+    if not matches:
+        known = ", ".join(sorted(n.label for n in nodes)[:20])
+        raise UsageError(f"no binding for {text!r} in this graph (keys: {known})")
+    return matches[0]
+
+
+def explain_key(targets: list[str], roots: list[str], text: str) -> str:
+    data = _load(targets, roots)
+    graph = data.graph
+    nodes = data.nodes
+    node = _find(graph, nodes, text)
+    b = node.binding
+    effective = _effective(graph, node)
+    out = [
+        f"{node.label}",
+        f"  provider:  {b.provider_name} ({b.kind.value})",
+        f"  declared:  {b.site}{' (auto-wired)' if b.autowired else ''}",
+        f"  lifetime:  {b.lifetime_label}; effective: {effective}",
+        f"  async:     {'yes (resolve with aget)' if graph.needs_async(node.key) else 'no'}",
+        "  dependencies:",
+    ]
+    for d in node.deps:
+        target = display_key(d.target) if d.target is not None else ""
+        how = d.resolution.value
+        if d.resolution is Resolution.BINDING:
+            t = graph.node(d.target)
+            how = f"{'Lazy ' if d.edge is Edge.LAZY else ''}{t.binding.lifetime_label if t else '?'}"
+        out.append(f"    {d.param.name}: {target or '-'} [{how}]")
+    if not node.deps:
+        out.append("    (none)")
+    paths = _paths_to(nodes, node)
+    out.append("  paths to it:")
+    out += [f"    {' -> '.join(p)}" for p in paths] or ["    (nothing depends on it)"]
+    related = [p for p in data.problems if p.key == node.label]
+    if related:
+        out.append("  problems:")
+        out += ["    " + line for p in related for line in p.render().splitlines()]
+    return "\n".join(out)
+
+
+def _effective(graph: DependencyGraph, node: Node) -> str:
+    """A transient lives as short as the shortest-lived thing it reaches."""
+    b = node.binding
+    if b.lifetime.value != "transient":
+        return b.lifetime_label
+    tree = graph.registry.scopes
+    deepest: str | None = None
+    seen = {node.key}
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        for d in current.deps:
+            if d.resolution is not Resolution.BINDING or d.edge is not Edge.PLAIN:
+                continue
+            t = graph.node(d.target)
+            if t is None or t.key in seen:
+                continue
+            seen.add(t.key)
+            if t.binding.lifetime.value == "scoped" and t.binding.scope in tree:
+                scope = t.binding.scope
+                if deepest is None or tree.depth(scope or "") > tree.depth(deepest):
+                    deepest = scope
+            elif t.binding.lifetime.value == "transient":
+                stack.append(t)
+    return f"transient, bounded by scope {deepest!r}" if deepest else "transient"
+
+
+def _paths_to(nodes: list[Node], target: Node, limit: int = 20) -> list[list[str]]:
+    """Every path from a node nothing depends on down to ``target`` (up to ``limit``)."""
+    parents: dict[Key, list[Node]] = {}
+    for n in nodes:
+        for d in n.deps:
+            if d.resolution is Resolution.BINDING:
+                parents.setdefault(d.target, []).append(n)
+    paths: list[list[str]] = []
+
+    def walk(node: Node, suffix: list[str], seen: frozenset[Key]) -> None:
+        if len(paths) >= limit:
+            return
+        ups = [p for p in parents.get(node.key, []) if p.key not in seen]
+        if not ups:
+            if suffix[:-1] or node is not target:
+                paths.append([node.label, *suffix])
+            return
+        for p in ups:
+            walk(p, [node.label, *suffix], seen | {p.key})
+
+    walk(target, [], frozenset({target.key}))
+    return [p for p in paths if len(p) > 1]
