@@ -200,6 +200,7 @@ class GeneratedContainer:
         scopes: dict[str, str | None],
         singletons: Iterable[Any],
         flags: dict[str, Any],
+        caches: Iterable[str] = (),
         targets: str,
         reset: Callable[[], None],
         awaitables: list[Any],
@@ -209,12 +210,16 @@ class GeneratedContainer:
     ) -> None:
         self._sync = _Table(sync)
         self._sync.owner = self
+        self._fast: dict[Any, Callable[[], Any]] = dict(sync)
+        self._hot: dict[Any, Any] = {}  # created singletons, read first by get()
+        self._hot_view = self._hot
         self._asyncs = asyncs
         self._nodes = nodes
         self._explicit = frozenset(explicit)
         self._scope_parents = scopes
         self._singleton_keys = tuple(singletons)
-        self._flags = flags  # the generated module's globals: "_OV" is read inline
+        self._flags = flags  # the generated module's globals: "_iq_OV" is read inline
+        self._caches = tuple(caches)  # globals holding singletons for the fast path
         self._targets = targets
         self._reset = reset
         self._awaitables = awaitables
@@ -296,6 +301,13 @@ class GeneratedContainer:
             )
         )
 
+    def publish(self, name: str, key: Any, value: Any) -> None:
+        """Put a singleton on its fast paths (not while an override is open anywhere)."""
+        with self._ov_lock:
+            if not self._ov_count:
+                self._flags[name] = value
+                self._hot[key] = value
+
     def own(self, gen: Any) -> None:
         """A transient resource belongs to the innermost open scope, else the container."""
         state = self.scopes.get().get(None)
@@ -309,8 +321,15 @@ class GeneratedContainer:
 
     def get(self, service_type: Any, name: str | None = None) -> Any:
         if name is None:
-            return self._sync[service_type]()
-        return self._sync[make_key(service_type, name)]()
+            v = self._hot_view.get(service_type, MISSING)
+            if v is not MISSING:
+                return v
+            fn = self._fast.get(service_type)
+        else:
+            fn = self._fast.get(make_key(service_type, name))
+        if fn is None:
+            raise self._unknown(service_type if name is None else make_key(service_type, name))
+        return fn()
 
     @overload
     async def aget(self, service_type: type[T], name: str | None = None) -> T: ...
@@ -318,6 +337,10 @@ class GeneratedContainer:
     async def aget(self, service_type: Any, name: str | None = None) -> Any: ...
 
     async def aget(self, service_type: Any, name: str | None = None) -> Any:
+        if name is None:
+            v = self._hot_view.get(service_type, MISSING)
+            if v is not MISSING:
+                return v
         key = service_type if name is None else make_key(service_type, name)
         fn = self._asyncs.get(key)
         if fn is not None:
@@ -431,6 +454,9 @@ class GeneratedContainer:
         with self._ov_lock:
             self._ov_count += 1
             self._flags["_iq_OV"] = True
+            for name in self._caches:  # singleton fast paths go through the override check
+                self._flags[name] = None
+            self._hot_view = {}
         try:
             yield override_value
         finally:
@@ -439,6 +465,7 @@ class GeneratedContainer:
                 self._ov_count -= 1
                 if not self._ov_count:
                     self._flags["_iq_OV"] = False
+                    self._hot_view = self._hot
             run_finalizers(frame.finalizers.take(), "override block")
 
     def _tainted(self, frame: _Frame, key: Any) -> bool:
@@ -573,12 +600,14 @@ class GeneratedContainer:
         _close_awaitables(self._awaitables)
         items = self.finalizers.take()
         self._reset()
+        self._hot.clear()
         run_finalizers(items, "container")
 
     async def aclose(self) -> None:
         _close_awaitables(self._awaitables)
         items = self.finalizers.take()
         self._reset()
+        self._hot.clear()
         await arun_finalizers(items, "container")
 
     def __enter__(self) -> GeneratedContainer:
