@@ -27,6 +27,7 @@ __all__ = [
     "bind_site",
     "classify_factory",
     "classify_implementation",
+    "format_site",
 ]
 
 class _Unset:
@@ -92,14 +93,18 @@ def bind_site(skip_package: str = _PACKAGE_DIR) -> str:
         frame = frame.f_back  # type: ignore[assignment]
     if frame is None:
         return "<unknown>"
-    filename = frame.f_code.co_filename
+    return format_site(frame.f_code.co_filename, frame.f_lineno)
+
+
+def format_site(filename: str, line: int) -> str:
+    """``file:line`` with the file relative to the working directory when it is below it."""
     try:
         rel = os.path.relpath(filename)
         if not rel.startswith(".."):
             filename = rel
     except ValueError:  # a different drive on Windows
         pass
-    return f"{filename}:{frame.f_lineno}"
+    return f"{filename}:{line}"
 
 
 def classify_factory(factory: Callable[..., Any]) -> ProviderKind:

@@ -50,6 +50,11 @@ def missing_problem(path: Sequence[tuple[Node, Dep | None]], dep: Dep) -> Proble
     requester = path[-1][0]
     wanted = display_key(dep.target)
     links = (*_chain(path), PathLink(wanted, "unbound", "", requester.via(dep.param)))
+    # a builtin such as str is never bound by type: 0.5.0 code binds it by parameter name
+    by_name = dep.target == dep.param.name or dep.target in _BUILTIN_VALUES
+    bind = (
+        f"self.bind_instance({dep.param.name!r}, ...)" if by_name else f"self.bind({wanted}, ...)"
+    )
     return Problem(
         code="IQ001",
         name="missing-binding",
@@ -58,10 +63,13 @@ def missing_problem(path: Sequence[tuple[Node, Dep | None]], dep: Dep) -> Proble
         key=wanted,
         chain=links,
         help=(
-            f"bind it in a Module (self.bind({wanted}, ...)), give the parameter "
+            f"bind it in a Module ({bind}), give the parameter "
             f"'{dep.param.name}' a default, or annotate it Optional"
         ),
     )
+
+
+_BUILTIN_VALUES = frozenset({str, int, float, bool, bytes, complex})
 
 
 def unresolvable_problem(path: Sequence[tuple[Node, Dep | None]], dep: Dep) -> Problem:
@@ -126,7 +134,9 @@ def check_graph(
     problems: list[Problem] = [d.problem() for d in graph.registry.duplicates]
     problems += _scope_problems(graph, nodes)
     problems += _dep_problems(graph, nodes)
-    problems += _cycle_problems(nodes)
+    # explicit bindings first, in registration order: a cycle starts at its first-bound member
+    rank = {key: i for i, key in enumerate(graph.registry.keys())}
+    problems += _cycle_problems(sorted(nodes, key=lambda n: rank.get(n.key, len(rank))))
     problems += _captive_problems(graph, nodes)
     problems += _sync_path_problems(graph, root_functions)
     for key in root_keys:

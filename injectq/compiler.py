@@ -68,6 +68,8 @@ class Slot:
 
 @dataclass
 class CompiledEntry:
+    """The compiled resolvers of one key: sync, async, and the raw (no-override) paths."""
+
     sync: Callable[[], Any]
     raw: Callable[[], Any]
     is_async: bool
@@ -112,8 +114,36 @@ async def aenter_resource(gen: Any, key: Key) -> Any:
         ) from None
 
 
-async def await_pending(fut: concurrent.futures.Future[Any]) -> Any:
-    return await asyncio.wrap_future(fut)
+class _Abandoned(Exception):
+    """The task creating an instance was cancelled (or interrupted) before it finished."""
+
+
+def abandon(exc: BaseException) -> BaseException:
+    """What a failed async creation leaves in its Future for the tasks waiting on it.
+
+    An ordinary exception is theirs too; a cancellation is the creator's own business, so
+    its waiters are told to retry the creation instead of being cancelled with it.
+    """
+    return exc if isinstance(exc, Exception) else _Abandoned()
+
+
+async def await_pending(fut: concurrent.futures.Future[Any], retry: Any = None) -> Any:
+    """Wait for another task's creation. Shielded: cancelling one waiter must not cancel
+    the shared Future (the creator and every other waiter would fail with it). Returns
+    ``retry`` when the creator was abandoned and ``retry`` is given."""
+    try:
+        return await asyncio.shield(asyncio.wrap_future(fut))
+    except _Abandoned:
+        if retry is None:
+            raise asyncio.CancelledError from None
+        return retry
+
+
+def current_task() -> Any:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no running loop
+        return None
 
 
 class ResolverCompiler:
@@ -139,6 +169,8 @@ class ResolverCompiler:
             "_aenter": aenter_resource,
             "_Future": concurrent.futures.Future,
             "_wait": await_pending,
+            "_abandon": abandon,
+            "_task": current_task,
             "_own": self._own,
             "_noscope": self._noscope,
             "_needs_async": self._needs_async,
@@ -520,14 +552,19 @@ class ResolverCompiler:
                 "            mine = fut is None",
                 "            if mine:",
                 "                fut = _Future()",
+                "                fut.owner = _task()",
                 f"                {set_p}",
                 "        if not mine:",
-                "            return await _wait(fut)",
+                # the task creating it asks for it again: waiting would wait for itself
+                f"            if fut.owner is not None and fut.owner is _task(): _reentry(_k{n})",
+                "            v = await _wait(fut, _MISSING)",
+                "            if v is not _MISSING: return v",
+                "            continue  # its creator was cancelled: try to create it here",
                 "        try:",
                 *self._build(node, n, True, owner_reg, "            "),
                 "        except BaseException as e:",
                 f"            with {lock}: {clear_p}",
-                "            fut.set_exception(e)",
+                "            fut.set_exception(_abandon(e))",
                 "            raise",
                 f"        with {lock}:",
                 *(f"            {s}" for s in store),

@@ -7,6 +7,7 @@ Registration goes into a Registry; the first ``get`` of a key compiles its resol
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import contextvars
 import inspect
@@ -30,7 +31,15 @@ from injectq.binding import (
     lifetime_from_scope,
 )
 from injectq.checks import check_graph
-from injectq.compiler import MISSING, CompiledEntry, ResolverCompiler, RuntimeHooks, Slot
+from injectq.compiler import (
+    MISSING,
+    CompiledEntry,
+    ResolverCompiler,
+    RuntimeHooks,
+    Slot,
+    abandon,
+    await_pending,
+)
 from injectq.errors import (
     AsyncResolutionError,
     BindingError,
@@ -101,10 +110,11 @@ class ContainerContext:
 class _Frame:
     """One ``override()`` block: the replaced keys and what was built because of them."""
 
-    __slots__ = ("finalizers", "lock", "singletons", "taint", "values")
+    __slots__ = ("finalizers", "lock", "pending", "singletons", "taint", "values")
 
     def __init__(self, values: dict[Key, Any]) -> None:
         self.values = values
+        self.pending: dict[Any, concurrent.futures.Future[Any]] = {}  # async creations
         self.singletons: dict[Key, Any] = {}
         self.taint: dict[Key, bool] = {}
         self.finalizers = Finalizers()
@@ -655,6 +665,14 @@ class InjectQ:
             return state.cache, (id(frame), binding.key), state.finalizers
         return {}, binding.key, None
 
+    def _adopt(self, owner: Finalizers | None, gen: Any) -> None:
+        """Register a resource built in an override block with its owner; a transient one
+        (no owner) goes to the innermost open scope, else the container, as outside."""
+        if owner is None:
+            state = self._scopes.get().get(None)
+            owner = state.finalizers if state is not None else self._finalizers
+        owner.add(gen)  # not `owner or ...`: an empty Finalizers is falsy
+
     def _ovget(self, key: Key) -> Any:
         frame = self._ov_var.get()
         if frame is None or not self._tainted(frame, key):
@@ -677,7 +695,7 @@ class InjectQ:
             value = self._call(b.provider, values)
             if b.kind is ProviderKind.GENERATOR:
                 gen, value = value, next(value)
-                (owner or self._finalizers).add(gen)
+                self._adopt(owner, gen)
             if b.lifetime is not Lifetime.TRANSIENT:
                 cache[ckey] = value
             return value
@@ -694,8 +712,37 @@ class InjectQ:
         assert node is not None
         b = node.binding
         cache, ckey, owner = self._frame_cache(frame, b)
-        if ckey in cache:
-            return cache[ckey]
+        if b.lifetime is Lifetime.TRANSIENT:
+            return await self._ovabuild(frame, node, owner)
+        # one creation per block (and scope) even when many tasks ask at once
+        pkey = (id(cache), ckey)
+        while True:
+            with frame.lock:
+                if ckey in cache:
+                    return cache[ckey]
+                other = frame.pending.get(pkey)
+                if other is None:
+                    fut: concurrent.futures.Future[Any] = concurrent.futures.Future()
+                    frame.pending[pkey] = fut
+                    break
+            value = await await_pending(other, MISSING)
+            if value is not MISSING:
+                return value
+        try:
+            value = await self._ovabuild(frame, node, owner)
+        except BaseException as exc:
+            with frame.lock:
+                frame.pending.pop(pkey, None)
+            fut.set_exception(abandon(exc))
+            raise
+        with frame.lock:
+            cache[ckey] = value
+            frame.pending.pop(pkey, None)
+        fut.set_result(value)
+        return value
+
+    async def _ovabuild(self, frame: _Frame, node: Any, owner: Finalizers | None) -> Any:
+        b = node.binding
         values = []
         for dep, v in self._frame_args(frame, node.deps):
             values.append((dep, await self._ovaget(dep.target) if v is UNSET else v))
@@ -710,15 +757,10 @@ class InjectQ:
             value = await value
         elif b.kind is ProviderKind.GENERATOR:
             gen, value = value, next(value)
-            (owner or self._finalizers).add(gen)
+            self._adopt(owner, gen)
         elif b.kind is ProviderKind.ASYNC_GENERATOR:
             gen, value = value, await value.__anext__()
-            (owner or self._finalizers).add(gen)
-        if b.lifetime is not Lifetime.TRANSIENT:
-            with frame.lock:
-                if ckey in cache:
-                    return cache[ckey]
-                cache[ckey] = value
+            self._adopt(owner, gen)
         return value
 
     # -- scopes -----------------------------------------------------------------------
@@ -813,7 +855,8 @@ class InjectQ:
     def close(self) -> None:
         """Finalize container-owned resources (singletons, stray transients), newest first."""
         _close_awaitables(self._awaitables)
-        run_finalizers(self._finalizers.take(), "container")
+        # async resources stay registered, so the aclose() the error asks for finishes them
+        run_finalizers(self._finalizers.take(), "container", keep=self._finalizers)
 
     async def aclose(self) -> None:
         _close_awaitables(self._awaitables)

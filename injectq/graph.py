@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, is_typeddict
 
-from injectq.binding import Binding, Lifetime, ProviderKind
+from injectq.binding import Binding, Lifetime, ProviderKind, format_site
 from injectq.errors import PathLink
 from injectq.introspect import Edge, Fallback, Param, ProviderInfo, describe
 from injectq.markers import Key, display_key, make_key, split_key
@@ -50,6 +50,8 @@ class Dep:
 
 @dataclass(eq=False)
 class Node:
+    """One binding in the graph, with its provider's parameters and what satisfies each."""
+
     binding: Binding
     info: ProviderInfo
     deps: tuple[Dep, ...]
@@ -64,8 +66,7 @@ class Node:
 
     def via(self, param: Param) -> str:
         """How this node asks for a parameter, for messages: ``Svc.__init__(db)  file:line``."""
-        file = self.info.file
-        where = f"   {file}:{self.info.line}" if self.info.line else ""
+        where = f"   {format_site(self.info.file, self.info.line)}" if self.info.line else ""
         return f"{self.info.qualname}({param.name}){where}"
 
     def link(self, via: str = "") -> PathLink:
@@ -93,15 +94,7 @@ def _class_site(cls: type) -> str:
         _, line = inspect.getsourcelines(cls)
     except (OSError, TypeError):
         return f"{getattr(cls, '__module__', '?')}.{cls.__qualname__} (auto-wired)"
-    import os
-
-    try:
-        rel = os.path.relpath(file)
-        if not rel.startswith(".."):
-            file = rel
-    except ValueError:
-        pass
-    return f"{file}:{line}"
+    return format_site(file, line)
 
 
 class DependencyGraph:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
@@ -87,7 +88,12 @@ def _wrap(func: Callable[..., Any], fixed: Any) -> Callable[..., Any]:
         err.__cause__ = exc
         return err
 
-    n_params = len(inspect.signature(func).parameters)
+    sig_params = inspect.signature(func).parameters.values()
+    # fast path: every parameter passed. Not decidable by counting with *args/**kwargs.
+    var_kinds = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    n_params = (
+        sys.maxsize if any(p.kind in var_kinds for p in sig_params) else len(sig_params)
+    )
 
     if inspect.iscoroutinefunction(func):
 

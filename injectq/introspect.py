@@ -53,6 +53,8 @@ class Param:
 
 @dataclass(frozen=True)
 class ProviderInfo:
+    """What ``describe`` learned about a provider: its parameters and where it is defined."""
+
     params: tuple[Param, ...]
     qualname: str  # e.g. "UserService.__init__" for messages
     file: str

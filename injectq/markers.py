@@ -75,7 +75,7 @@ class Lazy(Generic[T]):
     edge because nothing is resolved until the handle is called.
     """
 
-    __slots__ = ("_key", "_lock", "_resolver", "_value")
+    __slots__ = ("_busy", "_key", "_lock", "_resolver", "_value")
 
     _UNSET: Any = object()
 
@@ -83,14 +83,23 @@ class Lazy(Generic[T]):
         self._key = key
         self._resolver = resolver  # object with get(key) / aget(key)
         self._value: Any = Lazy._UNSET
-        self._lock = threading.Lock()
+        # reentrant, so a call made while this handle resolves (same thread) is reported
+        # as a cycle instead of deadlocking
+        self._lock = threading.RLock()
+        self._busy = False
 
     def __call__(self) -> T:
         value = self._value
         if value is Lazy._UNSET:
             with self._lock:
                 if self._value is Lazy._UNSET:
-                    self._value = self._resolver.get(self._key)
+                    if self._busy:
+                        self._reentered()
+                    self._busy = True
+                    try:
+                        self._value = self._resolver.get(self._key)
+                    finally:
+                        self._busy = False
                 value = self._value
         return cast(T, value)
 
@@ -102,6 +111,24 @@ class Lazy(Generic[T]):
                 if self._value is Lazy._UNSET:
                     self._value = value
         return cast(T, self._value)
+
+    def _reentered(self) -> None:
+        from injectq.errors import CircularDependencyError, PathLink, Problem
+
+        label = display_key(self._key)
+        raise CircularDependencyError(
+            Problem(
+                code="IQ002",
+                name="cycle",
+                message=(
+                    f"Lazy[{label}] was called again while it was resolving {label} "
+                    "(its construction calls the handle that is creating it)"
+                ),
+                key=label,
+                chain=(PathLink(label), PathLink(label)),
+                help="do not call the Lazy handle from inside the constructor it resolves",
+            )
+        )
 
     @property
     def resolved(self) -> bool:

@@ -15,7 +15,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from injectq.binding import UNSET, BindingBuilder, ScopeType, bind_site
+from injectq.binding import UNSET, BindingBuilder, ScopeType, bind_site, format_site
 from injectq.errors import BindingError
 from injectq.introspect import return_key
 
@@ -95,8 +95,10 @@ class Module:
 
     _binder: ModuleBinder | None = None
 
-    def configure(self, binder: ModuleBinder | None = None) -> None:
-        """Declare bindings. Either style: ``self.bind(...)`` or ``binder.bind(...)``."""
+    def configure(self, *args: Any, **kwargs: Any) -> None:
+        """Declare bindings. Either style: ``def configure(self)`` calling ``self.bind(...)``,
+        or ``def configure(self, binder)`` calling ``binder.bind(...)``. (Typed loosely so
+        that both overrides pass ``mypy --strict``.)"""
 
     def _active_binder(self, what: str) -> ModuleBinder:
         binder = self._binder
@@ -159,6 +161,12 @@ class Module:
 
 
 def _takes_binder(configure: Callable[..., Any]) -> bool:
+    # read the code object when there is one: a generated module re-runs configure() (and
+    # nested install()s) at import, where no signature may be read
+    fn = getattr(configure, "__func__", configure)
+    code = getattr(fn, "__code__", None)
+    if code is not None and not hasattr(fn, "__wrapped__"):
+        return code.co_argcount > (1 if hasattr(configure, "__self__") else 0)
     try:
         params = [
             p
@@ -296,7 +304,7 @@ class ProviderModule(Module):
                     "it is the key the provider is bound to"
                 )
             code = getattr(inspect.unwrap(raw), "__code__", None)
-            site = f"{code.co_filename}:{code.co_firstlineno}" if code else bind_site()
+            site = format_site(code.co_filename, code.co_firstlineno) if code else bind_site()
             binder.container.bind_factory(
                 key, method, name=raw._provider_name, scope=raw._provider_scope, _site=site
             )

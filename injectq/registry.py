@@ -31,6 +31,8 @@ class AlreadyRegisteredError(BindingError):
 
 @dataclass(frozen=True)
 class Duplicate:
+    """A key bound twice without ``override=True`` (reported as IQ004)."""
+
     first: Binding
     second: Binding
 

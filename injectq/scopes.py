@@ -72,11 +72,12 @@ def _raise_all(errors: list[Exception], owner: str) -> None:
         )
 
 
-def run_finalizers(items: list[Any], owner: str) -> None:
+def run_finalizers(items: list[Any], owner: str, keep: Finalizers | None = None) -> None:
     """Finalize sync resources in reverse creation order; raise every failure together.
 
     An async generator cannot be finished here: it is reported as a ``ScopeError`` after
-    the sync ones have run, telling the caller to close asynchronously.
+    the sync ones have run, telling the caller to close asynchronously; with ``keep`` it
+    is put back there so that the later async close can still finish it.
     """
     errors: list[Exception] = []
     pending_async: list[Any] = []
@@ -89,6 +90,9 @@ def run_finalizers(items: list[Any], owner: str) -> None:
         except Exception as exc:  # noqa: BLE001 - every finalizer runs; failures are grouped
             errors.append(exc)
     if pending_async:
+        if keep is not None:
+            for item in reversed(pending_async):
+                keep.add(item)
         names = ", ".join(g.__qualname__ for g in pending_async)
         errors.append(
             ScopeError(

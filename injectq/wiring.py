@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar, NoReturn, TypeVar, overload
 
-from injectq.binding import ScopeType
+from injectq.binding import UNSET, ScopeType
 from injectq.compiler import MISSING, Slot, aenter_resource, await_pending, enter_resource
 from injectq.errors import (
     AsyncResolutionError,
@@ -103,10 +103,12 @@ class _Capture:
     def _builder(self) -> Any:
         return _NullBuilder()
 
-    def bind(self, service_type: Any, implementation: Any = None, scope: Any = None,
+    def bind(self, service_type: Any, implementation: Any = UNSET, scope: Any = None,
              to: Any = None, allow_none: bool = False, *args: Any, name: str | None = None,
              **kwargs: Any) -> Any:
         impl = to if to is not None else implementation
+        if impl is UNSET:
+            return _NullBuilder()
         if not isinstance(impl, type) and (impl is not None or allow_none):
             self.instances[make_key(service_type, name)] = impl
         return _NullBuilder()

@@ -17,7 +17,7 @@ from typing import Any
 
 from injectq_codegen.errors import UsageError
 
-__all__ = ["LoadedModule", "load_roots", "load_targets", "parse_target"]
+__all__ = ["LoadedModule", "load_roots", "load_targets", "parse_target", "user_failure"]
 
 
 @dataclass(frozen=True)
@@ -71,10 +71,15 @@ def _import(module_name: str, what: str) -> Any:
 
 
 def _import_failure(module_name: str, exc: BaseException) -> str:
+    return user_failure(f"importing {module_name!r}", exc)
+
+
+def user_failure(action: str, exc: BaseException) -> str:
+    """One line for an exception the user's code raised: what, and the user's line."""
     frames = traceback.extract_tb(exc.__traceback__)
     user = [f for f in frames if "importlib" not in f.filename]
     where = f" at {user[-1].filename}:{user[-1].lineno}" if user else ""
-    return f"importing {module_name!r} raised {type(exc).__name__}: {exc}{where}"
+    return f"{action} raised {type(exc).__name__}: {exc}{where}"
 
 
 def _getattr_path(obj: Any, attr: str, target: str) -> Any:
@@ -111,6 +116,10 @@ def _one(obj: Any, module: str, attr: str, index: int | None, target: str) -> Lo
             raise UsageError(
                 f"target {target!r}: Module class {obj.__qualname__} cannot be created with no "
                 f"arguments ({exc}); export an instance instead"
+            ) from None
+        except Exception as exc:  # any error raised by the user's __init__
+            raise UsageError(
+                user_failure(f"target {target!r}: creating {obj.__qualname__}()", exc)
             ) from None
         return LoadedModule(instance, module, attr, index, True, target)
     if _is_module_instance(obj):

@@ -22,14 +22,14 @@ from typing import Any
 from injectq import InjectQ
 from injectq.binding import Lifetime, ProviderKind
 from injectq.checks import check_graph
-from injectq.errors import Problem
+from injectq.errors import InjectQError, Problem
 from injectq.graph import Dep, DependencyGraph, Node, Resolution
 from injectq.introspect import Edge, describe
 from injectq.markers import Key, split_key
 from injectq.module import _takes_binder
 from injectq_codegen.annotations import type_checking_fallback
-from injectq_codegen.errors import GraphProblems
-from injectq_codegen.loader import LoadedModule
+from injectq_codegen.errors import GraphProblems, UsageError
+from injectq_codegen.loader import LoadedModule, user_failure
 
 __all__ = ["NodePlan", "WiringPlan", "build_plan"]
 
@@ -116,6 +116,11 @@ def identifier(text: str, fallback: str = "x") -> str:
     if text[0].isdigit():
         text = f"{fallback}_{text}"
     return text[:48]
+
+
+def _natural(text: str) -> list[Any]:
+    """Sort key comparing digit runs as numbers: ``x_2`` before ``x_10``."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
 class Names:
@@ -243,7 +248,12 @@ def _install(loaded: list[LoadedModule]) -> tuple[InjectQ, dict[int, int]]:
     origin: dict[int, int] = {}
     for index, module in enumerate(loaded):
         before = {id(b) for b in container.registry}
-        container.install_module(module.obj)
+        try:
+            container.install_module(module.obj)
+        except InjectQError:
+            raise
+        except Exception as exc:  # any error raised by the user's configure()
+            raise UsageError(user_failure(f"{module.label}: configure()", exc)) from None
         for b in container.registry:
             if id(b) not in before:
                 origin[id(b)] = index
@@ -294,7 +304,10 @@ def build_plan(
 
     scope_classes = []
     for scope in registry.scopes.names():
-        attrs = [p.scope_attr for p in plans if p.lifetime == "scoped" and p.scope == scope]
+        attrs = sorted(
+            (p.scope_attr for p in plans if p.lifetime == "scoped" and p.scope == scope),
+            key=_natural,  # the order ruff's RUF023 expects of __slots__
+        )
         if attrs:
             cls = names.take(f"_{identifier(scope, 'scope').title().replace('_', '')}Scope")
             scope_classes.append(ScopeClass(cls, scope, attrs))

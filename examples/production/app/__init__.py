@@ -1,0 +1,1 @@
+"""The production example app: services, their Module, and the entry point."""
