@@ -62,7 +62,7 @@ class Slot:
     def __init__(self) -> None:
         self.value: Any = MISSING
         self.lock = threading.RLock()
-        self.pending: concurrent.futures.Future[Any] | None = None
+        self.pending: PendingCreation | None = None
         self.creating = False
 
 
@@ -146,6 +146,17 @@ def current_task() -> Any:
         return None
 
 
+class PendingCreation(concurrent.futures.Future[Any]):
+    """An async creation under way, and the task doing it (to detect it waiting on itself)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.owner = current_task()
+
+    def waits_on_itself(self) -> bool:
+        return self.owner is not None and self.owner is current_task()
+
+
 class ResolverCompiler:
     """Compiles resolvers for one container generation (rebuilt when bindings change)."""
 
@@ -167,7 +178,7 @@ class ResolverCompiler:
             "_Lazy": Lazy,
             "_enter": enter_resource,
             "_aenter": aenter_resource,
-            "_Future": concurrent.futures.Future,
+            "_Future": PendingCreation,
             "_wait": await_pending,
             "_abandon": abandon,
             "_task": current_task,
@@ -187,6 +198,13 @@ class ResolverCompiler:
         node = self.graph.node(key)
         scope = node.binding.scope if node else "?"
         site = node.binding.site if node else ""
+        if scope not in self.graph.registry.scopes:
+            known = ", ".join(n for n in self.graph.registry.scopes.names() if n != "app")
+            raise ScopeError(
+                f"error[IQ009 unknown-scope]: {display_key(key)} is scoped to {scope!r} (bound "
+                f"at {site}), which is not a declared scope (known: {known}); declare it with "
+                f"container.declare_scope({scope!r}, parent='request')"
+            )
         raise ScopeError(
             f"{display_key(key)} is scoped to {scope!r} (bound at {site}), but no {scope!r} "
             f"scope is open: resolve it inside `with container.scope({scope!r}):` "
@@ -552,11 +570,10 @@ class ResolverCompiler:
                 "            mine = fut is None",
                 "            if mine:",
                 "                fut = _Future()",
-                "                fut.owner = _task()",
                 f"                {set_p}",
                 "        if not mine:",
                 # the task creating it asks for it again: waiting would wait for itself
-                f"            if fut.owner is not None and fut.owner is _task(): _reentry(_k{n})",
+                f"            if fut.waits_on_itself(): _reentry(_k{n})",
                 "            v = await _wait(fut, _MISSING)",
                 "            if v is not _MISSING: return v",
                 "            continue  # its creator was cancelled: try to create it here",

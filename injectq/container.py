@@ -50,7 +50,7 @@ from injectq.errors import (
     ScopeError,
 )
 from injectq.graph import Dep, DependencyGraph, Resolution
-from injectq.introspect import Edge, describe
+from injectq.introspect import Edge, describe, is_container_type
 from injectq.markers import Key, Lazy, display_key, make_key, split_key
 from injectq.registry import Registry
 from injectq.scopes import (
@@ -447,6 +447,8 @@ class InjectQ:
         if r is None:
             if self._overrides[0]:
                 return self._ovget(key)
+            if is_container_type(key) and key not in self._registry:
+                return self  # asking for the container type gives the resolving container
             r = self._entry(key).sync
         return r()
 
@@ -471,6 +473,8 @@ class InjectQ:
                 return r()
             if self._overrides[0]:
                 return await self._ovaget(key)
+            if is_container_type(key) and key not in self._registry:
+                return self
             entry = self._entry(key)
             if not entry.is_async:
                 return entry.sync()

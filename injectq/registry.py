@@ -44,9 +44,9 @@ class Duplicate:
             message=f"{label} is bound twice",
             site=self.second.site,
             key=label,
-            chain=(
-                PathLink(label, self.first.lifetime_label, self.first.site),
-                PathLink(label, self.second.lifetime_label, self.second.site),
+            extra=(
+                f"first bound at  {self.first.site}  [{self.first.lifetime_label}]",
+                f"bound again at  {self.second.site}  [{self.second.lifetime_label}]",
             ),
             help=(
                 "remove one binding, or pass override=True to the later bind() to replace the "

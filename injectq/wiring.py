@@ -8,7 +8,6 @@ here reads a signature or a type hint: everything it needs was written out at bu
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import contextvars
 import threading
@@ -19,7 +18,15 @@ from types import TracebackType
 from typing import Any, ClassVar, NoReturn, TypeVar, overload
 
 from injectq.binding import UNSET, ScopeType
-from injectq.compiler import MISSING, Slot, aenter_resource, await_pending, enter_resource
+from injectq.compiler import (
+    MISSING,
+    PendingCreation,
+    Slot,
+    abandon,
+    aenter_resource,
+    await_pending,
+    enter_resource,
+)
 from injectq.errors import (
     AsyncResolutionError,
     CircularDependencyError,
@@ -41,14 +48,14 @@ from injectq.scopes import (
     run_finalizers,
 )
 
-Future = concurrent.futures.Future
 
 __all__ = [
     "MISSING",
-    "Future",
+    "PendingCreation",
     "GeneratedContainer",
     "NodeInfo",
     "Slot",
+    "abandon",
     "aenter_resource",
     "await_pending",
     "capture_instances",
@@ -330,6 +337,8 @@ class GeneratedContainer:
         else:
             fn = self._fast.get(make_key(service_type, name))
         if fn is None:
+            if name is None and getattr(service_type, "__injectq_container__", False):
+                return self  # asking for the container type gives this container
             raise self._unknown(service_type if name is None else make_key(service_type, name))
         return fn()
 
@@ -347,7 +356,7 @@ class GeneratedContainer:
         fn = self._asyncs.get(key)
         if fn is not None:
             return await fn()
-        return self._sync[key]()
+        return self.get(service_type, name)
 
     def __getitem__(self, key: type[T]) -> T:
         return self.get(key)

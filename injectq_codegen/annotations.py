@@ -97,6 +97,8 @@ def type_checking_fallback(module_name: str) -> dict[str, Any]:
         target = ("." * level + module) if level else module
         try:
             imported = importlib.import_module(target, package or None)
+            if attr and not hasattr(imported, attr):  # `from pkg import submodule`
+                importlib.import_module(f"{imported.__name__}.{attr}")
             out[name] = getattr(imported, attr) if attr else imported
         except (ImportError, AttributeError):
             continue

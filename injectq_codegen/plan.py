@@ -8,6 +8,7 @@ that come from user input are sanitized and de-duplicated; strings are written w
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import importlib
 import inspect
@@ -36,8 +37,11 @@ __all__ = ["NodePlan", "WiringPlan", "build_plan"]
 INLINE_BUDGET = 12
 _RESERVED = {
     "container", "Any", "annotations", "cast", "v", "g", "s", "st", "fut", "mine", "e", "a",
-    *keyword.kwlist, *keyword.softkwlist,
+    "lock", "contextvars", "MappingProxyType",  # locals and imports of the template
+    *keyword.kwlist, *keyword.softkwlist, *dir(builtins),
 }
+# the template's own names: `_iq_*` helpers and one `_create_<base>` per binding
+_TEMPLATE_PREFIXES = ("_iq_", "_create_")
 
 
 class NotImportable(Exception):
@@ -130,6 +134,8 @@ class Names:
         self.used: set[str] = set(_RESERVED)
 
     def take(self, wanted: str) -> str:
+        if wanted.startswith(_TEMPLATE_PREFIXES):
+            wanted = f"_u{wanted}"
         name = wanted
         n = 2
         while name in self.used or keyword.iskeyword(name):
@@ -420,7 +426,7 @@ class _Builder:
 
     def dep_expr(self, dep: Dep, in_async: bool, budget: list[int]) -> str:
         if dep.resolution is Resolution.CONTAINER:
-            return "container"
+            return "_iq_C"  # the container typed Any: the parameter is annotated InjectQ
         if dep.resolution is Resolution.NONE:
             return "None"
         target = self.graph.node(dep.target)

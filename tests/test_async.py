@@ -437,9 +437,13 @@ async def test_awarm_does_not_create_transients_or_scoped() -> None:
         calls.append(1)
         return Database(Config())
 
+    def config() -> Config:
+        calls.append(2)
+        return Config()
+
     c = InjectQ()
     c.bind_factory(Database, factory)
-    c.bind_factory(Config, lambda: calls.append(2) or Config()).scoped("request")
+    c.bind_factory(Config, config).scoped("request")
     await c.awarm()
     assert calls == []
 
@@ -474,3 +478,21 @@ async def test_async_scoped_factory_resolving_its_own_key_raises() -> None:
     async with c.scope():
         with pytest.raises(CircularDependencyError):
             await asyncio.wait_for(c.aget(Database), 5)
+
+
+def test_get_of_async_scoped_binding_inside_scope_raises() -> None:
+    """``get`` of an async scoped factory inside its open scope raises ``AsyncResolutionError``."""
+    c = InjectQ()
+    c.bind_factory(Database, make_database).scoped("request")
+    with c.scope():
+        with pytest.raises(AsyncResolutionError, match="aget"):
+            c.get(Database)
+
+
+async def test_get_after_aget_of_async_scoped_binding_returns_it() -> None:
+    """Inside one scope, ``get`` after ``aget`` returns the scoped instance ``aget`` created."""
+    c = InjectQ()
+    c.bind_factory(Database, make_database).scoped("request")
+    async with c.scope():
+        created = await c.aget(Database)
+        assert c.get(Database) is created

@@ -133,7 +133,7 @@ def test_threads_race_singletons_while_first_compilation_happens() -> None:
         c = InjectQ()
         c.bind(Shared, Shared).singleton()
         c.bind(Left, Left).singleton()
-        results = race(8, lambda: (c.get(Left), c.get(Shared)))  # noqa: B023 - used in the loop
+        results = race(8, lambda: (c.get(Left), c.get(Shared)))
         assert len({id(b) for b, _ in results}) == 1
         assert all(b.shared is a for b, a in results)
 
@@ -192,9 +192,7 @@ async def test_thousand_agets_create_one_async_singleton() -> None:
 
     c = InjectQ()
     c.bind_factory(Heavy, factory).singleton()
-    results = await asyncio.wait_for(
-        asyncio.gather(*(c.aget(Heavy) for _ in range(1000))), TIMEOUT
-    )
+    results = await asyncio.wait_for(asyncio.gather(*(c.aget(Heavy) for _ in range(1000))), TIMEOUT)
     assert calls.n == 1
     assert len({id(r) for r in results}) == 1
     assert c.get(Heavy) is results[0]
@@ -210,9 +208,7 @@ async def test_thousand_agets_create_one_sync_singleton() -> None:
 
     c = InjectQ()
     c.bind_factory(Heavy, factory).singleton()
-    results = await asyncio.wait_for(
-        asyncio.gather(*(c.aget(Heavy) for _ in range(1000))), TIMEOUT
-    )
+    results = await asyncio.wait_for(asyncio.gather(*(c.aget(Heavy) for _ in range(1000))), TIMEOUT)
     assert calls.n == 1
     assert len({id(r) for r in results}) == 1
 
@@ -234,9 +230,7 @@ async def test_thousand_agets_create_one_sync_singleton_over_async_dependency() 
     c = InjectQ()
     c.bind_factory(Shared, make_db).singleton()
     c.bind_factory(Left, make_repo).singleton()
-    results = await asyncio.wait_for(
-        asyncio.gather(*(c.aget(Left) for _ in range(1000))), TIMEOUT
-    )
+    results = await asyncio.wait_for(asyncio.gather(*(c.aget(Left) for _ in range(1000))), TIMEOUT)
     assert (db_calls.n, repo_calls.n) == (1, 1)
     assert len({id(r) for r in results}) == 1
 
@@ -254,9 +248,7 @@ async def test_thousand_agets_of_an_async_generator_singleton() -> None:
 
     c = InjectQ()
     c.bind_factory(Heavy, resource).singleton()
-    results = await asyncio.wait_for(
-        asyncio.gather(*(c.aget(Heavy) for _ in range(1000))), TIMEOUT
-    )
+    results = await asyncio.wait_for(asyncio.gather(*(c.aget(Heavy) for _ in range(1000))), TIMEOUT)
     assert len({id(r) for r in results}) == 1
     await c.aclose()
     assert (opened.n, closed.n) == (1, 1)
@@ -275,9 +267,7 @@ def test_event_loops_in_several_threads_share_one_async_singleton() -> None:
     c.bind_factory(Heavy, factory).singleton()
 
     async def many() -> list[Heavy]:
-        return await asyncio.wait_for(
-            asyncio.gather(*(c.aget(Heavy) for _ in range(250))), TIMEOUT
-        )
+        return await asyncio.wait_for(asyncio.gather(*(c.aget(Heavy) for _ in range(250))), TIMEOUT)
 
     batches = race(4, lambda: asyncio.run(many()))
     assert calls.n == 1
@@ -521,9 +511,7 @@ async def test_tasks_resolving_one_async_transient_chain_never_see_a_cycle() -> 
 
     c = InjectQ()
     c.bind_factory(ChainC, make_leaf)
-    results = await asyncio.wait_for(
-        asyncio.gather(*(c.aget(ChainA) for _ in range(100))), TIMEOUT
-    )
+    results = await asyncio.wait_for(asyncio.gather(*(c.aget(ChainA) for _ in range(100))), TIMEOUT)
     assert len({id(a.b.c) for a in results}) == 100
 
 

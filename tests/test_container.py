@@ -1033,10 +1033,14 @@ def test_container_parameter(c: InjectQ) -> None:
     assert isinstance(svc.db, Database)
 
 
-def test_container_not_autowired_as_new(c: InjectQ) -> None:
-    """get(InjectQ) is not a fresh auto-wired container."""
-    with pytest.raises(DependencyNotFoundError):
-        c.get(InjectQ)
+def test_get_container_type_returns_the_container(c: InjectQ) -> None:
+    """get(InjectQ) is the resolving container itself, never a fresh auto-wired one."""
+    assert c.get(InjectQ) is c
+
+
+async def test_aget_container_type_returns_the_container(c: InjectQ) -> None:
+    """aget(InjectQ) is the resolving container too."""
+    assert await c.aget(InjectQ) is c
 
 
 # -- graph, compile, clear ----------------------------------------------------------------

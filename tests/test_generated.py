@@ -331,6 +331,40 @@ def test_override_reaches_dependents(gen: tuple[ModuleType, ModuleType]) -> None
     assert c.get(s.Service).repo.db.config.url == "pg://prod"
 
 
+def test_singleton_first_built_inside_an_override_is_not_kept(
+    gen: tuple[ModuleType, ModuleType],
+) -> None:
+    """A singleton first resolved inside an override block (through the override) does not
+    leak out: after the block the real one is built; untouched singletons are shared."""
+    wiring, s = gen
+    c = wiring.container
+    with c.override(s.Config, s.Config("fake://")):
+        inside = c.get(s.Database)
+        assert inside.config.url == "fake://"
+        pool = c.get(s.Pool)  # does not depend on Config
+    outside = c.get(s.Database)
+    assert outside is not inside
+    assert outside.config.url == "pg://prod"
+    assert c.get(s.Database) is outside
+    assert c.get(s.Pool) is pool
+
+
+def test_scoped_binding_under_an_override(gen: tuple[ModuleType, ModuleType]) -> None:
+    """Inside a scope, an override reaches scoped dependents and leaves the scope's own
+    instances alone once the block ends."""
+    wiring, s = gen
+    c = wiring.container
+    with c.scope():
+        real = c.get(s.Session)
+        fake_db = s.Database(s.Config("fake://"))
+        with c.override(s.Database, fake_db):
+            session = c.get(s.Session)
+            assert session.db is fake_db
+            assert c.get(s.Session) is session
+        assert c.get(s.Session) is real
+        assert real.db is c.get(s.Database)
+
+
 def test_override_of_a_named_key(gen: tuple[ModuleType, ModuleType]) -> None:
     """override() takes a name and replaces only that named binding."""
     wiring, s = gen
@@ -354,6 +388,33 @@ def test_override_is_context_local(gen: tuple[ModuleType, ModuleType]) -> None:
         t.start()
         t.join()
     assert seen == [real]
+
+
+def test_singleton_created_elsewhere_during_an_override_is_the_real_one(
+    gen: tuple[ModuleType, ModuleType],
+) -> None:
+    """While one thread holds an override open, another thread creating the singleton for
+    the first time builds the real one, and that one is kept."""
+    wiring, s = gen
+    c = wiring.container
+    opened, done = threading.Event(), threading.Event()
+    seen: list[object] = []
+
+    def overriding() -> None:
+        with c.override(s.Config, s.Config("fake://")):
+            seen.append(c.get(s.Database))
+            opened.set()
+            done.wait(5)
+
+    t = threading.Thread(target=overriding)
+    t.start()
+    assert opened.wait(5)
+    real = c.get(s.Database)
+    done.set()
+    t.join()
+    assert real.config.url == "pg://prod"
+    assert seen[0] is not real
+    assert c.get(s.Database) is real
 
 
 async def test_override_is_task_local(gen: tuple[ModuleType, ModuleType]) -> None:

@@ -286,7 +286,7 @@ def test_handle_called_from_inside_its_own_resolution_raises_not_deadlocks(
     def call() -> None:
         try:
             handle()
-        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+        except BaseException as exc:
             errors.append(exc)
 
     t = threading.Thread(target=call, daemon=True)  # a deadlock must not hang the suite

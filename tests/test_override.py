@@ -61,7 +61,7 @@ def run_in_thread(fn: object) -> object:
     def target() -> None:
         try:
             out.append(fn())  # type: ignore[operator]
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
+        except BaseException as exc:
             errors.append(exc)
 
     t = threading.Thread(target=target)
@@ -429,9 +429,7 @@ async def test_block_local_async_singleton_is_created_once_under_contention(c: I
     c.bind_factory(Client, make_client).singleton()
     fake = FakeDatabase()
     with c.override(Database, fake):
-        results = await asyncio.wait_for(
-            asyncio.gather(*(c.aget(Client) for _ in range(100))), 5
-        )
+        results = await asyncio.wait_for(asyncio.gather(*(c.aget(Client) for _ in range(100))), 5)
         assert len({id(r) for r in results}) == 1
         assert results[0].db is fake
     assert calls == [1]

@@ -33,9 +33,7 @@ class Cursor(Conn):
 Log = list[str]
 
 
-def sync_resource(
-    cls: type[Conn], log: Log, fail: bool = False
-) -> Callable[[], Iterator[Conn]]:
+def sync_resource(cls: type[Conn], log: Log, fail: bool = False) -> Callable[[], Iterator[Conn]]:
     def factory() -> Iterator[Conn]:
         obj = cls(cls.__name__)
         log.append(f"open {cls.__name__}")
@@ -544,3 +542,17 @@ def test_singleton_resource_resolved_inside_scope_belongs_to_container() -> None
     assert c.get(Pool) is pool
     c.close()
     assert pool.closed
+
+
+async def test_failing_async_scope_finalizer_raises_when_async_scope_exits() -> None:
+    """A failing async finalizer is raised as ``ResourceCleanupError`` by ``async with`` exit."""
+    log: Log = []
+    c = InjectQ()
+    c.bind_factory(Session, async_resource(Session, log, fail=True)).scoped("request")
+    c.bind_factory(Cursor, async_resource(Cursor, log)).scoped("request")
+    with pytest.raises(ResourceCleanupError) as info:
+        async with c.scope():
+            await c.aget(Session)
+            await c.aget(Cursor)
+    assert log == ["open Session", "open Cursor", "close Cursor", "close Session"]
+    assert [str(e) for e in info.value.exceptions] == ["Session failed to close"]

@@ -357,7 +357,7 @@ def test_thread_without_scope_does_not_see_another_threads_scope(c: InjectQ) -> 
         def other() -> None:
             try:
                 c.get(RequestContext)
-            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            except BaseException as exc:
                 errors.append(exc)
 
         t = threading.Thread(target=other)

@@ -15,7 +15,8 @@ from injectq.wiring import MISSING as _iq_MISSING
 from injectq.wiring import GeneratedContainer as _iq_GeneratedContainer
 from injectq.wiring import NodeInfo as _iq_NodeInfo
 from injectq.wiring import Slot as _iq_Slot
-from injectq.wiring import Future as _iq_Future
+from injectq.wiring import PendingCreation as _iq_Pending
+from injectq.wiring import abandon as _iq_abandon
 from injectq.wiring import await_pending as _iq_wait
 from injectq.wiring import enter_resource as _iq_enter
 from injectq.wiring import aenter_resource as _iq_aenter
@@ -317,12 +318,17 @@ async def aprovide_redis_client() -> Any:
                 return v
             fut = s.pending
             if fut is None:
-                fut = s.pending = _iq_Future()
+                fut = s.pending = _iq_Pending()
                 mine = True
             else:
                 mine = False
         if not mine:
-            return await _iq_wait(fut)
+            if fut.waits_on_itself():
+                container.reentry(RedisClient)
+            v = await _iq_wait(fut, _iq_MISSING)
+            if v is not _iq_MISSING:
+                return v
+            continue  # its creator was cancelled: create it here
         try:
             g = connect_redis(provide_cache_settings())
             v = await _iq_aenter(g, RedisClient)
@@ -330,7 +336,7 @@ async def aprovide_redis_client() -> Any:
         except BaseException as e:
             with lock:
                 s.pending = None
-            fut.set_exception(e)
+            fut.set_exception(_iq_abandon(e))
             raise
         with lock:
             s.value = v
@@ -382,18 +388,23 @@ async def aprovide_redis_cache() -> Any:
                 return v
             fut = s.pending
             if fut is None:
-                fut = s.pending = _iq_Future()
+                fut = s.pending = _iq_Pending()
                 mine = True
             else:
                 mine = False
         if not mine:
-            return await _iq_wait(fut)
+            if fut.waits_on_itself():
+                container.reentry(RedisCache)
+            v = await _iq_wait(fut, _iq_MISSING)
+            if v is not _iq_MISSING:
+                return v
+            continue  # its creator was cancelled: create it here
         try:
             v = RedisCache(await aprovide_redis_client())
         except BaseException as e:
             with lock:
                 s.pending = None
-            fut.set_exception(e)
+            fut.set_exception(_iq_abandon(e))
             raise
         with lock:
             s.value = v
@@ -478,18 +489,23 @@ async def aprovide_multi_level_cache() -> Any:
                 return v
             fut = s.pending
             if fut is None:
-                fut = s.pending = _iq_Future()
+                fut = s.pending = _iq_Pending()
                 mine = True
             else:
                 mine = False
         if not mine:
-            return await _iq_wait(fut)
+            if fut.waits_on_itself():
+                container.reentry(MultiLevelCache)
+            v = await _iq_wait(fut, _iq_MISSING)
+            if v is not _iq_MISSING:
+                return v
+            continue  # its creator was cancelled: create it here
         try:
             v = MultiLevelCache(provide_memory_cache(), await aprovide_redis_cache(), provide_cache_settings(), provide_metrics_collector())
         except BaseException as e:
             with lock:
                 s.pending = None
-            fut.set_exception(e)
+            fut.set_exception(_iq_abandon(e))
             raise
         with lock:
             s.value = v
@@ -541,18 +557,23 @@ async def aprovide_application() -> Any:
                 return v
             fut = s.pending
             if fut is None:
-                fut = s.pending = _iq_Future()
+                fut = s.pending = _iq_Pending()
                 mine = True
             else:
                 mine = False
         if not mine:
-            return await _iq_wait(fut)
+            if fut.waits_on_itself():
+                container.reentry(Application)
+            v = await _iq_wait(fut, _iq_MISSING)
+            if v is not _iq_MISSING:
+                return v
+            continue  # its creator was cancelled: create it here
         try:
             v = Application(provide_database_service(), await aprovide_multi_level_cache(), provide_connection_pool(), provide_performance_monitor(), provide_metrics_collector())
         except BaseException as e:
             with lock:
                 s.pending = None
-            fut.set_exception(e)
+            fut.set_exception(_iq_abandon(e))
             raise
         with lock:
             s.value = v
@@ -621,18 +642,23 @@ async def aprovide_promotions() -> Any:
                 return v
             fut = st.pending.get(Promotions)
             if fut is None:
-                fut = st.pending[Promotions] = _iq_Future()
+                fut = st.pending[Promotions] = _iq_Pending()
                 mine = True
             else:
                 mine = False
         if not mine:
-            return await _iq_wait(fut)
+            if fut.waits_on_itself():
+                container.reentry(Promotions)
+            v = await _iq_wait(fut, _iq_MISSING)
+            if v is not _iq_MISSING:
+                return v
+            continue  # its creator was cancelled: create it here
         try:
             v = await load_promotions(provide_database_service(), await aprovide_multi_level_cache())
         except BaseException as e:
             with lock:
                 st.pending.pop(Promotions, None)
-            fut.set_exception(e)
+            fut.set_exception(_iq_abandon(e))
             raise
         with lock:
             st.promotions_instance = v
@@ -673,18 +699,23 @@ async def aprovide_order_service() -> Any:
                 return v
             fut = st.pending.get(OrderService)
             if fut is None:
-                fut = st.pending[OrderService] = _iq_Future()
+                fut = st.pending[OrderService] = _iq_Pending()
                 mine = True
             else:
                 mine = False
         if not mine:
-            return await _iq_wait(fut)
+            if fut.waits_on_itself():
+                container.reentry(OrderService)
+            v = await _iq_wait(fut, _iq_MISSING)
+            if v is not _iq_MISSING:
+                return v
+            continue  # its creator was cancelled: create it here
         try:
             v = OrderService(uow=provide_unit_of_work(), database=provide_database_service(), cache=await aprovide_multi_level_cache(), promotions=await aprovide_promotions(), monitor=provide_performance_monitor(), metrics=provide_metrics_collector())
         except BaseException as e:
             with lock:
                 st.pending.pop(OrderService, None)
-            fut.set_exception(e)
+            fut.set_exception(_iq_abandon(e))
             raise
         with lock:
             st.order_service_instance = v
@@ -916,3 +947,4 @@ container = _iq_GeneratedContainer(
         'request': _RequestScope,
     },
 )
+_iq_C: Any = container  # what a parameter annotated InjectQ receives
