@@ -139,6 +139,20 @@ async def await_pending(fut: concurrent.futures.Future[Any], retry: Any = None) 
         return retry
 
 
+async def await_instance(awaitable: Any, key: Key) -> Any:
+    """Await an awaitable bound as an instance (its first and only await)."""
+    try:
+        return await awaitable
+    except RuntimeError as exc:
+        if "already awaited" not in str(exc):
+            raise
+        raise InjectQError(
+            f"the awaitable bound to {display_key(key)} was already awaited: its first await "
+            "failed (see that error) and a coroutine cannot be awaited twice; bind an async "
+            "factory with bind_factory() so that a retry can create a new one"
+        ) from exc
+
+
 def current_task() -> Any:
     try:
         return asyncio.current_task()
@@ -179,6 +193,7 @@ class ResolverCompiler:
             "_enter": enter_resource,
             "_aenter": aenter_resource,
             "_Future": PendingCreation,
+            "_await_instance": await_instance,
             "_wait": await_pending,
             "_abandon": abandon,
             "_task": current_task,
@@ -447,7 +462,7 @@ class ResolverCompiler:
         if kind is ProviderKind.INSTANCE:
             return [f"{indent}v = _p{n}"]
         if kind is ProviderKind.AWAITABLE:
-            return [f"{indent}v = await _p{n}"]
+            return [f"{indent}v = await _await_instance(_p{n}, _k{n})"]
         args = self._args(node, in_async, [_INLINE_BUDGET])
         if kind in (ProviderKind.CLASS, ProviderKind.FACTORY):
             return [f"{indent}v = _p{n}({args})"]

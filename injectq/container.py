@@ -859,12 +859,25 @@ class InjectQ:
     def close(self) -> None:
         """Finalize container-owned resources (singletons, stray transients), newest first."""
         _close_awaitables(self._awaitables)
+        items = self._finalizers.take()
+        self._forget_singletons()
         # async resources stay registered, so the aclose() the error asks for finishes them
-        run_finalizers(self._finalizers.take(), "container", keep=self._finalizers)
+        run_finalizers(items, "container", keep=self._finalizers)
 
     async def aclose(self) -> None:
         _close_awaitables(self._awaitables)
-        await arun_finalizers(self._finalizers.take(), "container")
+        items = self._finalizers.take()
+        self._forget_singletons()
+        await arun_finalizers(items, "container")
+
+    def _forget_singletons(self) -> None:
+        """After close, a finalized singleton is never handed out again: the next get
+        creates a new one (as the generated container does)."""
+        with self._compile_lock:
+            for binding, slot in self._slots.items():
+                if binding.kind is not ProviderKind.AWAITABLE:
+                    slot.value = MISSING
+            self._hot.clear()
 
     def __enter__(self) -> InjectQ:
         return self

@@ -166,7 +166,7 @@ def _takes_binder(configure: Callable[..., Any]) -> bool:
     fn = getattr(configure, "__func__", configure)
     code = getattr(fn, "__code__", None)
     if code is not None and not hasattr(fn, "__wrapped__"):
-        return code.co_argcount > (1 if hasattr(configure, "__self__") else 0)
+        return bool(code.co_argcount > (1 if hasattr(configure, "__self__") else 0))
     try:
         params = [
             p

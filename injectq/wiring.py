@@ -24,6 +24,7 @@ from injectq.compiler import (
     Slot,
     abandon,
     aenter_resource,
+    await_instance,
     await_pending,
     enter_resource,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "Slot",
     "abandon",
     "aenter_resource",
+    "await_instance",
     "await_pending",
     "capture_instances",
     "enter_resource",

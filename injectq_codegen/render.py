@@ -43,7 +43,7 @@ def _build(n: NodePlan, in_async: bool, owner: str, indent: int) -> str:
     pad = " " * indent
     expr = n.abuild if in_async else n.build
     if n.kind == "awaitable":
-        lines = [f"v = await {expr}"]
+        lines = [f"v = await _iq_await_instance({expr}, {n.key})"]
     elif n.kind == "async_factory":
         lines = [f"v = await {expr}"]
     elif n.kind == "generator":
@@ -81,6 +81,7 @@ def _uses(plan: WiringPlan) -> dict[str, bool]:
         "Future": any(n.lifetime != "transient" for n in asyncs),
         "enter": any(n.kind == "generator" for n in plan.nodes),
         "aenter": any(n.kind == "async_generator" for n in plan.nodes),
+        "await_instance": any(n.kind == "awaitable" for n in plan.nodes),
         "capture": any(captured for *_, captured in plan.modules),
         "key": "_iq_key(" in text,
     }

@@ -642,6 +642,50 @@ def test_root_adds_an_otherwise_unreached_autowired_class(codegen_env: Path) -> 
     assert container.get(Extra) is not extra  # auto-wired classes are transient
 
 
+ENTRY = """\
+from injectq import Module
+
+
+class Client:
+    pass
+
+
+async def make_client() -> Client:
+    return Client()
+
+
+class Report:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+
+class ClientModule(Module):
+    def configure(self) -> None:
+        self.bind_factory(Client, make_client).singleton()
+
+
+def run(report: Report) -> None:
+    pass
+
+
+async def arun(report: Report) -> None:
+    pass
+"""
+
+
+def test_function_root_on_a_sync_path_to_an_async_binding(codegen_env: Path) -> None:
+    """A sync entry-point function as --root that needs an async binding: IQ005; the async
+    entry point builds, and brings in what its parameters need."""
+    _app(codegen_env, **{"app/entry.py": ENTRY})
+    result = _run("build", "app.entry:ClientModule", "-o", "app/_w.py", "--root", "app.entry:run")
+    assert result.exit_code == 1
+    assert "error[IQ005 async-on-sync-path]: sync function run needs Report" in result.stderr
+    assert "chain: Report [transient] -> Client [singleton]" in result.stderr
+    result = _run("build", "app.entry:ClientModule", "-o", "app/_w.py", "--root", "app.entry:arun")
+    assert result.exit_code == 0, result.output
+    assert "aprovide_report" in (codegen_env / "app/_w.py").read_text(encoding="utf-8")
+
+
 def test_root_that_cannot_be_imported(codegen_env: Path) -> None:
     """A --root naming a missing module: exit 2, like a target."""
     _app(codegen_env)
