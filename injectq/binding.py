@@ -124,7 +124,8 @@ def classify_factory(factory: Callable[..., Any]) -> ProviderKind:
 
 
 def classify_implementation(implementation: Any) -> ProviderKind:
-    """``bind(Key, x)``: a class is constructed; anything else is an instance (awaited if needed)."""
+    """``bind(Key, x)``: a class is constructed; anything else is an instance (awaited if
+    needed)."""
     if inspect.isclass(implementation):
         return ProviderKind.CLASS
     if inspect.isawaitable(implementation):

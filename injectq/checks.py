@@ -171,7 +171,7 @@ def check_graph(
 
 def _function_deps(graph: DependencyGraph, fn: Any) -> list[Dep]:
     info = describe(fn)
-    return [graph._dep(p) for p in info.params]  # noqa: SLF001 - same model, function root
+    return [graph._dep(p) for p in info.params]
 
 
 def _scope_problems(graph: DependencyGraph, nodes: list[Node]) -> list[Problem]:

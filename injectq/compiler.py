@@ -28,6 +28,7 @@ from injectq.checks import cycle_problem, missing_problem, unresolvable_problem
 from injectq.errors import (
     AsyncResolutionError,
     CircularDependencyError,
+    DependencyNotFoundError,
     InjectQError,
     PathLink,
     Problem,
@@ -337,10 +338,10 @@ class ResolverCompiler:
         from injectq.errors import problem_error
 
         err = problem_error(problem)
-        if problem.code == "IQ001":
-            err.dependency_type = problem.key  # type: ignore[attr-defined]
-        if problem.code == "IQ002":
-            err.dependency_chain = [link.label for link in problem.chain]  # type: ignore[attr-defined]
+        if isinstance(err, DependencyNotFoundError):
+            err.dependency_type = problem.key
+        if isinstance(err, CircularDependencyError):
+            err.dependency_chain = [link.label for link in problem.chain]
         return err
 
     # -- compiling ------------------------------------------------------------------------
@@ -375,7 +376,7 @@ class ResolverCompiler:
         source = "\n".join(lines)
         filename = f"<injectq resolvers {next(_counter)}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        exec(compile(source, filename, "exec"), self.ns)  # noqa: S102 - our own generated code
+        exec(compile(source, filename, "exec"), self.ns)
         for node in nodes:
             n = self._name(node)
             is_async = self.graph.needs_async(node.key)

@@ -45,13 +45,12 @@ from injectq.errors import (
     BindingError,
     DependencyNotFoundError,
     GraphValidationError,
-    InjectQError,
     Problem,
     ScopeError,
 )
 from injectq.graph import Dep, DependencyGraph, Resolution
 from injectq.introspect import Edge, describe, is_container_type
-from injectq.markers import Key, Lazy, display_key, make_key, split_key
+from injectq.markers import Key, Lazy, display_key, make_key
 from injectq.registry import Registry
 from injectq.scopes import (
     Finalizers,
@@ -498,7 +497,7 @@ class InjectQ:
 
     def dep_for(self, param: Any) -> Dep:
         """What satisfies one parameter of a function (``@inject``), by the graph's rules."""
-        return self.graph._dep(param)  # noqa: SLF001 - the one rule, shared
+        return self.graph._dep(param)
 
     def resolve_dep(self, dep: Dep) -> Any:
         """The value for one parameter dependency (used by ``@inject`` and ``invoke``)."""
@@ -538,7 +537,7 @@ class InjectQ:
         for i, p in enumerate(describe(binding.provider).params):
             if (p.positional and i < len(args)) or p.name in kwargs:
                 continue
-            dep = graph._dep(p)  # noqa: SLF001 - the one rule for what satisfies a parameter
+            dep = graph._dep(p)
             if dep.resolution is Resolution.DEFAULT:
                 continue
             if dep.resolution in (Resolution.MISSING, Resolution.UNRESOLVABLE):
@@ -664,7 +663,7 @@ class InjectQ:
         if binding.lifetime is Lifetime.SCOPED:
             state = self._scopes.get().get(binding.scope)
             if state is None:
-                self._get_compiler()._noscope(binding.key)  # noqa: SLF001 - one message
+                self._get_compiler()._noscope(binding.key)
             assert state is not None
             return state.cache, (id(frame), binding.key), state.finalizers
         return {}, binding.key, None
@@ -691,7 +690,7 @@ class InjectQ:
             if ckey in cache:
                 return cache[ckey]
             if b.kind.is_async:
-                self._get_compiler()._needs_async(key)  # noqa: SLF001 - one message
+                self._get_compiler()._needs_async(key)
             values = [
                 (dep, self._ovget(dep.target) if v is UNSET else v)
                 for dep, v in self._frame_args(frame, node.deps)
@@ -710,8 +709,7 @@ class InjectQ:
             entry = self._entry(key)
             return await entry.araw() if entry.araw is not None else entry.raw()
         if key in frame.values:
-            value = frame.values[key]
-            return value
+            return frame.values[key]
         node = self.graph.node(key)
         assert node is not None
         b = node.binding

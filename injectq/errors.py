@@ -124,6 +124,8 @@ class _ProblemError(InjectQError):
 class DependencyNotFoundError(_ProblemError):
     """A key has no binding and cannot be auto-wired."""
 
+    dependency_type: Any = None  # the missing key (InjectQ 0.5.0 attribute)
+
     def __init__(self, problem: Problem | str) -> None:
         if isinstance(problem, str):
             problem = Problem("IQ001", "missing-binding", problem, key=problem)
@@ -132,6 +134,8 @@ class DependencyNotFoundError(_ProblemError):
 
 class CircularDependencyError(_ProblemError):
     """Bindings depend on each other in a cycle that no ``Lazy`` edge breaks."""
+
+    dependency_chain: list[str] = []  # noqa: RUF012 - 0.5.0 attribute, replaced per error
 
 
 class AsyncResolutionError(_ProblemError):
@@ -152,7 +156,7 @@ class GraphValidationError(InjectQError):
         return [p.code for p in self.problems]
 
 
-class ResourceCleanupError(ExceptionGroup[Exception], InjectQError):  # type: ignore[misc]
+class ResourceCleanupError(ExceptionGroup[Exception], InjectQError):
     """One or more resource finalizers failed; every finalizer still ran."""
 
 

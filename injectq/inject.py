@@ -48,7 +48,7 @@ def inject(func: Any = None, *, container: Any = None) -> Any:
             raise InjectionError(
                 f"@inject on class {func.__qualname__}: it defines no __init__ to inject into"
             )
-        func.__init__ = inject(init, container=container)  # type: ignore[misc]
+        func.__init__ = _wrap(init, container)  # type: ignore[method-assign]
         return func
     if not callable(func):
         raise InjectionError(f"@inject needs a function, got {func!r}")

@@ -9,6 +9,7 @@ exist only under ``if TYPE_CHECKING:``.
 from __future__ import annotations
 
 import ast
+import contextlib
 import enum
 import inspect
 import sys
@@ -96,10 +97,8 @@ def describe(provider: Any, fallback: Fallback | None = None) -> ProviderInfo:
         info = None
     if info is None:
         info = _describe(provider, None)
-        try:
+        with contextlib.suppress(TypeError):  # not weak-referenceable (some builtins)
             _cache[provider] = info
-        except TypeError:  # not weak-referenceable (e.g. some builtins)
-            pass
     if fallback is not None and any(p.error for p in info.params):
         return _describe(provider, fallback)
     return info
@@ -165,13 +164,13 @@ def _hints(
     """Evaluated annotations by parameter name, and the reason for each one that failed."""
     try:
         return typing.get_type_hints(fn, include_extras=True), {}
-    except Exception:  # noqa: BLE001 - fall back to one parameter at a time to name the culprit
+    except Exception:
         pass
     globalns = dict(getattr(fn, "__globals__", {})) or _globalns(fn, provider)
     if inspect.isclass(provider):
         globalns.setdefault(provider.__name__, provider)
     if fallback is not None:
-        module_name = getattr(provider, "__module__", None) or getattr(fn, "__module__", "")
+        module_name = str(getattr(provider, "__module__", None) or getattr(fn, "__module__", ""))
         for name, value in fallback(module_name).items():
             globalns.setdefault(name, value)
     hints: dict[str, Any] = {}
@@ -184,14 +183,14 @@ def _hints(
             hints[name] = ann
             continue
         try:
-            hints[name] = eval(ann, globalns)  # noqa: S307 - evaluating the user's own annotation
-        except Exception as exc:  # noqa: BLE001 - any failure makes the annotation unusable
+            hints[name] = eval(ann, globalns)
+        except Exception as exc:
             failures[name] = _explain_failure(ann, exc, fn, provider)
     return hints, failures
 
 
 def _explain_failure(annotation: str, exc: Exception, fn: Any, provider: Any) -> str:
-    module_name = getattr(provider, "__module__", None) or getattr(fn, "__module__", "?")
+    module_name = str(getattr(provider, "__module__", None) or getattr(fn, "__module__", "?"))
     missing = exc.name if isinstance(exc, NameError) else None
     if missing:
         tc = type_checking_imports(module_name)
@@ -283,7 +282,7 @@ def return_key(fn: Callable[..., Any]) -> Key | None:
     target = inspect.unwrap(fn)
     try:
         hints = typing.get_type_hints(target, include_extras=True)
-    except Exception:  # noqa: BLE001 - an unusable annotation gives no key
+    except Exception:
         return None
     ret = hints.get("return")
     if ret is None or ret is type(None):

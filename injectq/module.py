@@ -303,6 +303,7 @@ class ProviderModule(Module):
                     f"@provider {type(self).__name__}.{attr} needs a return type annotation: "
                     "it is the key the provider is bound to"
                 )
+            assert raw is not None
             code = getattr(inspect.unwrap(raw), "__code__", None)
             site = format_site(code.co_filename, code.co_firstlineno) if code else bind_site()
             binder.container.bind_factory(

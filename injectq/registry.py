@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from injectq.binding import Binding
-from injectq.errors import BindingError, PathLink, Problem, ScopeError
+from injectq.errors import BindingError, Problem, ScopeError
 from injectq.markers import Key, display_key
 
 __all__ = ["APP_SCOPE", "Duplicate", "Registry", "ScopeTree"]
@@ -139,7 +139,7 @@ class Registry:
     def remove(self, key: Key) -> Binding:
         binding = self._bindings.pop(key)
         self.duplicates = [
-            d for d in self.duplicates if d.first.key != key and d.second.key != key
+            d for d in self.duplicates if key not in (d.first.key, d.second.key)
         ]
         self._on_change()
         return binding

@@ -87,7 +87,7 @@ def run_finalizers(items: list[Any], owner: str, keep: Finalizers | None = None)
             continue
         try:
             _finish_sync(item) if inspect.isgenerator(item) else item()
-        except Exception as exc:  # noqa: BLE001 - every finalizer runs; failures are grouped
+        except Exception as exc:
             errors.append(exc)
     if pending_async:
         if keep is not None:
@@ -115,7 +115,7 @@ async def arun_finalizers(items: list[Any], owner: str) -> None:
                 result = item()
                 if inspect.isawaitable(result):
                     await result
-        except Exception as exc:  # noqa: BLE001 - every finalizer runs; failures are grouped
+        except Exception as exc:
             errors.append(exc)
     _raise_all(errors, owner)
 

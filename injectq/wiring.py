@@ -36,8 +36,7 @@ from injectq.errors import (
     Problem,
     ScopeError,
 )
-from injectq.graph import Dep, Resolution
-from injectq.graph import _PRIMITIVES
+from injectq.graph import _PRIMITIVES, Dep, Resolution
 from injectq.introspect import Edge, Param
 from injectq.markers import Key, Lazy, display_key, make_key, split_key
 from injectq.scopes import (
@@ -48,7 +47,6 @@ from injectq.scopes import (
     arun_finalizers,
     run_finalizers,
 )
-
 
 __all__ = [
     "MISSING",
@@ -193,7 +191,7 @@ class _Table(dict[Any, Any]):
 
     def __missing__(self, key: Any) -> Any:
         assert self.owner is not None
-        raise self.owner._unknown(key)  # noqa: SLF001
+        raise self.owner._unknown(key)
 
 
 class GeneratedContainer:
@@ -257,7 +255,7 @@ class GeneratedContainer:
                 ),
             )
         )
-        err.dependency_type = key  # type: ignore[attr-defined]
+        err.dependency_type = key
         return err
 
     def noscope(self, key: Any) -> NoReturn:
@@ -467,8 +465,8 @@ class GeneratedContainer:
         with self._ov_lock:
             self._ov_count += 1
             self._flags["_iq_OV"] = True
-            for name in self._caches:  # singleton fast paths go through the override check
-                self._flags[name] = None
+            for cache in self._caches:  # singleton fast paths go through the override check
+                self._flags[cache] = None
             self._hot_view = {}
         try:
             yield override_value

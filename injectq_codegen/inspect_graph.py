@@ -142,7 +142,8 @@ def explain_key(targets: list[str], roots: list[str], text: str) -> str:
         how = d.resolution.value
         if d.resolution is Resolution.BINDING:
             t = graph.node(d.target)
-            how = f"{'Lazy ' if d.edge is Edge.LAZY else ''}{t.binding.lifetime_label if t else '?'}"
+            lifetime = t.binding.lifetime_label if t else "?"
+            how = f"{'Lazy ' if d.edge is Edge.LAZY else ''}{lifetime}"
         out.append(f"    {d.param.name}: {target or '-'} [{how}]")
     if not node.deps:
         out.append("    (none)")

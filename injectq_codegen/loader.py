@@ -66,7 +66,7 @@ def _import(module_name: str, what: str) -> Any:
                 f"(looked in the current directory {os.getcwd()} and sys.path)"
             ) from None
         raise UsageError(_import_failure(module_name, exc)) from None
-    except Exception as exc:  # noqa: BLE001 - any error raised by the user's module
+    except Exception as exc:
         raise UsageError(_import_failure(module_name, exc)) from None
 
 

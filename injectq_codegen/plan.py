@@ -240,7 +240,7 @@ def root_keys(graph: DependencyGraph, roots: Iterable[Any]) -> list[Key]:
         if callable(root) and not inspect.isclass(root):
             keys += [
                 d.target
-                for d in (graph._dep(p) for p in describe(root).params)  # noqa: SLF001
+                for d in (graph._dep(p) for p in describe(root).params)
                 if d.resolution is Resolution.BINDING
             ]
         else:

@@ -63,7 +63,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
-        autoescape=False,  # noqa: S701 - Python source, not HTML; user text goes through repr
+        autoescape=False,
     )
     env.filters["pyrepr"] = repr
     env.filters["comment"] = _comment
