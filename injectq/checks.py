@@ -158,7 +158,7 @@ def check_graph(
                     Problem(
                         code="IQ007",
                         name="not-importable",
-                        message=f"{node.label}: {reason}",
+                        message=f"{node.label} cannot be used by generated code: {reason}",
                         site=node.binding.site,
                         key=node.label,
                         help="define it at module level so the generated module can import it",

@@ -54,7 +54,13 @@ def _lifetime(node: Node) -> str:
 def graph_document(targets: list[str], roots: list[str], fmt: str) -> str:
     data = _load(targets, roots)
     nodes = data.nodes
-    flagged = {p.key for p in data.problems if p.severity == "error"}
+    # an error marks its key and the path that leads to it (for IQ001: the requesters)
+    flagged = {
+        label
+        for p in data.problems
+        if p.severity == "error"
+        for label in (p.key, *(link.label for link in p.chain if link.lifetime != "unbound"))
+    }
     ids = {n.key: f"n{i}" for i, n in enumerate(nodes)}
     edges = []
     missing: list[tuple[str, str]] = []

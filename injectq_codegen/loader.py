@@ -125,7 +125,8 @@ def _one(obj: Any, module: str, attr: str, index: int | None, target: str) -> Lo
     if _is_module_instance(obj):
         return LoadedModule(obj, module, attr, index, False, target)
     raise UsageError(
-        f"target {target!r} is a {type(obj).__name__}, not a Module: point it at a Module "
+        f"target {target!r} is an object of type {type(obj).__name__}, not a Module: point "
+        "it at a Module "
         "subclass, a Module instance, or a list of those"
     )
 
