@@ -153,9 +153,14 @@ def explain_key(targets: list[str], roots: list[str], text: str) -> str:
         out.append(f"    {d.param.name}: {target or '-'} [{how}]")
     if not node.deps:
         out.append("    (none)")
-    paths = _paths_to(nodes, node)
-    out.append("  paths to it:")
-    out += [f"    {' -> '.join(p)}" for p in paths] or ["    (nothing depends on it)"]
+    roots = set(data.root_keys)
+    paths = _paths_to(nodes, node, roots)
+    out.append("  paths to it (from the roots and the bindings nothing depends on):")
+    if node.key in roots:
+        out.append("    (it is a root)")
+    out += [f"    {' -> '.join(p)}" for p in paths]
+    if not paths and node.key not in roots:
+        out.append("    (nothing depends on it: it is an entry point)")
     related = [p for p in data.problems if p.key == node.label]
     if related:
         out.append("  problems:")
@@ -190,8 +195,11 @@ def _effective(graph: DependencyGraph, node: Node) -> str:
     return f"transient, bounded by scope {deepest!r}" if deepest else "transient"
 
 
-def _paths_to(nodes: list[Node], target: Node, limit: int = 20) -> list[list[str]]:
-    """Every path from a node nothing depends on down to ``target`` (up to ``limit``)."""
+def _paths_to(
+    nodes: list[Node], target: Node, roots: set[Key], limit: int = 20
+) -> list[list[str]]:
+    """Paths down to ``target`` from the entry points: the roots, and the bindings nothing
+    depends on; ``limit`` paths at most."""
     parents: dict[Key, list[Node]] = {}
     for n in nodes:
         for d in n.deps:
@@ -202,13 +210,17 @@ def _paths_to(nodes: list[Node], target: Node, limit: int = 20) -> list[list[str
     def walk(node: Node, suffix: list[str], seen: frozenset[Key]) -> None:
         if len(paths) >= limit:
             return
+        chain = [node.label, *suffix]
+        if node is not target and node.key in roots:
+            paths.append(chain)
+            return
         ups = [p for p in parents.get(node.key, []) if p.key not in seen]
         if not ups:
-            if suffix[:-1] or node is not target:
-                paths.append([node.label, *suffix])
+            if node is not target:
+                paths.append(chain)
             return
         for p in ups:
-            walk(p, [node.label, *suffix], seen | {p.key})
+            walk(p, chain, seen | {p.key})
 
     walk(target, [], frozenset({target.key}))
-    return [p for p in paths if len(p) > 1]
+    return paths

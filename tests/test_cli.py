@@ -595,8 +595,8 @@ def test_explain_shows_binding_lifetimes_dependencies_and_paths(codegen_env: Pat
         "  dependencies:",
         "    db: Database [singleton]",
         "    ctx: RequestContext [scoped:request]",
-        "  paths to it:",
-        "    (nothing depends on it)",
+        "  paths to it (from the roots and the bindings nothing depends on):",
+        "    (nothing depends on it: it is an entry point)",
     ]
     out = _run("explain", TARGET, "Config").stdout
     assert "  lifetime:  singleton; effective: singleton" in out
