@@ -634,8 +634,12 @@ class InjectQ:
     def _frame_args(
         self, frame: _Frame, deps: tuple[Dep, ...]
     ) -> Iterator[tuple[Dep, Any]]:
-        for dep in deps:
+        for i, dep in enumerate(deps):
             if dep.resolution is Resolution.DEFAULT:
+                # a later positional-only argument needs this default passed positionally
+                if any(d.param.kind is inspect.Parameter.POSITIONAL_ONLY
+                       and d.resolution is not Resolution.DEFAULT for d in deps[i + 1:]):
+                    yield dep, dep.param.default
                 continue
             if dep.resolution in (Resolution.MISSING, Resolution.UNRESOLVABLE):
                 raise DependencyNotFoundError(

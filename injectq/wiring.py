@@ -322,6 +322,15 @@ class GeneratedContainer:
         state = self.scopes.get().get(None)
         (state.finalizers if state is not None else self.finalizers).add(gen)
 
+    def _adopt(self, owner: Finalizers | None, gen: Any) -> None:
+        """A resource built in an override block goes to its owner (the block, for a
+        singleton); a transient one to the innermost open scope, as outside. (Not
+        ``owner or ...``: an empty Finalizers is falsy.)"""
+        if owner is None:
+            self.own(gen)
+        else:
+            owner.add(gen)
+
     # -- resolution ------------------------------------------------------------------
     @overload
     def get(self, service_type: type[T], name: str | None = None) -> T: ...
@@ -530,7 +539,7 @@ class GeneratedContainer:
             value = node.build(args)
             if node.kind == "generator":
                 gen, value = value, enter_resource(value, key)
-                (owner or self.finalizers).add(gen)
+                self._adopt(owner, gen)
             if node.lifetime != "transient":
                 cache[ckey] = value
             return value
@@ -553,10 +562,10 @@ class GeneratedContainer:
             value = await value
         elif node.kind == "generator":
             gen, value = value, enter_resource(value, key)
-            (owner or self.finalizers).add(gen)
+            self._adopt(owner, gen)
         elif node.kind == "async_generator":
             gen, value = value, await aenter_resource(value, key)
-            (owner or self.finalizers).add(gen)
+            self._adopt(owner, gen)
         if node.lifetime != "transient":
             with frame.lock:
                 if ckey in cache:
@@ -588,7 +597,10 @@ class GeneratedContainer:
         return []
 
     def warm(self) -> None:
-        pending = [display_key(k) for k in self._singleton_keys if k in self._asyncs]
+        # like InjectQ.warm(): an async singleton already created (awarm) is not pending
+        pending = [
+            display_key(k) for k in self._singleton_keys if k in self._asyncs and k not in self._hot
+        ]
         for key in self._singleton_keys:
             if key not in self._asyncs:
                 self._sync[key]()
@@ -612,7 +624,8 @@ class GeneratedContainer:
         items = self.finalizers.take()
         self._reset()
         self._hot.clear()
-        run_finalizers(items, "container")
+        # async resources stay registered, so the aclose() the error asks for finishes them
+        run_finalizers(items, "container", keep=self.finalizers)
 
     async def aclose(self) -> None:
         _close_awaitables(self._awaitables)

@@ -153,13 +153,13 @@ def explain_key(targets: list[str], roots: list[str], text: str) -> str:
         out.append(f"    {d.param.name}: {target or '-'} [{how}]")
     if not node.deps:
         out.append("    (none)")
-    roots = set(data.root_keys)
-    paths = _paths_to(nodes, node, roots)
+    entry_keys = set(data.root_keys)
+    paths = _paths_to(nodes, node, entry_keys)
     out.append("  paths to it (from the roots and the bindings nothing depends on):")
-    if node.key in roots:
+    if node.key in entry_keys:
         out.append("    (it is a root)")
     out += [f"    {' -> '.join(p)}" for p in paths]
-    if not paths and node.key not in roots:
+    if not paths and node.key not in entry_keys:
         out.append("    (nothing depends on it: it is an entry point)")
     related = [p for p in data.problems if p.key == node.label]
     if related:

@@ -1,19 +1,23 @@
 """Differential tests: for random graphs, the generated container and the runtime one agree.
 
 Hypothesis draws a graph description (up to 12 classes; each with a lifetime, a provider
-kind, maybe a name, plain and ``Lazy`` edges, some left unbound to be auto-wired). It is
-written as a real package (classes, factories and a Module at module level), installed
+kind, maybe a name or a second named binding, plain, defaulted and ``Lazy`` edges, some
+left unbound to be auto-wired, some failing their first creation or their finalizer). It
+is written as a real package (classes, factories and a Module at module level), installed
 into ``InjectQ`` and compiled by injectq-gen; then one script drives both containers
-(outside any scope, in a request scope, in two nested action scopes, after close) and
-the two runs must give the same sharing pattern, the same creation/finalization events
-in the same order, and the same errors. A broken graph (missing dependency, plain cycle,
-captive lifetime) must give the same problems from ``container.check()`` and from
-``generate()``.
+(outside any scope, in a request scope, in two nested action scopes, in an override
+block, after close, with concurrent tasks; optionally warm()/awarm() first and sync
+scopes and close()) and the two runs must give the same sharing pattern, the same
+creation/finalization events in the same order, and the same errors. A broken graph
+(missing dependency, plain cycle, captive lifetime) must give the same problems from
+``container.check()`` as from ``generate()``, and resolving it in InjectQ raises errors
+with those codes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import os
 import sys
@@ -23,7 +27,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from injectq import (
@@ -34,6 +38,7 @@ from injectq import (
     InjectQ,
     InjectQError,
     Lazy,
+    ResourceCleanupError,
 )
 from injectq_codegen.build import generate
 from injectq_codegen.errors import GraphProblems
@@ -44,7 +49,8 @@ KINDS = (
     "class", "factory", "async_factory", "generator", "async_generator", "instance", "unbound",
 )
 STYLES = ("normal", "posonly", "kwonly")
-EXTRAS = ("", "", "default", "optional")
+# one more parameter: x: int = 3 / o: Unbound | None / ic: InjectQ (the container itself)
+EXTRAS = ("", "", "default", "optional", "container")
 # "none": lifetimes made valid; "shuffled": lifetimes as drawn (may be captive)
 BREAKS = ("none", "none", "none", "shuffled", "missing", "cycle", "captive")
 RESOLVE = ("get", "get", "aget", "aget")
@@ -56,6 +62,7 @@ EXAMPLES = int(os.environ.get("INJECTQ_DIFF_EXAMPLES", "40"))
 class EdgeSpec:
     target: int
     lazy: bool = False
+    default: bool = False  # `= None`: injected when the target is bound, else the default
 
 
 @dataclass(frozen=True)
@@ -65,8 +72,12 @@ class NodeSpec:
     named: bool
     deps: tuple[EdgeSpec, ...]
     style: str = "normal"
-    extra: str = ""  # "", "default" (x: int = 3), "optional" (o: Unbound | None)
+    extra: str = ""  # see EXTRAS
+    extra_at: int = 0  # where the extra parameter goes (when the style allows)
     missing: str = ""  # "", "protocol" (m: Unbound), "name" (a named key nothing binds)
+    alias: str = ""  # lifetime of a second binding of the same provider, named "a<i>"
+    fail_first: bool = False  # its first creation raises (each run)
+    fail_close: bool = False  # its finalizer raises (a resource)
 
     @property
     def bound(self) -> bool:
@@ -93,6 +104,8 @@ def _clamp(nodes: list[NodeSpec]) -> list[NodeSpec]:
             (eff[e.target] for e in node.deps if not e.lazy and e.target > i),
             default=_rank("singleton"),
         )
+        if node.alias and node.alias != "transient" and _rank(node.alias) > cap:
+            node = nodes[i] = replace(node, alias=LIFETIMES[cap])
         if node.lifetime == "transient":
             eff[i] = cap
             continue
@@ -132,7 +145,10 @@ def graphs(draw: st.DrawFn) -> GraphSpec:
             later = list(range(i + 1, n))
             targets = draw(st.lists(st.sampled_from(later), unique=True, max_size=3)) if later \
                 else []
-            deps = [EdgeSpec(t, draw(st.integers(0, 4)) == 0) for t in targets]
+            deps = [
+                EdgeSpec(t, draw(st.integers(0, 4)) == 0, draw(st.integers(0, 5)) == 0)
+                for t in targets
+            ]
             if draw(st.integers(0, 5)) == 0:  # a cycle through Lazy is allowed
                 deps.append(EdgeSpec(draw(st.integers(0, i)), lazy=True))
         nodes.append(NodeSpec(
@@ -142,6 +158,12 @@ def graphs(draw: st.DrawFn) -> GraphSpec:
             deps=tuple(deps),
             style=draw(st.sampled_from(STYLES)),
             extra="" if kind == "instance" else draw(st.sampled_from(EXTRAS)),
+            extra_at=draw(st.integers(0, 3)),
+            alias="" if kind == "unbound" or draw(st.integers(0, 4)) else (
+                "singleton" if kind == "instance" else draw(st.sampled_from(LIFETIMES))
+            ),
+            fail_first=kind != "instance" and draw(st.integers(0, 7)) == 0,
+            fail_close=draw(st.integers(0, 5)) == 0,
         ))
     if breakage != "shuffled":
         nodes = _clamp(nodes)
@@ -185,16 +207,27 @@ import itertools
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Protocol
 
-from injectq import Lazy, Module, Named
+from injectq import InjectQ, Lazy, Module, Named
 
 LOG: list[tuple[object, ...]] = []
 _SERIAL = itertools.count()
+FAIL_FIRST: set[str] = set()  # these fail to create once, after reset()
+FAILING: set[str] = set()
 
 
 def reset() -> None:
     global _SERIAL
     LOG.clear()
     _SERIAL = itertools.count(100)
+    FAILING.clear()
+    FAILING.update(FAIL_FIRST)
+
+
+def failing(name: str) -> None:
+    if name in FAILING:
+        FAILING.discard(name)
+        LOG.append(("fail", name))
+        raise RuntimeError(f"{name} failed")
 
 
 def serial() -> int:
@@ -203,6 +236,13 @@ def serial() -> int:
 
 class Unbound(Protocol):
     def run(self) -> None: ...
+
+
+class Replacement:
+    # what an override() puts in place of a key
+
+    deps = ()
+    serial = -1
 """
 
 
@@ -218,15 +258,22 @@ def _params(spec: GraphSpec, i: int) -> tuple[str, str, str]:
     """(parameter list, the call forwarding them, their names) of node i's constructor
     and factory."""
     node = spec.nodes[i]
-    params = [(f"d{k}", _annotation(spec, e)) for k, e in enumerate(node.deps)]
+    params = [
+        (f"d{k}", _annotation(spec, e) + (" | None = None" if e.default else ""))
+        for k, e in enumerate(node.deps)
+    ]
     if node.missing == "protocol":
         params.append(("m", "Unbound"))
     elif node.missing == "name":
         params.append(("m", f'Annotated[C{i}, Named("absent")]'))
-    if node.extra == "default":
-        params.append(("x", "int = 3"))
-    elif node.extra == "optional":
-        params.append(("o", "Unbound | None"))
+    extra = {
+        "default": ("x", "int = 3"), "optional": ("o", "Unbound | None"),
+        "container": ("ic", "InjectQ"),
+    }.get(node.extra)
+    if extra is not None:
+        params.insert(min(node.extra_at, len(params)), extra)
+    if node.style != "kwonly":  # defaults last
+        params.sort(key=lambda p: "=" in p[1])
     if not params:
         return "", "", ""
     decl = [f"{name}: {ann}" for name, ann in params]
@@ -242,10 +289,12 @@ def graph_source(spec: GraphSpec) -> str:
     out = [HEADER]
     for i, node in enumerate(spec.nodes):
         decl, call, values = _params(spec, i)
+        close_fail = f"\n    raise RuntimeError('closing C{i} failed')" if node.fail_close else ""
         out += [
             "",
             f"class C{i}:",
             f"    def __init__(self{', ' if decl else ''}{decl}) -> None:",
+            f"        failing('C{i}')",
             "        self.serial = serial()",
             f"        self.deps = ({values}{',' if values else ''})",
             f"        LOG.append(('create', 'C{i}', self.serial))",
@@ -264,7 +313,7 @@ def graph_source(spec: GraphSpec) -> str:
                 "", f"def make{i}({decl}) -> Iterator[C{i}]:",
                 f"    obj = C{i}({call})",
                 "    yield obj",
-                f"    LOG.append(('close', 'C{i}', obj.serial))", "",
+                f"    LOG.append(('close', 'C{i}', obj.serial)){close_fail}", "",
             ]
         elif node.kind == "async_generator":
             out += [
@@ -272,28 +321,36 @@ def graph_source(spec: GraphSpec) -> str:
                 f"    obj = C{i}({call})",
                 "    yield obj",
                 "    await asyncio.sleep(0)",
-                f"    LOG.append(('close', 'C{i}', obj.serial))", "",
+                f"    LOG.append(('close', 'C{i}', obj.serial)){close_fail}", "",
             ]
         elif node.kind == "instance":
             out += ["", f"INSTANCE{i} = C{i}()", ""]
-    out += ["", "class GraphModule(Module):", "    def configure(self) -> None:", "        pass"]
+    fail_first = sorted(f"C{i}" for i, node in enumerate(spec.nodes) if node.fail_first)
+    out += [
+        "", f"FAIL_FIRST.update({fail_first!r})",
+        "", "", "class GraphModule(Module):", "    def configure(self) -> None:", "        pass",
+    ]
     for i, node in enumerate(spec.nodes):
-        name = f', name="n{i}"' if node.named else ""
         if node.kind == "unbound":
             continue
-        if node.kind == "instance":
-            out.append(f"        self.bind_instance(C{i}, INSTANCE{i}{name})")
-            continue
-        if node.kind == "class":
-            how = f"self.bind(C{i}, C{i}{name})"
-        else:
-            how = f"self.bind_factory(C{i}, make{i}{name})"
-        lifetime = {
-            "singleton": "singleton()", "transient": "transient()",
-            "request": 'scoped("request")', "action": 'scoped("action")',
-        }[node.lifetime]
-        out.append(f"        {how}.{lifetime}")
+        out.append(_binding(i, node, f', name="n{i}"' if node.named else "", node.lifetime))
+        if node.alias:
+            out.append(_binding(i, node, f', name="a{i}"', node.alias))
     return "\n".join(out) + "\n"
+
+
+def _binding(i: int, node: NodeSpec, name: str, lifetime: str) -> str:
+    if node.kind == "instance":
+        return f"        self.bind_instance(C{i}, INSTANCE{i}{name})"
+    if node.kind == "class":
+        how = f"self.bind(C{i}, C{i}{name})"
+    else:
+        how = f"self.bind_factory(C{i}, make{i}{name})"
+    call = {
+        "singleton": "singleton()", "transient": "transient()",
+        "request": 'scoped("request")', "action": 'scoped("action")',
+    }[lifetime]
+    return f"        {how}.{call}"
 
 
 def _keys(spec: GraphSpec, mod: ModuleType) -> list[tuple[str, tuple[Any, ...]]]:
@@ -301,6 +358,8 @@ def _keys(spec: GraphSpec, mod: ModuleType) -> list[tuple[str, tuple[Any, ...]]]
     for i, node in enumerate(spec.nodes):
         cls = getattr(mod, f"C{i}")
         keys.append((f"C{i}", (cls, f"n{i}") if node.named else (cls,)))
+        if node.alias:
+            keys.append((f"C{i} a{i}", (cls, f"a{i}")))
     return keys
 
 
@@ -310,10 +369,12 @@ def _keys(spec: GraphSpec, mod: ModuleType) -> list[tuple[str, tuple[Any, ...]]]
 class Recorder:
     """What a run observed: every resolution's shape, with objects as identity indices."""
 
-    def __init__(self) -> None:
+    def __init__(self, container: Any) -> None:
+        self.container = container
         self.ids: dict[int, int] = {}
         self.keep: list[Any] = []  # keeps objects alive: ids are never reused
         self.out: list[Any] = []
+        self.serials = True  # False where creation order may differ (concurrent tasks)
 
     def index(self, obj: Any) -> int:
         n = self.ids.get(id(obj))
@@ -336,6 +397,8 @@ class Recorder:
             except Exception as exc:  # recorded, compared, checked below
                 return ("lazy", n, "raise", type(exc).__name__)
             return ("lazy", n, await self.shape(value, depth + 1))
+        if obj is self.container:
+            return ("the container",)
         if not hasattr(obj, "deps"):
             return ("value", repr(obj))
         seen = id(obj) in self.ids
@@ -343,11 +406,34 @@ class Recorder:
         if seen:
             return (type(obj).__name__, n)
         parts = [await self.shape(d, depth + 1) for d in obj.deps]
-        return (type(obj).__name__, n, obj.serial, tuple(parts))
+        return (type(obj).__name__, n, obj.serial if self.serials else "?", tuple(parts))
 
 
-async def drive(c: Any, keys: list[tuple[str, tuple[Any, ...]]], log: list[Any]) -> list[Any]:
-    rec = Recorder()
+@dataclass(frozen=True)
+class Script:
+    """How the shared script drives a container."""
+
+    sync: bool = False  # `with` scopes and close() (then aclose()) instead of async ones
+    warm: bool = False  # warm(), awarm(), warm() first
+    override: int | None = None  # override this node inside the scopes
+
+
+scripts = st.builds(
+    Script,
+    sync=st.booleans(),
+    warm=st.booleans(),
+    override=st.one_of(st.none(), st.integers(0, 11)),
+)
+
+
+async def drive(
+    c: Any, keys: list[tuple[str, tuple[Any, ...]]], mod: ModuleType, script: Script
+) -> list[Any]:
+    rec = Recorder(c)
+    log = mod.LOG
+
+    def raised(what: str, exc: Exception) -> None:
+        rec.out.append((what, "raise", type(exc).__name__))
 
     async def resolve_all(phase: str) -> None:
         for label, key in keys:
@@ -355,33 +441,107 @@ async def drive(c: Any, keys: list[tuple[str, tuple[Any, ...]]], log: list[Any])
                 try:
                     obj = c.get(*key) if how == "get" else await c.aget(*key)
                 except Exception as exc:  # recorded and compared
-                    rec.out.append((phase, label, how, "raise", type(exc).__name__))
+                    raised(f"{phase} {how} {label}", exc)
                     continue
                 rec.out.append((phase, label, how, await rec.shape(obj)))
         log.append(("resolved", phase))
 
-    async def close(what: str, closing: Any) -> None:
+    async def scoped(name: str, body: Any) -> None:
         try:
-            await closing
+            if script.sync:
+                with c.scope(name):
+                    await body()
+            else:
+                async with c.scope(name):
+                    await body()
         except Exception as exc:  # recorded and compared
-            rec.out.append(("close", what, "raise", type(exc).__name__))
+            raised(f"closing {name}", exc)
+        log.append(("closed", name))
+
+    async def close(what: str) -> None:
+        if script.sync:
+            try:
+                c.close()
+            except Exception as exc:  # recorded and compared
+                raised(f"close {what}", exc)
+            log.append(("closed sync", what))
+        try:
+            await c.aclose()
+        except Exception as exc:  # recorded and compared
+            raised(f"aclose {what}", exc)
         log.append(("closed", what))
 
-    await resolve_all("app")
-    async with c.scope("request"):
+    async def warm(what: str) -> None:
+        for step in ("warm", "awarm", "warm"):
+            try:
+                c.warm() if step == "warm" else await c.awarm()
+            except Exception as exc:  # recorded and compared
+                raised(f"{what} {step}", exc)
+            log.append((step, what))
+
+    async def overridden() -> None:
+        if script.override is None:
+            return
+        label, key = keys[script.override % len(keys)]
+        with c.override(*key[:1], mod.Replacement(), *key[1:]):
+            await resolve_all(f"override {label}")
+        await resolve_all(f"after override {label}")
+
+    async def action() -> None:
+        await resolve_all("action")
+        await overridden()
+
+    async def request() -> None:
         await resolve_all("request")
-        for n in (1, 2):
-            async with c.scope("action"):
-                await resolve_all(f"action{n}")
-            log.append(("closed", f"action{n}"))
+        await scoped("action", action)
+        await scoped("action", lambda: resolve_all("action 2"))
         await resolve_all("request again")
-    log.append(("closed", "request"))
-    await close("container", c.aclose())
+
+    async def fresh() -> None:
+        await scoped("action", lambda: resolve_all("new scopes"))
+
+    async def attempt(key: tuple[Any, ...]) -> Any:
+        try:
+            return await c.aget(*key)
+        except Exception as exc:  # recorded and compared
+            return exc
+
+    async def concurrently() -> None:
+        """Tasks resolving every key at once: same objects shared, same ones created."""
+        log.append(("concurrent",))
+        rec.serials = False
+
+        async def body() -> None:
+            jobs = [(label, key) for label, key in keys for _ in range(3)]
+            values = await asyncio.gather(*(attempt(key) for _, key in jobs))
+            for (label, _), value in zip(jobs, values, strict=True):
+                if isinstance(value, Exception):
+                    raised(f"concurrent {label}", value)
+                else:
+                    rec.out.append(("concurrent", label, await rec.shape(value)))
+
+        await scoped("request", lambda: scoped("action", body))
+        await close("container at last")
+
+    for label, key in keys:
+        rec.out.append(("has", label, c.has(*key), key[0] in c if len(key) == 1 else None))
+    if script.warm:
+        await warm("start")
+    await resolve_all("app")
+    await scoped("request", request)
+    await close("container")
     await resolve_all("after close")
-    async with c.scope("request"), c.scope("action"):
-        await resolve_all("new scopes")
-    await close("container again", c.aclose())
+    await scoped("request", fresh)
+    await close("container again")
+    await concurrently()
     return rec.out
+
+
+def normalized(log: list[Any]) -> list[Any]:
+    """The event log, with the part where tasks run concurrently as a sorted multiset of
+    events without serial numbers (each container may interleave the tasks its own way)."""
+    at = log.index(("concurrent",))
+    return [*log[:at], *sorted(repr(e[:2]) for e in log[at:])]
 
 
 # -- the test ------------------------------------------------------------------------------
@@ -400,6 +560,8 @@ def _rendered(problems: Any) -> list[str]:
 PROBLEM_ERRORS = {"IQ001": DependencyNotFoundError, "IQ002": CircularDependencyError}
 ALLOWED_RAISES = {
     "ScopeError", "AsyncResolutionError", "DependencyNotFoundError", "CircularDependencyError",
+    "ResourceCleanupError",  # a sync close() of async resources, a failing finalizer
+    "RuntimeError",  # a failing creation
 }
 
 
@@ -420,13 +582,15 @@ def _check_broken(
 
     async def resolve() -> list[tuple[str, InjectQError]]:
         raised = []
-        async with runtime.scope("request"), runtime.scope("action"):
-            for label, key in keys:
-                try:
-                    await runtime.aget(*key)
-                except InjectQError as exc:
-                    raised.append((label, exc))
-        await runtime.aclose()
+        with contextlib.suppress(ResourceCleanupError):  # a failing finalizer
+            async with runtime.scope("request"), runtime.scope("action"):
+                for label, key in keys:
+                    try:
+                        await runtime.aget(*key)
+                    except InjectQError as exc:
+                        raised.append((label, exc))
+        with contextlib.suppress(ResourceCleanupError):
+            await runtime.aclose()
         return raised
 
     raised = asyncio.run(resolve())
@@ -443,18 +607,53 @@ def _check_broken(
     max_examples=EXAMPLES, deadline=None, database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(spec=graphs())
-def test_generated_and_runtime_containers_agree(codegen_env: Path, spec: GraphSpec) -> None:
+@given(spec=graphs(), script=scripts)
+# disagreements found by this test, kept as fixed examples
+@example(  # a sync close() left async resources to the aclose() it asks for, in InjectQ only
+    spec=GraphSpec((NodeSpec("transient", "async_generator", False, ()),), "none"),
+    script=Script(sync=True),
+)
+@example(  # warm() after awarm() still reported the created async singletons as pending
+    spec=GraphSpec((NodeSpec("singleton", "async_factory", False, ()),), "none"),
+    script=Script(warm=True),
+)
+@example(  # a resource rebuilt in an override block went to the container, not the block
+    spec=GraphSpec((
+        NodeSpec("singleton", "async_generator", False, (EdgeSpec(1),)),
+        NodeSpec("transient", "class", False, ()),
+    ), "none"),
+    script=Script(override=1),
+)
+@example(  # ... and a transient one to the container, not the innermost scope
+    spec=GraphSpec((
+        NodeSpec("transient", "generator", False, (EdgeSpec(1),)),
+        NodeSpec("transient", "class", False, ()),
+    ), "none"),
+    script=Script(override=1),
+)
+@example(  # InjectQ's override path dropped a default before a positional-only argument
+    spec=GraphSpec((
+        NodeSpec("transient", "class", False, (EdgeSpec(1, default=True),), style="posonly",
+                 extra="default"),
+        NodeSpec("transient", "class", True, ()),
+    ), "none"),
+    script=Script(override=1),
+)
+def test_generated_and_runtime_containers_agree(
+    codegen_env: Path, spec: GraphSpec, script: Script
+) -> None:
     """Same sharing, same creation and finalization order, same errors, same problems."""
     package = unique_name("df")
     wiring_name = unique_name("df_wiring")
     try:
-        _run_differential(codegen_env, spec, package, wiring_name)
+        _run_differential(codegen_env, spec, script, package, wiring_name)
     finally:
         _forget(package, wiring_name)
 
 
-def _run_differential(root: Path, spec: GraphSpec, package: str, wiring_name: str) -> None:
+def _run_differential(
+    root: Path, spec: GraphSpec, script: Script, package: str, wiring_name: str
+) -> None:
     make_project(root, {f"{package}/graph.py": graph_source(spec)})
     mod = importlib.import_module(f"{package}.graph")
     keys = _keys(spec, mod)
@@ -482,13 +681,13 @@ def _run_differential(root: Path, spec: GraphSpec, package: str, wiring_name: st
     wiring = importlib.import_module(wiring_name)
 
     mod.reset()
-    expected = asyncio.run(drive(runtime, keys, mod.LOG))
-    expected_log = list(mod.LOG)
+    expected = asyncio.run(drive(runtime, keys, mod, script))
+    expected_log = normalized(mod.LOG)
     mod.reset()
-    actual = asyncio.run(drive(wiring.container, keys, mod.LOG))
-    actual_log = list(mod.LOG)
+    actual = asyncio.run(drive(wiring.container, keys, mod, script))
+    actual_log = normalized(mod.LOG)
 
     raised = {r[-1] for r in expected if r[-2] == "raise"}
-    assert raised <= ALLOWED_RAISES, raised
+    assert raised <= ALLOWED_RAISES, [r for r in expected if r[-2] == "raise"]
     assert actual == expected
     assert actual_log == expected_log

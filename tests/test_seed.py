@@ -1,17 +1,23 @@
-"""Every code example of the docs page "Performance Best Practices", run against the container.
+"""Every code example of the docs page "Performance Best Practices", run against the containers.
 
 The page's code lives in `tests/seed/examples.py` (what it uses but never defines: in
 `tests/seed/stubs.py`). Each test installs an example's module(s) and checks what the page
 promises: lifetimes, named and instance bindings, injection, and the examples' own behaviour.
+Each test runs twice (fixture `container_factory`): on the runtime container `InjectQ`, and
+on the container injectq-gen generates from the same Modules (`GeneratedAdapter`).
 """
 
 import gc
 import hashlib
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
 from injectq import DependencyNotFoundError, InjectQ, InjectQError, ScopeError
+from tests.codegen_support import build_wiring
 from tests.seed import examples, stubs
 from tests.seed.examples import (
     AsyncOptimizedService,
@@ -81,11 +87,84 @@ from tests.seed.stubs import (
 )
 
 MB = 1024 * 1024
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-@pytest.fixture
-def container_factory():
-    return InjectQ
+# The entry points each example's app resolves without binding them (auto-wired classes):
+# what `injectq-gen build ... --root` lists in production, since the generated wiring holds
+# only the bindings and what the roots reach.
+SEED_ROOTS = {
+    "LoggerModule": ["IneffientService", "EfficientService"],
+    "HandlerModule": ["CachedDynamicService"],
+    "AsyncStoresModule": ["AsyncOptimizedService", "SequentialService"],
+    "MonitoringModule": ["MonitoredService"],
+    "CachingModule": ["CachedDataService"],
+    "CompleteProductionModule": ["tests.seed.stubs:Application"],
+}
+
+
+class GeneratedAdapter:
+    """The generated container behind the runtime container's setup: ``install(module)``
+    records the module; the first use of anything else compiles the recorded Modules'
+    classes (``tests.seed.examples:ClassName``, with their SEED_ROOTS) with injectq-gen,
+    imports the wiring and delegates to its ``container``."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._modules: list[Any] = []
+        self._container: Any = None
+
+    def install(self, module: Any) -> "GeneratedAdapter":
+        if self._container is not None:
+            raise RuntimeError("install() after the wiring was generated")
+        self._modules.append(module)
+        return self
+
+    @property
+    def container(self) -> Any:
+        if self._container is None:
+            classes = [type(m) for m in self._modules]
+            targets = [f"{c.__module__}:{c.__qualname__}" for c in classes]
+            roots = [
+                root if ":" in root else f"{examples.__name__}:{root}"
+                for c in classes
+                for root in SEED_ROOTS.get(c.__qualname__, [])
+            ]
+            self._container = build_wiring(targets, roots, folder=self._folder).container
+        return self._container
+
+    def __getattr__(self, name: str) -> Any:  # get, aget, try_get, has, scope, close, ...
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.container, name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.container[key]
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self.container
+
+
+def runtime_only(reason: str) -> Callable[[F], F]:
+    """Run this test against the runtime container only, for ``reason``."""
+
+    def mark(test: F) -> F:
+        test.runtime_only = reason  # type: ignore[attr-defined]
+        return test
+
+    return mark
+
+
+@pytest.fixture(params=["runtime", "generated"])
+def container_factory(request: pytest.FixtureRequest) -> Callable[[], Any]:
+    """``InjectQ``, or a factory of adapters running the same Modules through injectq-gen."""
+    if request.param == "runtime":
+        return InjectQ
+    reason = getattr(request.function, "runtime_only", None)
+    if reason:
+        pytest.skip(f"runtime container only: {reason}")
+    folder = request.getfixturevalue("codegen_env")
+    return lambda: GeneratedAdapter(folder)
 
 
 # --- Use Appropriate Lifecycles ---------------------------------------------------------------
@@ -216,6 +295,11 @@ def test_optimized_module_shares_resources_and_scopes_user_service(container_fac
 # --- Minimize Container Lookups ---------------------------------------------------------------
 
 
+@runtime_only(
+    "asserts the injected container `is` the object the test holds; under the adapter that "
+    "is the generated container behind it (checked by "
+    "test_generated_injects_its_own_container)"
+)
 def test_ineffient_service_receives_the_container_itself(container_factory):
     """A parameter annotated InjectQ receives the resolving container, which process_data uses."""
     container = container_factory()
@@ -245,6 +329,11 @@ def test_efficient_service_gets_its_collaborators_injected(container_factory):
     assert logger.messages == ["Processed 3 items"]
 
 
+@runtime_only(
+    "asserts the injected container `is` the object the test holds; under the adapter that "
+    "is the generated container behind it (checked by "
+    "test_generated_injects_its_own_container)"
+)
 def test_cached_dynamic_service_resolves_each_named_handler_once(container_factory):
     """get_handler looks a named IHandler up once and then serves it from its own cache."""
     container = container_factory()
@@ -275,6 +364,25 @@ def test_cached_dynamic_service_unknown_handler_raises_and_is_not_cached(contain
     with pytest.raises(DependencyNotFoundError):
         service.get_handler("push")
     assert "push" not in service._handler_cache
+
+
+def test_generated_injects_its_own_container(codegen_env):
+    """Under injectq-gen, a parameter annotated InjectQ receives the generated container,
+    which serves IneffientService's and CachedDynamicService's own lookups."""
+    container = GeneratedAdapter(codegen_env)
+    container.install(LoggerModule())
+    container.install(HandlerModule())
+
+    service = container.get(IneffientService)
+    assert service.container is container.container
+    assert service.process_data([1, 2]) is None
+
+    dynamic = container.get(CachedDynamicService)
+    assert dynamic.container is container.container
+    email = dynamic.get_handler("email")
+    assert isinstance(email, EmailHandler)
+    assert dynamic.get_handler("email") is email
+    assert container.get(IHandler, name="email") is not email
 
 
 # --- Optimize Module Registration --------------------------------------------------------------
@@ -466,6 +574,10 @@ def test_memory_efficient_service_cleanup_drops_dead_refs_above_threshold(
 # --- Performance Monitoring --------------------------------------------------------------------
 
 
+@runtime_only(
+    "installs no Module: injectq-gen compiles Module targets, so an unbound class is only "
+    "in a generated wiring as a root of some target"
+)
 def test_performance_monitor_report_averages_and_puts_slowest_first(container_factory):
     """The report gives each method's mean time and call count, slowest first."""
     container = container_factory()
