@@ -7,15 +7,13 @@ Registration goes into a Registry; the first ``get`` of a key compiles its resol
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import contextvars
 import inspect
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from types import TracebackType
-from typing import Any, ClassVar, TypeVar, overload
+from typing import Any, ClassVar, NoReturn, TypeVar, cast, overload
 
 from injectq.binding import (
     UNSET,
@@ -37,8 +35,6 @@ from injectq.compiler import (
     ResolverCompiler,
     RuntimeHooks,
     Slot,
-    abandon,
-    await_pending,
 )
 from injectq.errors import (
     AsyncResolutionError,
@@ -46,17 +42,24 @@ from injectq.errors import (
     DependencyNotFoundError,
     GraphValidationError,
     Problem,
-    ScopeError,
 )
-from injectq.graph import Dep, DependencyGraph, Resolution
+from injectq.graph import Dep, DependencyGraph, Node, Resolution
+from injectq.interface import ContainerInterface, _current
 from injectq.introspect import Edge, describe, is_container_type
-from injectq.markers import Key, Lazy, display_key, make_key
+from injectq.markers import Key, display_key, make_key
+from injectq.overrides import (
+    CONTAINER,
+    LAZY,
+    MISSING_EDGE,
+    NONE,
+    PLAIN,
+    NodeInfo,
+    Overrides,
+)
 from injectq.registry import Registry
 from injectq.scopes import (
     Finalizers,
-    ScopeContext,
     ScopeMap,
-    ScopeState,
     arun_finalizers,
     run_finalizers,
 )
@@ -67,9 +70,6 @@ T = TypeVar("T")
 
 _EMPTY: dict[Any, Any] = {}
 
-_current: contextvars.ContextVar[InjectQ | None] = contextvars.ContextVar(
-    "injectq_current_container", default=None
-)
 
 
 class ContainerContext:
@@ -77,7 +77,7 @@ class ContainerContext:
 
     @classmethod
     def get_current(cls) -> InjectQ | None:
-        return _current.get()
+        return cast("InjectQ | None", _current.get())
 
     @classmethod
     def set_current(cls, container: InjectQ | None) -> None:
@@ -106,20 +106,6 @@ class ContainerContext:
             _current.reset(token)
 
 
-class _Frame:
-    """One ``override()`` block: the replaced keys and what was built because of them."""
-
-    __slots__ = ("finalizers", "lock", "pending", "singletons", "taint", "values")
-
-    def __init__(self, values: dict[Key, Any]) -> None:
-        self.values = values
-        self.pending: dict[Any, concurrent.futures.Future[Any]] = {}  # async creations
-        self.singletons: dict[Key, Any] = {}
-        self.taint: dict[Key, bool] = {}
-        self.finalizers = Finalizers()
-        self.lock = threading.RLock()
-
-
 def _close_awaitables(items: list[Any]) -> None:
     for item in items:
         close = getattr(item, "close", None)
@@ -127,7 +113,54 @@ def _close_awaitables(items: list[Any]) -> None:
             close()
 
 
-class InjectQ:
+def node_info(node: Node, is_async: bool) -> NodeInfo:
+    """A NodeInfo for a runtime graph node: its injected deps and a call of its provider."""
+    b = node.binding
+    deps: list[tuple[str, Any]] = []
+    layout: list[tuple[str, Any]] = []  # ("pos" | "kw", name) per dep; ("const", default)
+    for i, d in enumerate(node.deps):
+        if d.resolution is Resolution.DEFAULT:
+            # a later positional-only argument needs this default passed positionally
+            if any(q.param.kind is inspect.Parameter.POSITIONAL_ONLY
+                   and q.resolution is not Resolution.DEFAULT for q in node.deps[i + 1:]):
+                layout.append(("const", d.param.default))
+            continue
+        if d.resolution is Resolution.CONTAINER:
+            deps.append((CONTAINER, None))
+        elif d.resolution is Resolution.NONE:
+            deps.append((NONE, None))
+        elif d.resolution is Resolution.UNRESOLVABLE:
+            deps.append(("unresolvable", d.param.error))
+        elif d.resolution is Resolution.MISSING:
+            deps.append((MISSING_EDGE, d.target))
+        else:
+            deps.append((LAZY if d.edge is Edge.LAZY else PLAIN, d.target))
+        positional = d.param.kind is inspect.Parameter.POSITIONAL_ONLY
+        layout.append(("pos" if positional else "kw", d.param.name))
+    provider = b.provider
+
+    def build(args: tuple[Any, ...]) -> Any:
+        if not b.kind.takes_parameters:
+            return provider
+        values = iter(args)
+        pos: list[Any] = []
+        kw: dict[str, Any] = {}
+        for how, what in layout:
+            if how == "const":
+                pos.append(what)
+            elif how == "pos":
+                pos.append(next(values))
+            else:
+                kw[what] = next(values)
+        return provider(*pos, **kw)
+
+    return NodeInfo(
+        key=b.key, label=b.label, kind=b.kind.value, lifetime=b.lifetime.value, scope=b.scope,
+        site=b.site, deps=tuple(deps), build=build, is_async=is_async,
+    )
+
+
+class InjectQ(ContainerInterface):
     """The dependency-injection container (runtime back end)."""
 
     __injectq_container__: ClassVar[bool] = True
@@ -148,15 +181,15 @@ class InjectQ:
         self._slots: dict[Binding, Slot] = {}
         self._hot: dict[Any, Any] = {}
         self._hot_view: dict[Any, Any] = self._hot
-        self._overrides = [0]
-        self._override_lock = threading.Lock()
-        self._ov_var: contextvars.ContextVar[_Frame | None] = contextvars.ContextVar(
-            "injectq_override", default=None
+        self._overrides = [0]  # read inline by compiled resolvers: is any block open?
+        self._overrides_engine = Overrides(
+            self, contextvars.ContextVar("injectq_override", default=None)
         )
-        self._scopes: contextvars.ContextVar[ScopeMap] = contextvars.ContextVar(
+        self._infos: dict[Key, NodeInfo] = {}
+        self.scopes: contextvars.ContextVar[ScopeMap] = contextvars.ContextVar(
             "injectq_scopes", default=_EMPTY
         )
-        self._finalizers = Finalizers()
+        self.finalizers = Finalizers()
         self._awaitables: list[Any] = []
         weakref.finalize(self, _close_awaitables, self._awaitables)
         self._compile_lock = threading.RLock()
@@ -173,7 +206,7 @@ class InjectQ:
         """The current context container, else the process-wide default one."""
         current = _current.get()
         if current is not None:
-            return current
+            return cast("InjectQ", current)
         if cls._instance is None:
             with cls._instance_lock:
                 if cls._instance is None:
@@ -209,6 +242,7 @@ class InjectQ:
             self._compiler = None
             self._resolvers = {}
             self._aentries = {}
+            self._infos = {}
             self._hot.clear()
 
     def _add(self, binding: Binding, replace: bool = False) -> BindingBuilder:
@@ -367,12 +401,6 @@ class InjectQ:
         except KeyError:
             raise KeyError(key) from None
 
-    def __contains__(self, key: object) -> bool:
-        return self.has(key)
-
-    def __getitem__(self, key: type[T]) -> T:
-        return self.get(key)
-
     def has(self, service_type: Any, name: str | None = None) -> bool:
         """True when the key is explicitly bound (auto-wirable classes do not count)."""
         try:
@@ -396,11 +424,11 @@ class InjectQ:
                         container=self,
                         slots=self._slots,
                         hot=self._hot,
-                        finalizers=self._finalizers,
+                        finalizers=self.finalizers,
                         overrides=self._overrides,
-                        scopes=self._scopes,
-                        ovget=self._ovget,
-                        ovaget=self._ovaget,
+                        scopes=self.scopes,
+                        ovget=self._overrides_engine.get,
+                        ovaget=self._overrides_engine.aget,
                     )
                     compiler = ResolverCompiler(DependencyGraph(self._registry), hooks)
                     # singletons created before the change stay shared
@@ -445,7 +473,7 @@ class InjectQ:
         r = self._resolvers.get(key)
         if r is None:
             if self._overrides[0]:
-                return self._ovget(key)
+                return self._overrides_engine.get(key)
             if is_container_type(key) and key not in self._registry:
                 return self  # asking for the container type gives the resolving container
             r = self._entry(key).sync
@@ -471,7 +499,7 @@ class InjectQ:
             if r is not None:
                 return r()
             if self._overrides[0]:
-                return await self._ovaget(key)
+                return await self._overrides_engine.aget(key)
             if is_container_type(key) and key not in self._registry:
                 return self
             entry = self._entry(key)
@@ -480,43 +508,9 @@ class InjectQ:
         assert entry.asyncfn is not None
         return await entry.asyncfn()
 
-    def try_get(self, service_type: Any, default: Any = None, name: str | None = None) -> Any:
-        """``get``, or ``default`` when the key (or something it needs) is not bound."""
-        try:
-            return self.get(service_type, name)
-        except DependencyNotFoundError:
-            return default
-
-    async def atry_get(
-        self, service_type: Any, default: Any = None, name: str | None = None
-    ) -> Any:
-        try:
-            return await self.aget(service_type, name)
-        except DependencyNotFoundError:
-            return default
-
     def dep_for(self, param: Any) -> Dep:
         """What satisfies one parameter of a function (``@inject``), by the graph's rules."""
         return self.graph._dep(param)
-
-    def resolve_dep(self, dep: Dep) -> Any:
-        """The value for one parameter dependency (used by ``@inject`` and ``invoke``)."""
-        if dep.resolution is Resolution.CONTAINER:
-            return self
-        if dep.resolution is Resolution.NONE:
-            return None
-        if dep.edge is Edge.LAZY:
-            return Lazy(dep.target, self)
-        return self.get(dep.target)
-
-    async def aresolve_dep(self, dep: Dep) -> Any:
-        if dep.resolution is Resolution.CONTAINER:
-            return self
-        if dep.resolution is Resolution.NONE:
-            return None
-        if dep.edge is Edge.LAZY:
-            return Lazy(dep.target, self)
-        return await self.aget(dep.target)
 
     def _invoke_plan(
         self, service_type: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -570,233 +564,40 @@ class InjectQ:
             result = await result
         return result
 
-    # -- overrides --------------------------------------------------------------------
-    @contextlib.contextmanager
-    def override(
-        self, service_type: Any, override_value: Any, name: str | None = None
-    ) -> Iterator[Any]:
-        """Replace a key for this block, in this context only (threads/tasks outside it are
-        unaffected). Everything resolved inside that depends on the key, directly or not,
-        is rebuilt with the replacement; singletons built outside stay untouched."""
-        key = make_key(service_type, name)
-        parent = self._ov_var.get()
-        values = dict(parent.values) if parent is not None else {}
-        values[key] = override_value
-        frame = _Frame(values)
-        token = self._ov_var.set(frame)
-        with self._override_lock:
-            self._overrides[0] += 1
-            self._hot_view = _EMPTY
-        try:
-            yield override_value
-        finally:
-            self._ov_var.reset(token)
-            with self._override_lock:
-                self._overrides[0] -= 1
-                if not self._overrides[0]:
-                    self._hot_view = self._hot
-            run_finalizers(frame.finalizers.take(), "override block")
+    # -- what the shared interface and the override engine need -----------------------
+    def _scope_known(self, name: str) -> bool:
+        return name in self._registry.scopes
 
-    def _tainted(self, frame: _Frame, key: Key) -> bool:
-        """Does resolving ``key`` reach an overridden key (through plain edges)?"""
-        memo = frame.taint
-        if key in memo:
-            return memo[key]
-        graph = self.graph
-        stack: list[tuple[Key, Iterator[Dep]]] = []
-        memo[key] = key in frame.values
-        node = graph.node(key)
-        if memo[key] or node is None:
-            return memo[key]
-        stack.append((key, iter(node.deps)))
-        while stack:
-            current, deps = stack[-1]
-            for dep in deps:
-                if dep.resolution is not Resolution.BINDING or dep.edge is not Edge.PLAIN:
-                    continue
-                t = dep.target
-                if t in frame.values:
-                    memo[t] = True
-                if t not in memo:
-                    memo[t] = False
-                    child = graph.node(t)
-                    if child is not None:
-                        stack.append((t, iter(child.deps)))
-                        break
-                if memo[t]:
-                    memo[current] = True
-            else:
-                stack.pop()
-                if stack and memo[current]:
-                    memo[stack[-1][0]] = True
-        return memo[key]
+    def overrides_changed(self, active: bool) -> None:
+        """An override block opened (or the last one closed) somewhere: while any is open,
+        resolution checks for one (compiled code reads ``_overrides[0]``)."""
+        self._overrides[0] = 1 if active else 0
+        self._hot_view = _EMPTY if active else self._hot
 
-    def _frame_args(
-        self, frame: _Frame, deps: tuple[Dep, ...]
-    ) -> Iterator[tuple[Dep, Any]]:
-        for i, dep in enumerate(deps):
-            if dep.resolution is Resolution.DEFAULT:
-                # a later positional-only argument needs this default passed positionally
-                if any(d.param.kind is inspect.Parameter.POSITIONAL_ONLY
-                       and d.resolution is not Resolution.DEFAULT for d in deps[i + 1:]):
-                    yield dep, dep.param.default
-                continue
-            if dep.resolution in (Resolution.MISSING, Resolution.UNRESOLVABLE):
-                raise DependencyNotFoundError(
-                    f"{display_key(dep.target)} (parameter {dep.param.name!r}) is not bound"
-                )
-            if dep.resolution is Resolution.BINDING and dep.edge is Edge.PLAIN:
-                yield dep, UNSET
-            else:
-                yield dep, self.resolve_dep(dep)
+    def raw(self, key: Key) -> Any:
+        return self._entry(key).raw()
 
-    @staticmethod
-    def _call(provider: Any, values: list[tuple[Dep, Any]]) -> Any:
-        args = []
-        kwargs = {}
-        for dep, value in values:
-            if dep.param.kind is inspect.Parameter.POSITIONAL_ONLY:
-                args.append(value)
-            else:
-                kwargs[dep.param.name] = value
-        return provider(*args, **kwargs)
+    async def araw(self, key: Key) -> Any:
+        entry = self._entry(key)
+        return await entry.araw() if entry.araw is not None else entry.raw()
 
-    def _frame_cache(self, frame: _Frame, binding: Binding) -> tuple[dict[Any, Any], Any, Any]:
-        if binding.lifetime is Lifetime.SINGLETON:
-            return frame.singletons, binding.key, frame.finalizers
-        if binding.lifetime is Lifetime.SCOPED:
-            state = self._scopes.get().get(binding.scope)
-            if state is None:
-                self._get_compiler()._noscope(binding.key)
-            assert state is not None
-            return state.cache, (id(frame), binding.key), state.finalizers
-        return {}, binding.key, None
+    def noscope(self, key: Key) -> NoReturn:
+        self._get_compiler()._noscope(key)
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    def _adopt(self, owner: Finalizers | None, gen: Any) -> None:
-        """Register a resource built in an override block with its owner; a transient one
-        (no owner) goes to the innermost open scope, else the container, as outside."""
-        if owner is None:
-            state = self._scopes.get().get(None)
-            owner = state.finalizers if state is not None else self._finalizers
-        owner.add(gen)  # not `owner or ...`: an empty Finalizers is falsy
+    def needs_async(self, key: Key) -> NoReturn:
+        self._get_compiler()._needs_async(key)
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    def _ovget(self, key: Key) -> Any:
-        frame = self._ov_var.get()
-        if frame is None or not self._tainted(frame, key):
-            return self._entry(key).raw()
-        if key in frame.values:
-            return frame.values[key]
-        node = self.graph.node(key)
-        assert node is not None
-        b = node.binding
-        cache, ckey, owner = self._frame_cache(frame, b)
-        with frame.lock:
-            if ckey in cache:
-                return cache[ckey]
-            if b.kind.is_async:
-                self._get_compiler()._needs_async(key)
-            values = [
-                (dep, self._ovget(dep.target) if v is UNSET else v)
-                for dep, v in self._frame_args(frame, node.deps)
-            ]
-            value = self._call(b.provider, values)
-            if b.kind is ProviderKind.GENERATOR:
-                gen, value = value, next(value)
-                self._adopt(owner, gen)
-            if b.lifetime is not Lifetime.TRANSIENT:
-                cache[ckey] = value
-            return value
-
-    async def _ovaget(self, key: Key) -> Any:
-        frame = self._ov_var.get()
-        if frame is None or not self._tainted(frame, key):
-            entry = self._entry(key)
-            return await entry.araw() if entry.araw is not None else entry.raw()
-        if key in frame.values:
-            return frame.values[key]
-        node = self.graph.node(key)
-        assert node is not None
-        b = node.binding
-        cache, ckey, owner = self._frame_cache(frame, b)
-        if b.lifetime is Lifetime.TRANSIENT:
-            return await self._ovabuild(frame, node, owner)
-        # one creation per block (and scope) even when many tasks ask at once
-        pkey = (id(cache), ckey)
-        while True:
-            with frame.lock:
-                if ckey in cache:
-                    return cache[ckey]
-                other = frame.pending.get(pkey)
-                if other is None:
-                    fut: concurrent.futures.Future[Any] = concurrent.futures.Future()
-                    frame.pending[pkey] = fut
-                    break
-            value = await await_pending(other, MISSING)
-            if value is not MISSING:
-                return value
-        try:
-            value = await self._ovabuild(frame, node, owner)
-        except BaseException as exc:
-            with frame.lock:
-                frame.pending.pop(pkey, None)
-            fut.set_exception(abandon(exc))
-            raise
-        with frame.lock:
-            cache[ckey] = value
-            frame.pending.pop(pkey, None)
-        fut.set_result(value)
-        return value
-
-    async def _ovabuild(self, frame: _Frame, node: Any, owner: Finalizers | None) -> Any:
-        b = node.binding
-        values = []
-        for dep, v in self._frame_args(frame, node.deps):
-            values.append((dep, await self._ovaget(dep.target) if v is UNSET else v))
-        if b.kind is ProviderKind.AWAITABLE:
-            raise AsyncResolutionError(
-                Problem("IQ005", "async-on-sync-path",
-                        f"{b.label}: an awaitable instance cannot be rebuilt in an override",
-                        key=b.label)
-            )
-        value = self._call(b.provider, values)
-        if b.kind is ProviderKind.ASYNC_FACTORY:
-            value = await value
-        elif b.kind is ProviderKind.GENERATOR:
-            gen, value = value, next(value)
-            self._adopt(owner, gen)
-        elif b.kind is ProviderKind.ASYNC_GENERATOR:
-            gen, value = value, await value.__anext__()
-            self._adopt(owner, gen)
-        return value
-
-    # -- scopes -----------------------------------------------------------------------
-    def scope(self, scope_name: str | ScopeType = "request") -> ScopeContext:
-        """Open a scope: ``with container.scope():`` or ``async with container.scope():``."""
-        name = str(getattr(scope_name, "value", scope_name))
-        if name in ("singleton", "transient"):
-            raise ScopeError(f"{name!r} is a lifetime, not a scope that can be opened")
-        name = {"async_request": "request", "async_action": "action"}.get(name, name)
-        return ScopeContext(self._scopes, name, self._registry.scopes.__contains__)
-
-    def async_scope(self, scope_name: str | ScopeType = "request") -> ScopeContext:
-        """Same as ``scope()``; kept for InjectQ 0.5.0 code (``async with``)."""
-        return self.scope(scope_name)
-
-    def current_scope(self, name: str | None = None) -> ScopeState | None:
-        return self._scopes.get().get(name)
-
-    # -- context (for @inject) --------------------------------------------------------
-    @contextlib.contextmanager
-    def context(self) -> Iterator[InjectQ]:
-        """Make this the container ``@inject`` resolves from, for this block."""
-        token = _current.set(self)
-        try:
-            yield self
-        finally:
-            _current.reset(token)
-
-    def activate(self) -> None:
-        _current.set(self)
+    def node_info(self, key: Key) -> NodeInfo | None:
+        """The graph node of ``key`` in the form the override engine reads."""
+        info = self._infos.get(key)
+        if info is None:
+            node = self.graph.node(key)
+            if node is None:
+                return None
+            info = self._infos[key] = node_info(node, self.graph.needs_async(key))
+        return info
 
     # -- whole graph ------------------------------------------------------------------
     def check(self, roots: Iterable[Any] = ()) -> list[Problem]:
@@ -861,14 +662,14 @@ class InjectQ:
     def close(self) -> None:
         """Finalize container-owned resources (singletons, stray transients), newest first."""
         _close_awaitables(self._awaitables)
-        items = self._finalizers.take()
+        items = self.finalizers.take()
         self._forget_singletons()
         # async resources stay registered, so the aclose() the error asks for finishes them
-        run_finalizers(items, "container", keep=self._finalizers)
+        run_finalizers(items, "container", keep=self.finalizers)
 
     async def aclose(self) -> None:
         _close_awaitables(self._awaitables)
-        items = self._finalizers.take()
+        items = self.finalizers.take()
         self._forget_singletons()
         await arun_finalizers(items, "container")
 
@@ -880,28 +681,6 @@ class InjectQ:
                 if binding.kind is not ProviderKind.AWAITABLE:
                     slot.value = MISSING
             self._hot.clear()
-
-    def __enter__(self) -> InjectQ:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> InjectQ:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         return f"InjectQ(services={len(self._registry)}, thread_safe={self.thread_safe})"

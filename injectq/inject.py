@@ -24,7 +24,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def current_container() -> Any:
-    from injectq.container import InjectQ, _current
+    from injectq.container import InjectQ
+    from injectq.interface import _current
 
     return _current.get() or InjectQ.get_instance()
 

@@ -8,16 +8,12 @@ here reads a signature or a type hint: everything it needs was written out at bu
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from types import TracebackType
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, NoReturn, TypeVar, overload
 
-from injectq.binding import UNSET, ScopeType
+from injectq.binding import UNSET
 from injectq.compiler import (
     MISSING,
     PendingCreation,
@@ -37,11 +33,12 @@ from injectq.errors import (
     ScopeError,
 )
 from injectq.graph import _PRIMITIVES, Dep, Resolution
+from injectq.interface import ContainerInterface
 from injectq.introspect import Edge, Param
-from injectq.markers import Key, Lazy, display_key, make_key, split_key
+from injectq.markers import display_key, make_key, split_key
+from injectq.overrides import PLAIN, NodeInfo, Overrides
 from injectq.scopes import (
     Finalizers,
-    ScopeContext,
     ScopeMap,
     ScopeState,
     arun_finalizers,
@@ -65,39 +62,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-# edges in NodeInfo.deps
-PLAIN, LAZY, CONTAINER, NONE = "plain", "lazy", "container", "none"
-
-
-@dataclass(frozen=True)
-class NodeInfo:
-    """What the override path needs of one binding, written out by injectq-gen.
-
-    ``deps`` lists (edge, key, positional-only) per injected parameter; ``build`` takes
-    their values in that order and returns what the provider returns (for a resource:
-    the generator).
-    """
-
-    key: Any
-    label: str
-    kind: str  # ProviderKind value
-    lifetime: str  # singleton | scoped | transient
-    scope: str | None
-    site: str
-    deps: tuple[tuple[str, Any], ...]
-    build: Callable[[tuple[Any, ...]], Any]
-    is_async: bool
-
-
-class _Frame:
-    __slots__ = ("finalizers", "lock", "singletons", "taint", "values")
-
-    def __init__(self, values: dict[Key, Any]) -> None:
-        self.values = values
-        self.singletons: dict[Key, Any] = {}
-        self.taint: dict[Key, bool] = {}
-        self.finalizers = Finalizers()
-        self.lock = threading.RLock()
 
 
 class _Capture:
@@ -194,7 +158,7 @@ class _Table(dict[Any, Any]):
         raise self.owner._unknown(key)
 
 
-class GeneratedContainer:
+class GeneratedContainer(ContainerInterface):
     """The container of a generated module: same interface as ``InjectQ``."""
 
     __injectq_container__: ClassVar[bool] = True
@@ -235,10 +199,8 @@ class GeneratedContainer:
         weakref.finalize(self, _close_awaitables, awaitables)
         self.finalizers = Finalizers()
         self.scopes = scope_var
-        self._ov_var: contextvars.ContextVar[_Frame | None] = frame_var
         self._scope_types = scope_types or {}
-        self._ov_count = 0
-        self._ov_lock = threading.Lock()
+        self._overrides_engine = Overrides(self, frame_var)
 
     # -- errors ----------------------------------------------------------------------
     def _unknown(self, key: Any) -> DependencyNotFoundError:
@@ -312,24 +274,44 @@ class GeneratedContainer:
 
     def publish(self, name: str, key: Any, value: Any) -> None:
         """Put a singleton on its fast paths (not while an override is open anywhere)."""
-        with self._ov_lock:
-            if not self._ov_count:
+        engine = self._overrides_engine
+        with engine.lock:
+            if not engine.count:
                 self._flags[name] = value
                 self._hot[key] = value
 
-    def own(self, gen: Any) -> None:
-        """A transient resource belongs to the innermost open scope, else the container."""
-        state = self.scopes.get().get(None)
-        (state.finalizers if state is not None else self.finalizers).add(gen)
+    # -- what the shared interface and the override engine need ------------------------
+    def _scope_known(self, name: str) -> bool:
+        return name in self._scope_parents
 
-    def _adopt(self, owner: Finalizers | None, gen: Any) -> None:
-        """A resource built in an override block goes to its owner (the block, for a
-        singleton); a transient one to the innermost open scope, as outside. (Not
-        ``owner or ...``: an empty Finalizers is falsy.)"""
-        if owner is None:
-            self.own(gen)
-        else:
-            owner.add(gen)
+    def _scope_factory(self, name: str) -> Callable[[str], ScopeState] | None:
+        return self._scope_types.get(name)
+
+    def overrides_changed(self, active: bool) -> None:
+        """While any override block is open, every generated function checks for one:
+        the ``_iq_OV`` flag is set and the singleton fast paths are emptied."""
+        self._flags["_iq_OV"] = active
+        if active:
+            for cache in self._caches:
+                self._flags[cache] = None
+        self._hot_view = {} if active else self._hot
+
+    def node_info(self, key: Any) -> NodeInfo | None:
+        return self._nodes.get(key)
+
+    def raw(self, key: Any) -> Any:
+        return self._sync[key]()
+
+    async def araw(self, key: Any) -> Any:
+        fn = self._asyncs.get(key)
+        return await fn() if fn is not None else self._sync[key]()
+
+    def ovget(self, key: Any) -> Any:
+        """The resolve path of generated functions while an override block is open."""
+        return self._overrides_engine.get(key)
+
+    async def ovaget(self, key: Any) -> Any:
+        return await self._overrides_engine.aget(key)
 
     # -- resolution ------------------------------------------------------------------
     @overload
@@ -367,31 +349,11 @@ class GeneratedContainer:
             return await fn()
         return self.get(service_type, name)
 
-    def __getitem__(self, key: type[T]) -> T:
-        return self.get(key)
-
-    def __contains__(self, key: object) -> bool:
-        return self.has(key)
-
     def has(self, service_type: Any, name: str | None = None) -> bool:
         try:
             return make_key(service_type, name) in self._explicit
         except TypeError:
             return False
-
-    def try_get(self, service_type: Any, default: Any = None, name: str | None = None) -> Any:
-        try:
-            return self.get(service_type, name)
-        except DependencyNotFoundError:
-            return default
-
-    async def atry_get(
-        self, service_type: Any, default: Any = None, name: str | None = None
-    ) -> Any:
-        try:
-            return await self.aget(service_type, name)
-        except DependencyNotFoundError:
-            return default
 
     def keys(self) -> list[Any]:
         return list(self._sync)
@@ -416,181 +378,8 @@ class GeneratedContainer:
             return Dep(p, Resolution.NONE)
         return Dep(p, Resolution.MISSING, key if key is not None else p.name, p.edge)
 
-    def resolve_dep(self, dep: Dep) -> Any:
-        if dep.resolution is Resolution.CONTAINER:
-            return self
-        if dep.resolution is Resolution.NONE:
-            return None
-        if dep.edge is Edge.LAZY:
-            return Lazy(dep.target, self)
-        return self.get(dep.target)
-
-    async def aresolve_dep(self, dep: Dep) -> Any:
-        if dep.resolution is Resolution.CONTAINER:
-            return self
-        if dep.resolution is Resolution.NONE:
-            return None
-        if dep.edge is Edge.LAZY:
-            return Lazy(dep.target, self)
-        return await self.aget(dep.target)
-
     # -- scopes ------------------------------------------------------------------------
-    def scope(self, scope_name: str | ScopeType = "request") -> ScopeContext:
-        name = str(getattr(scope_name, "value", scope_name))
-        if name in ("singleton", "transient"):
-            raise ScopeError(f"{name!r} is a lifetime, not a scope that can be opened")
-        name = {"async_request": "request", "async_action": "action"}.get(name, name)
-        return ScopeContext(
-            self.scopes, name, self._scope_parents.__contains__, self._scope_types.get(name)
-        )
-
-    def async_scope(self, scope_name: str | ScopeType = "request") -> ScopeContext:
-        return self.scope(scope_name)
-
-    def current_scope(self, name: str | None = None) -> ScopeState | None:
-        return self.scopes.get().get(name)
-
-    @contextlib.contextmanager
-    def context(self) -> Iterator[GeneratedContainer]:
-        from injectq.container import _current
-
-        token = _current.set(self)  # type: ignore[arg-type]
-        try:
-            yield self
-        finally:
-            _current.reset(token)
-
     # -- overrides -------------------------------------------------------------------
-    @contextlib.contextmanager
-    def override(
-        self, service_type: Any, override_value: Any, name: str | None = None
-    ) -> Iterator[Any]:
-        key = make_key(service_type, name)
-        parent = self._ov_var.get()
-        values = dict(parent.values) if parent is not None else {}
-        values[key] = override_value
-        frame = _Frame(values)
-        token = self._ov_var.set(frame)
-        with self._ov_lock:
-            self._ov_count += 1
-            self._flags["_iq_OV"] = True
-            for cache in self._caches:  # singleton fast paths go through the override check
-                self._flags[cache] = None
-            self._hot_view = {}
-        try:
-            yield override_value
-        finally:
-            self._ov_var.reset(token)
-            with self._ov_lock:
-                self._ov_count -= 1
-                if not self._ov_count:
-                    self._flags["_iq_OV"] = False
-                    self._hot_view = self._hot
-            run_finalizers(frame.finalizers.take(), "override block")
-
-    def _tainted(self, frame: _Frame, key: Any) -> bool:
-        memo = frame.taint
-        if key in memo:
-            return memo[key]
-        memo[key] = False
-        node = self._nodes.get(key)
-        result = key in frame.values or (
-            node is not None
-            and any(e == PLAIN and self._tainted(frame, k) for e, k in node.deps)
-        )
-        memo[key] = result
-        return result
-
-    def _frame_cache(self, frame: _Frame, node: NodeInfo) -> tuple[dict[Any, Any], Any, Any]:
-        if node.lifetime == "singleton":
-            return frame.singletons, node.key, frame.finalizers
-        if node.lifetime == "scoped":
-            state = self.scopes.get().get(node.scope)
-            if state is None:
-                self.noscope(node.key)
-            assert state is not None
-            return state.cache, (id(frame), node.key), state.finalizers
-        return {}, node.key, None
-
-    def _dep_value(self, edge: str, key: Any) -> Any:
-        if edge == CONTAINER:
-            return self
-        if edge == NONE:
-            return None
-        return Lazy(key, self)
-
-    def ovget(self, key: Any) -> Any:
-        """The resolve path while an override is active somewhere."""
-        frame = self._ov_var.get()
-        if frame is not None and key in frame.values:
-            return frame.values[key]
-        if frame is None or not self._tainted(frame, key):
-            return self._raw(key)
-        node = self._nodes[key]
-        cache, ckey, owner = self._frame_cache(frame, node)
-        with frame.lock:
-            if ckey in cache:
-                return cache[ckey]
-            if node.kind in ("async_factory", "async_generator", "awaitable"):
-                self.needs_async(key)
-            args = tuple(
-                self.ovget(k) if e == PLAIN else self._dep_value(e, k) for e, k in node.deps
-            )
-            value = node.build(args)
-            if node.kind == "generator":
-                gen, value = value, enter_resource(value, key)
-                self._adopt(owner, gen)
-            if node.lifetime != "transient":
-                cache[ckey] = value
-            return value
-
-    async def ovaget(self, key: Any) -> Any:
-        frame = self._ov_var.get()
-        if frame is not None and key in frame.values:
-            return frame.values[key]
-        if frame is None or not self._tainted(frame, key):
-            return await self._araw(key)
-        node = self._nodes[key]
-        cache, ckey, owner = self._frame_cache(frame, node)
-        if ckey in cache:
-            return cache[ckey]
-        args = []
-        for e, k in node.deps:
-            args.append(await self.ovaget(k) if e == PLAIN else self._dep_value(e, k))
-        value = node.build(tuple(args))
-        if node.kind == "async_factory":
-            value = await value
-        elif node.kind == "generator":
-            gen, value = value, enter_resource(value, key)
-            self._adopt(owner, gen)
-        elif node.kind == "async_generator":
-            gen, value = value, await aenter_resource(value, key)
-            self._adopt(owner, gen)
-        if node.lifetime != "transient":
-            with frame.lock:
-                if ckey in cache:
-                    return cache[ckey]
-                cache[ckey] = value
-        return value
-
-    def _raw(self, key: Any) -> Any:
-        """Resolve outside the frame: generated functions take their fast path again."""
-        token = self._ov_var.set(None)
-        try:
-            return self._sync[key]()
-        finally:
-            self._ov_var.reset(token)
-
-    async def _araw(self, key: Any) -> Any:
-        fn = self._asyncs.get(key)
-        if fn is None:
-            return self._raw(key)
-        token = self._ov_var.set(None)
-        try:
-            return await fn()
-        finally:
-            self._ov_var.reset(token)
-
     # -- lifecycle -------------------------------------------------------------------
     def validate(self, roots: Iterable[Any] = ()) -> list[Problem]:
         """The graph was checked when it was generated; nothing is left to check."""
@@ -633,28 +422,6 @@ class GeneratedContainer:
         self._reset()
         self._hot.clear()
         await arun_finalizers(items, "container")
-
-    def __enter__(self) -> GeneratedContainer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> GeneratedContainer:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         return f"<GeneratedContainer of {self._targets}: {len(self._sync)} keys>"

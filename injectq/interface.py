@@ -1,0 +1,176 @@
+"""The part of the container interface both containers share, written once.
+
+``InjectQ`` (runtime) and ``GeneratedContainer`` (a generated ``_wiring.py``) differ in how
+they resolve a key; scopes, overrides, ``try_get``, ``context()`` and closing work the
+same way, and live here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from injectq.binding import ScopeType
+from injectq.errors import DependencyNotFoundError, ScopeError
+from injectq.graph import Dep, Resolution
+from injectq.introspect import Edge
+from injectq.markers import Lazy
+from injectq.overrides import Overrides
+from injectq.scopes import Finalizers, ScopeContext, ScopeMap, ScopeState
+
+__all__ = ["ContainerInterface", "current", "set_current"]
+
+T = TypeVar("T")
+
+_current: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "injectq_current_container", default=None
+)
+
+
+def current() -> Any:
+    """The container ``@inject`` resolves from in this context, if one was set."""
+    return _current.get()
+
+
+def set_current(container: Any) -> contextvars.Token[Any]:
+    return _current.set(container)
+
+
+class ContainerInterface:
+    """Shared behaviour; a subclass provides get/aget/has/close/aclose and these fields."""
+
+    scopes: contextvars.ContextVar[ScopeMap]
+    finalizers: Finalizers
+    _overrides_engine: Overrides
+
+    def get(self, service_type: Any, name: str | None = None) -> Any:
+        raise NotImplementedError
+
+    async def aget(self, service_type: Any, name: str | None = None) -> Any:
+        raise NotImplementedError
+
+    def has(self, service_type: Any, name: str | None = None) -> bool:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+    def _scope_known(self, name: str) -> bool:
+        raise NotImplementedError
+
+    def _scope_factory(self, name: str) -> Callable[[str], ScopeState] | None:
+        return None
+
+    # -- lookups -----------------------------------------------------------------------
+    def __getitem__(self, key: type[T]) -> T:
+        return self.get(key)  # type: ignore[no-any-return]
+
+    def __contains__(self, key: object) -> bool:
+        return self.has(key)
+
+    def try_get(self, service_type: Any, default: Any = None, name: str | None = None) -> Any:
+        """``get``, or ``default`` when the key (or something it needs) is not bound."""
+        try:
+            return self.get(service_type, name)
+        except DependencyNotFoundError:
+            return default
+
+    async def atry_get(
+        self, service_type: Any, default: Any = None, name: str | None = None
+    ) -> Any:
+        try:
+            return await self.aget(service_type, name)
+        except DependencyNotFoundError:
+            return default
+
+    def resolve_dep(self, dep: Dep) -> Any:
+        """The value for one parameter (``@inject``, ``invoke``)."""
+        if dep.resolution is Resolution.CONTAINER:
+            return self
+        if dep.resolution is Resolution.NONE:
+            return None
+        if dep.edge is Edge.LAZY:
+            return Lazy(dep.target, self)
+        return self.get(dep.target)
+
+    async def aresolve_dep(self, dep: Dep) -> Any:
+        if dep.resolution is Resolution.CONTAINER:
+            return self
+        if dep.resolution is Resolution.NONE:
+            return None
+        if dep.edge is Edge.LAZY:
+            return Lazy(dep.target, self)
+        return await self.aget(dep.target)
+
+    # -- scopes ------------------------------------------------------------------------
+    def scope(self, scope_name: str | ScopeType = "request") -> ScopeContext:
+        """Open a scope: ``with container.scope():`` or ``async with container.scope():``."""
+        name = str(getattr(scope_name, "value", scope_name))
+        if name in ("singleton", "transient"):
+            raise ScopeError(f"{name!r} is a lifetime, not a scope that can be opened")
+        name = {"async_request": "request", "async_action": "action"}.get(name, name)
+        return ScopeContext(self.scopes, name, self._scope_known, self._scope_factory(name))
+
+    def async_scope(self, scope_name: str | ScopeType = "request") -> ScopeContext:
+        """Same as ``scope()``; kept for InjectQ 0.5.0 code (``async with``)."""
+        return self.scope(scope_name)
+
+    def current_scope(self, name: str | None = None) -> ScopeState | None:
+        """The open scope called ``name`` (the innermost one for None), if any."""
+        return self.scopes.get().get(name)
+
+    def own(self, gen: Any) -> None:
+        """A transient resource belongs to the innermost open scope, else the container."""
+        state = self.scopes.get().get(None)
+        (state.finalizers if state is not None else self.finalizers).add(gen)
+
+    # -- context and overrides ---------------------------------------------------------
+    @contextlib.contextmanager
+    def context(self) -> Iterator[Self]:
+        """Make this the container ``@inject`` resolves from, for this block."""
+        token = _current.set(self)
+        try:
+            yield self
+        finally:
+            _current.reset(token)
+
+    def activate(self) -> None:
+        _current.set(self)
+
+    def override(
+        self, service_type: Any, override_value: Any, name: str | None = None
+    ) -> contextlib.AbstractContextManager[Any]:
+        """Replace a key for this block, in this context only (other threads and tasks are
+        unaffected). Everything resolved inside that depends on the key, directly or not,
+        is rebuilt with the replacement; singletons built outside stay untouched."""
+        return self._overrides_engine.block(service_type, override_value, name)
+
+    # -- closing -----------------------------------------------------------------------
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+

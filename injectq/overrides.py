@@ -1,0 +1,248 @@
+"""``override()``: replace keys for one block, in one context. Shared by both containers.
+
+While no block is open, resolution never comes here. Inside a block, a key that reaches
+an overridden key (through plain edges) is rebuilt from ``NodeInfo`` records: once per
+block for a singleton, once per block and open scope for a scoped binding; everything
+else takes its container's own resolve path. The runtime container derives NodeInfo
+from its graph; a generated module writes it out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, NoReturn, Protocol
+
+from injectq.compiler import (
+    MISSING,
+    PendingCreation,
+    abandon,
+    aenter_resource,
+    await_pending,
+    enter_resource,
+)
+from injectq.errors import DependencyNotFoundError
+from injectq.markers import Key, Lazy, make_key
+from injectq.scopes import Finalizers, ScopeMap, run_finalizers
+
+__all__ = ["CONTAINER", "LAZY", "NONE", "PLAIN", "Frame", "NodeInfo", "Overrides"]
+
+# edges of NodeInfo.deps
+PLAIN, LAZY, CONTAINER, NONE, MISSING_EDGE = "plain", "lazy", "container", "none", "missing"
+_ASYNC_KINDS = frozenset({"async_factory", "async_generator", "awaitable"})
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """What the override path needs of one binding.
+
+    ``deps`` lists ``(edge, key)`` per injected parameter; ``build`` takes their values in
+    that order and returns what the provider returns (for a resource: the generator).
+    """
+
+    key: Any
+    label: str
+    kind: str  # ProviderKind value
+    lifetime: str  # singleton | scoped | transient
+    scope: str | None
+    site: str
+    deps: tuple[tuple[str, Any], ...]
+    build: Callable[[tuple[Any, ...]], Any]
+    is_async: bool
+
+
+class Host(Protocol):
+    """What a container gives the override engine."""
+
+    scopes: contextvars.ContextVar[ScopeMap]
+
+    def node_info(self, key: Key) -> NodeInfo | None: ...
+    def raw(self, key: Key) -> Any: ...
+    async def araw(self, key: Key) -> Any: ...
+    def own(self, gen: Any) -> None: ...
+    def noscope(self, key: Key) -> NoReturn: ...
+    def needs_async(self, key: Key) -> NoReturn: ...
+    def overrides_changed(self, active: bool) -> None: ...
+
+
+class Frame:
+    """One open ``override()`` block: the replaced keys and what was built because of them."""
+
+    __slots__ = ("finalizers", "lock", "pending", "singletons", "taint", "values")
+
+    def __init__(self, values: dict[Key, Any]) -> None:
+        self.values = values
+        self.singletons: dict[Key, Any] = {}
+        self.taint: dict[Key, bool] = {}
+        self.finalizers = Finalizers()
+        self.lock = threading.RLock()
+        self.pending: dict[Any, PendingCreation] = {}
+
+
+class Overrides:
+    """The override blocks of one container."""
+
+    def __init__(self, host: Host, var: contextvars.ContextVar[Any]) -> None:
+        self.host = host
+        self.var = var  # the open Frame of this context, or None
+        self.count = 0  # blocks open in any context
+        self.lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def block(self, service_type: Any, value: Any, name: str | None = None) -> Iterator[Any]:
+        key = make_key(service_type, name)
+        parent = self.var.get()
+        values = dict(parent.values) if parent is not None else {}
+        values[key] = value
+        frame = Frame(values)
+        token = self.var.set(frame)
+        with self.lock:
+            self.count += 1
+            if self.count == 1:
+                self.host.overrides_changed(True)
+        try:
+            yield value
+        finally:
+            self.var.reset(token)
+            with self.lock:
+                self.count -= 1
+                if not self.count:
+                    self.host.overrides_changed(False)
+            run_finalizers(frame.finalizers.take(), "override block")
+
+    # -- what a block changes ----------------------------------------------------------
+    def tainted(self, frame: Frame, key: Key) -> bool:
+        """Does resolving ``key`` reach an overridden key through plain edges?"""
+        memo = frame.taint
+        if key in memo:
+            return memo[key]
+        memo[key] = False  # a cycle does not taint itself
+        node = self.host.node_info(key)
+        result = key in frame.values or (
+            node is not None
+            and any(e in (PLAIN, MISSING_EDGE) and self.tainted(frame, k) for e, k in node.deps)
+        )
+        memo[key] = result
+        return result
+
+    def _cache(self, frame: Frame, node: NodeInfo) -> tuple[dict[Any, Any], Any, Any]:
+        if node.lifetime == "singleton":
+            return frame.singletons, node.key, frame.finalizers
+        if node.lifetime == "scoped":
+            state = self.host.scopes.get().get(node.scope)
+            if state is None:
+                self.host.noscope(node.key)
+            return state.cache, (id(frame), node.key), state.finalizers
+        return {}, node.key, None
+
+    def _adopt(self, owner: Finalizers | None, gen: Any) -> None:
+        # not ``owner or ...``: an empty Finalizers is falsy
+        if owner is None:
+            self.host.own(gen)  # a transient resource: innermost open scope, as outside
+        else:
+            owner.add(gen)
+
+    def _value(self, edge: str, key: Any) -> Any:
+        if edge == CONTAINER:
+            return self.host
+        if edge == NONE:
+            return None
+        if edge == LAZY:
+            return Lazy(key, self.host)
+        raise DependencyNotFoundError(str(key))
+
+    def _outside(self, key: Key) -> Any:
+        token = self.var.set(None)  # nothing below reaches an overridden key
+        try:
+            return self.host.raw(key)
+        finally:
+            self.var.reset(token)
+
+    async def _aoutside(self, key: Key) -> Any:
+        token = self.var.set(None)
+        try:
+            return await self.host.araw(key)
+        finally:
+            self.var.reset(token)
+
+    # -- resolution inside a block -----------------------------------------------------
+    def get(self, key: Key) -> Any:
+        frame = self.var.get()
+        if frame is not None and key in frame.values:
+            return frame.values[key]
+        if frame is None or not self.tainted(frame, key):
+            return self._outside(key)
+        node = self.host.node_info(key)
+        assert node is not None
+        cache, ckey, owner = self._cache(frame, node)
+        with frame.lock:
+            if ckey in cache:
+                return cache[ckey]
+            if node.kind in _ASYNC_KINDS:
+                self.host.needs_async(key)
+            args = tuple(
+                self.get(k) if e in (PLAIN, MISSING_EDGE) else self._value(e, k)
+                for e, k in node.deps
+            )
+            value = node.build(args)
+            if node.kind == "generator":
+                gen, value = value, enter_resource(value, key)
+                self._adopt(owner, gen)
+            if node.lifetime != "transient":
+                cache[ckey] = value
+            return value
+
+    async def aget(self, key: Key) -> Any:
+        frame = self.var.get()
+        if frame is not None and key in frame.values:
+            return frame.values[key]
+        if frame is None or not self.tainted(frame, key):
+            return await self._aoutside(key)
+        node = self.host.node_info(key)
+        assert node is not None
+        cache, ckey, owner = self._cache(frame, node)
+        if node.lifetime == "transient":
+            return await self._abuild(node, owner)
+        # one creation per block (and scope) even when many tasks ask at once
+        pkey = (id(cache), ckey)
+        while True:
+            with frame.lock:
+                if ckey in cache:
+                    return cache[ckey]
+                other = frame.pending.get(pkey)
+                if other is None:
+                    fut = frame.pending[pkey] = PendingCreation()
+                    break
+            value = await await_pending(other, MISSING)
+            if value is not MISSING:
+                return value
+        try:
+            value = await self._abuild(node, owner)
+        except BaseException as exc:
+            with frame.lock:
+                frame.pending.pop(pkey, None)
+            fut.set_exception(abandon(exc))
+            raise
+        with frame.lock:
+            cache[ckey] = value
+            frame.pending.pop(pkey, None)
+        fut.set_result(value)
+        return value
+
+    async def _abuild(self, node: NodeInfo, owner: Finalizers | None) -> Any:
+        args = []
+        for e, k in node.deps:
+            args.append(await self.aget(k) if e in (PLAIN, MISSING_EDGE) else self._value(e, k))
+        value = node.build(tuple(args))
+        if node.kind in ("async_factory", "awaitable"):
+            value = await value
+        elif node.kind == "generator":
+            gen, value = value, enter_resource(value, node.key)
+            self._adopt(owner, gen)
+        elif node.kind == "async_generator":
+            gen, value = value, await aenter_resource(value, node.key)
+            self._adopt(owner, gen)
+        return value
