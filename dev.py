@@ -59,6 +59,7 @@ def test(args: list[str]) -> None:
 def lint() -> None:
     run(BIN / "ruff", "check", "injectq", "injectq_codegen", "tests", "examples", "benchmarks")
     run(BIN / "mypy", "injectq", "injectq_codegen")
+    run(BIN / "mypy", "--strict", "tests/typing/check_types.py")
     # mypy cannot follow the editable install's import hook: point it at the checkout
     run(BIN / "mypy", "--strict", "--follow-imports=silent", "app/_wiring.py", cwd=EXAMPLE,
         env={"MYPYPATH": str(ROOT)})
