@@ -12,7 +12,7 @@ import inspect
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from injectq.errors import BindingError
@@ -146,8 +146,6 @@ class Binding:
     override: bool = False
     autowired: bool = False
     allow_none: bool = False
-    origin: str = ""  # the module that declared it, for messages
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def label(self) -> str:

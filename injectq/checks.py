@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from injectq.binding import Lifetime, ProviderKind
+from injectq.binding import Lifetime
 from injectq.errors import PathLink, Problem
 from injectq.graph import Dep, DependencyGraph, Node, Resolution
 from injectq.introspect import Edge, describe
@@ -434,7 +434,3 @@ def _unused(graph: DependencyGraph, roots: list[Key]) -> list[Problem]:
                 )
             )
     return problems
-
-
-def awaitable_kind(kind: ProviderKind) -> bool:
-    return kind.is_async

@@ -20,7 +20,7 @@ import linecache
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from injectq.binding import Lifetime, ProviderKind
@@ -90,7 +90,6 @@ class RuntimeHooks:
     scopes: contextvars.ContextVar[ScopeMap]
     ovget: Callable[[Key], Any]
     ovaget: Callable[[Key], Any]
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _ident(label: str) -> str:

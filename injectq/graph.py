@@ -17,7 +17,7 @@ from typing import Any, Protocol, is_typeddict
 from injectq.binding import Binding, Lifetime, ProviderKind, format_site
 from injectq.errors import PathLink
 from injectq.introspect import Edge, Fallback, Param, ProviderInfo, describe
-from injectq.markers import Key, display_key, make_key, split_key
+from injectq.markers import Key, split_key
 from injectq.registry import APP_SCOPE, Registry
 
 __all__ = ["Dep", "DependencyGraph", "Node", "Resolution", "is_autowirable"]
@@ -274,11 +274,3 @@ class DependencyGraph:
                     state[node.key] = 2
                     order.append(node)
         return order
-
-
-def key_label(key: Key) -> str:
-    return display_key(key)
-
-
-def named(token: Any, name: str | None) -> Key:
-    return make_key(token, name)
