@@ -11,13 +11,13 @@ signature or a type hint.
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextvars
 import inspect
 import itertools
 import linecache
 import re
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,7 +51,7 @@ class _Missing:
 
 MISSING: Any = _Missing()
 
-_INLINE_BUDGET = 12  # constructor calls inlined into one resolver at most
+_INLINE_BUDGET = 4  # constructor calls inlined into one resolver: C(B(A())) and no more
 _counter = itertools.count()
 
 
@@ -131,6 +131,8 @@ async def await_pending(fut: concurrent.futures.Future[Any], retry: Any = None) 
     """Wait for another task's creation. Shielded: cancelling one waiter must not cancel
     the shared Future (the creator and every other waiter would fail with it). Returns
     ``retry`` when the creator was abandoned and ``retry`` is given."""
+    import asyncio  # only ever awaited inside a running loop: asyncio is loaded already
+
     try:
         return await asyncio.shield(asyncio.wrap_future(fut))
     except _Abandoned:
@@ -155,7 +157,8 @@ async def await_instance(awaitable: Any, key: Key) -> Any:
 
 def current_task() -> Any:
     try:
-        return asyncio.current_task()
+        asyncio = sys.modules.get("asyncio")  # not imported: no loop can be running
+        return asyncio.current_task() if asyncio is not None else None
     except RuntimeError:  # no running loop
         return None
 

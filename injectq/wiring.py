@@ -272,6 +272,135 @@ class GeneratedContainer(ContainerInterface):
             )
         )
 
+    # -- the cold paths of generated functions: creating an instance ---------------------
+    def _overridden(self) -> bool:
+        engine = self._overrides_engine
+        return bool(engine.count) and engine.var.get() is not None
+
+    def _enter(self, kind: str, made: Any, key: Any, owner: Finalizers) -> Any:
+        if kind == "generator":
+            value = enter_resource(made, key)
+            owner.add(made)
+            return value
+        return made
+
+    async def _aenter(self, kind: str, made: Any, key: Any, owner: Finalizers) -> Any:
+        if kind == "async_generator":
+            value = await aenter_resource(made, key)
+            owner.add(made)
+            return value
+        return self._enter(kind, made, key, owner)
+
+    def singleton(
+        self, slot: Slot, name: str, key: Any, make: Callable[[], Any] | None, kind: str
+    ) -> Any:
+        """Create a singleton once (lock only here), then put it on its fast path.
+
+        ``make`` returns what the provider returns; None for a binding that needs an await.
+        """
+        if self._overridden():
+            return self._overrides_engine.get(key)
+        value = slot.value
+        if value is MISSING:
+            if make is None:
+                self.needs_async(key)
+            with slot.lock:
+                value = slot.value
+                if value is MISSING:
+                    if slot.creating:
+                        self.reentry(key)
+                    slot.creating = True
+                    try:
+                        value = self._enter(kind, make(), key, self.finalizers)
+                    finally:
+                        slot.creating = False
+                    slot.value = value
+        self.publish(name, key, value)
+        return value
+
+    async def asingleton(
+        self, slot: Slot, name: str, key: Any, make: Callable[[], Any], kind: str
+    ) -> Any:
+        """``singleton`` for bindings that need an await: one creation however many tasks
+        ask at once; a cancelled creator lets a waiter create it instead."""
+        if self._overridden():
+            return await self._overrides_engine.aget(key)
+        while True:
+            with slot.lock:
+                value = slot.value
+                if value is not MISSING:
+                    break
+                fut = slot.pending
+                mine = fut is None
+                if fut is None:
+                    fut = slot.pending = PendingCreation()
+            if not mine:
+                if fut.waits_on_itself():
+                    self.reentry(key)
+                value = await await_pending(fut, MISSING)
+                if value is MISSING:
+                    continue  # its creator was cancelled: create it here
+                break
+            try:
+                value = await self._aenter(kind, await make(), key, self.finalizers)
+            except BaseException as exc:
+                with slot.lock:
+                    slot.pending = None
+                fut.set_exception(abandon(exc))
+                raise
+            with slot.lock:
+                slot.value = value
+                slot.pending = None
+            fut.set_result(value)
+            break
+        self.publish(name, key, value)
+        return value
+
+    def scoped(
+        self, state: Any, attr: str, key: Any, make: Callable[[], Any] | None, kind: str
+    ) -> Any:
+        """Create a scoped instance once per open scope, in its slot of the scope class."""
+        if make is None:
+            self.needs_async(key)
+        with state.lock:
+            value = getattr(state, attr)
+            if value is MISSING:
+                value = self._enter(kind, make(), key, state.finalizers)
+                setattr(state, attr, value)
+            return value
+
+    async def ascoped(
+        self, state: Any, attr: str, key: Any, make: Callable[[], Any], kind: str
+    ) -> Any:
+        while True:
+            with state.lock:
+                value = getattr(state, attr)
+                if value is not MISSING:
+                    return value
+                fut = state.pending.get(key)
+                mine = fut is None
+                if fut is None:
+                    fut = state.pending[key] = PendingCreation()
+            if not mine:
+                if fut.waits_on_itself():
+                    self.reentry(key)
+                value = await await_pending(fut, MISSING)
+                if value is not MISSING:
+                    return value
+                continue
+            try:
+                value = await self._aenter(kind, await make(), key, state.finalizers)
+            except BaseException as exc:
+                with state.lock:
+                    state.pending.pop(key, None)
+                fut.set_exception(abandon(exc))
+                raise
+            with state.lock:
+                setattr(state, attr, value)
+                state.pending.pop(key, None)
+            fut.set_result(value)
+            return value
+
     def publish(self, name: str, key: Any, value: Any) -> None:
         """Put a singleton on its fast paths (not while an override is open anywhere)."""
         engine = self._overrides_engine

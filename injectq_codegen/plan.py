@@ -34,7 +34,7 @@ from injectq_codegen.loader import LoadedModule, user_failure
 
 __all__ = ["NodePlan", "WiringPlan", "build_plan"]
 
-INLINE_BUDGET = 12
+INLINE_BUDGET = 2  # constructor calls inlined into one function: C(B(A())) and no more
 _RESERVED = {
     "container", "Any", "annotations", "cast", "v", "g", "s", "st", "fut", "mine", "e", "a",
     "lock", "contextvars", "MappingProxyType",  # locals and imports of the template
@@ -453,13 +453,16 @@ class _Builder:
         prov = self.provider_expr(node)
         key = self.refs.key(b.key)
         if b.kind.takes_parameters:
+            budget = [INLINE_BUDGET]  # one budget for the whole call, not per argument
             sync_args = (
                 "" if is_async
-                else self.args(node, lambda d, _i: self.dep_expr(d, False, [INLINE_BUDGET]))
+                else self.args(node, lambda d, _i: self.dep_expr(d, False, budget))
             )
             build = f"{prov}({sync_args})"
-            async_args = self.args(node, lambda d, _i: self.dep_expr(d, True, [INLINE_BUDGET]))
-            abuild = f"{prov}({async_args})"
+            abuild = build
+            if is_async:
+                abudget = [INLINE_BUDGET]
+                abuild = f"{prov}({self.args(node, lambda d, _i: self.dep_expr(d, True, abudget))})"
             override = f"lambda a: {prov}({self.args(node, lambda _d, i: f'a[{i}]')})"
         else:
             build = abuild = prov

@@ -16,7 +16,7 @@ import jinja2
 import libcst as cst
 
 from injectq_codegen.errors import InternalError
-from injectq_codegen.plan import NodePlan, WiringPlan
+from injectq_codegen.plan import WiringPlan
 
 __all__ = ["render", "template_dir"]
 
@@ -38,23 +38,6 @@ def _comment(value: Any) -> str:
     return repr(str(value))[1:-1].replace('"', '\\"')
 
 
-def _build(n: NodePlan, in_async: bool, owner: str, indent: int) -> str:
-    """Statements leaving the new instance in ``v`` (and registering a resource)."""
-    pad = " " * indent
-    expr = n.abuild if in_async else n.build
-    if n.kind == "awaitable":
-        lines = [f"v = await _iq_await_instance({expr}, {n.key})"]
-    elif n.kind == "async_factory":
-        lines = [f"v = await {expr}"]
-    elif n.kind == "generator":
-        lines = [f"g = {expr}", f"v = _iq_enter(g, {n.key})", owner]
-    elif n.kind == "async_generator":
-        lines = [f"g = {expr}", f"v = await _iq_aenter(g, {n.key})", owner]
-    else:
-        lines = [f"v = {expr}"]
-    return "\n".join(pad + line for line in lines)
-
-
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -67,7 +50,6 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["pyrepr"] = repr
     env.filters["comment"] = _comment
-    env.globals["build"] = _build
     return env
 
 
@@ -75,12 +57,12 @@ def _uses(plan: WiringPlan) -> dict[str, bool]:
     text = " ".join(
         f"{n.build} {n.abuild} {n.override_build}" for n in plan.nodes
     ) + " ".join(expr for _, expr in plan.constants)
-    asyncs = [n for n in plan.nodes if n.is_async]
     return {
         "Lazy": "_iq_Lazy(" in text,
-        "Future": any(n.lifetime != "transient" for n in asyncs),
-        "enter": any(n.kind == "generator" for n in plan.nodes),
-        "aenter": any(n.kind == "async_generator" for n in plan.nodes),
+        "enter": any(n.kind == "generator" and n.lifetime == "transient" for n in plan.nodes),
+        "aenter": any(
+            n.kind == "async_generator" and n.lifetime == "transient" for n in plan.nodes
+        ),
         "await_instance": any(n.kind == "awaitable" for n in plan.nodes),
         "capture": any(captured for *_, captured in plan.modules),
         "key": "_iq_key(" in text,

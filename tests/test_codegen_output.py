@@ -149,36 +149,20 @@ def test_transient_chain_is_inlined(codegen_env: Path) -> None:
 
 
 def test_singleton_accessor_reads_a_slot_and_locks_only_to_create(codegen_env: Path) -> None:
-    """A singleton is a module-level slot read inline; the lock is on the creation path."""
+    """A singleton is a module-level slot read inline; creating it (the lock, the override
+    check) is the container's cold path, given a plain maker function."""
     make_project(codegen_env, {"snap/app.py": SNAP})
     source, _ = generate(["snap.app:SnapModule"])
     assert _function(source, "provide_settings") == textwrap.dedent("""\
         def provide_settings() -> Any:
             v = _settings
             if v is None:
-                v = _create_settings()
+                v = container.singleton(_settings_slot, '_settings', Settings, _make_settings, 'class')
             return v
         """)
-    assert _function(source, "_create_settings") == textwrap.dedent("""\
-        def _create_settings() -> Any:
-            if _iq_OV and _iq_FRAME.get() is not None:
-                return container.ovget(Settings)
-            s = _settings_slot
-            v = s.value
-            if v is _iq_MISSING:
-                with s.lock:
-                    v = s.value
-                    if v is _iq_MISSING:
-                        if s.creating:
-                            container.reentry(Settings)
-                        s.creating = True
-                        try:
-                            v = Settings(A())
-                        finally:
-                            s.creating = False
-                        s.value = v
-            container.publish("_settings", Settings, v)
-            return v
+    assert _function(source, "_make_settings") == textwrap.dedent("""\
+        def _make_settings() -> Any:
+            return Settings(A())
         """)
 
 

@@ -15,11 +15,6 @@ from injectq.wiring import MISSING as _iq_MISSING
 from injectq.wiring import GeneratedContainer as _iq_GeneratedContainer
 from injectq.wiring import NodeInfo as _iq_NodeInfo
 from injectq.wiring import Slot as _iq_Slot
-from injectq.wiring import PendingCreation as _iq_Pending
-from injectq.wiring import abandon as _iq_abandon
-from injectq.wiring import await_pending as _iq_wait
-from injectq.wiring import enter_resource as _iq_enter
-from injectq.wiring import aenter_resource as _iq_aenter
 from injectq.wiring import capture_instances as _iq_capture
 from app.modules import ProductionModule
 from app.services import Application
@@ -84,29 +79,12 @@ _database_config_slot = _iq_Slot()
 def provide_database_config() -> Any:
     v = _database_config
     if v is None:
-        v = _create_database_config()
+        v = container.singleton(_database_config_slot, '_database_config', DatabaseConfig, _make_database_config, 'instance')
     return v
 
 
-def _create_database_config() -> Any:
-    if _iq_OV and _iq_FRAME.get() is not None:
-        return container.ovget(DatabaseConfig)
-    s = _database_config_slot
-    v = s.value
-    if v is _iq_MISSING:
-        with s.lock:
-            v = s.value
-            if v is _iq_MISSING:
-                if s.creating:
-                    container.reentry(DatabaseConfig)
-                s.creating = True
-                try:
-                    v = _database_config_instance
-                finally:
-                    s.creating = False
-                s.value = v
-    container.publish("_database_config", DatabaseConfig, v)
-    return v
+def _make_database_config() -> Any:
+    return _database_config_instance
 
 
 # ConnectionPool [singleton], bound at app/modules.py:52
@@ -117,31 +95,12 @@ _connection_pool_slot = _iq_Slot()
 def provide_connection_pool() -> Any:
     v = _connection_pool
     if v is None:
-        v = _create_connection_pool()
+        v = container.singleton(_connection_pool_slot, '_connection_pool', ConnectionPool, _make_connection_pool, 'generator')
     return v
 
 
-def _create_connection_pool() -> Any:
-    if _iq_OV and _iq_FRAME.get() is not None:
-        return container.ovget(ConnectionPool)
-    s = _connection_pool_slot
-    v = s.value
-    if v is _iq_MISSING:
-        with s.lock:
-            v = s.value
-            if v is _iq_MISSING:
-                if s.creating:
-                    container.reentry(ConnectionPool)
-                s.creating = True
-                try:
-                    g = open_connection_pool(provide_database_config())
-                    v = _iq_enter(g, ConnectionPool)
-                    container.finalizers.add(g)
-                finally:
-                    s.creating = False
-                s.value = v
-    container.publish("_connection_pool", ConnectionPool, v)
-    return v
+def _make_connection_pool() -> Any:
+    return open_connection_pool(provide_database_config())
 
 
 # PerformanceMonitor [singleton], bound at app/modules.py:69
@@ -152,29 +111,12 @@ _performance_monitor_slot = _iq_Slot()
 def provide_performance_monitor() -> Any:
     v = _performance_monitor
     if v is None:
-        v = _create_performance_monitor()
+        v = container.singleton(_performance_monitor_slot, '_performance_monitor', PerformanceMonitor, _make_performance_monitor, 'class')
     return v
 
 
-def _create_performance_monitor() -> Any:
-    if _iq_OV and _iq_FRAME.get() is not None:
-        return container.ovget(PerformanceMonitor)
-    s = _performance_monitor_slot
-    v = s.value
-    if v is _iq_MISSING:
-        with s.lock:
-            v = s.value
-            if v is _iq_MISSING:
-                if s.creating:
-                    container.reentry(PerformanceMonitor)
-                s.creating = True
-                try:
-                    v = PerformanceMonitor()
-                finally:
-                    s.creating = False
-                s.value = v
-    container.publish("_performance_monitor", PerformanceMonitor, v)
-    return v
+def _make_performance_monitor() -> Any:
+    return PerformanceMonitor()
 
 
 # DatabaseService [singleton], bound at app/modules.py:55
@@ -185,29 +127,12 @@ _database_service_slot = _iq_Slot()
 def provide_database_service() -> Any:
     v = _database_service
     if v is None:
-        v = _create_database_service()
+        v = container.singleton(_database_service_slot, '_database_service', DatabaseService, _make_database_service, 'class')
     return v
 
 
-def _create_database_service() -> Any:
-    if _iq_OV and _iq_FRAME.get() is not None:
-        return container.ovget(DatabaseService)
-    s = _database_service_slot
-    v = s.value
-    if v is _iq_MISSING:
-        with s.lock:
-            v = s.value
-            if v is _iq_MISSING:
-                if s.creating:
-                    container.reentry(DatabaseService)
-                s.creating = True
-                try:
-                    v = OptimizedDatabaseService(provide_connection_pool(), provide_performance_monitor())
-                finally:
-                    s.creating = False
-                s.value = v
-    container.publish("_database_service", DatabaseService, v)
-    return v
+def _make_database_service() -> Any:
+    return OptimizedDatabaseService(provide_connection_pool(), provide_performance_monitor())
 
 
 # MemoryCache [singleton], bound at app/modules.py:61
@@ -218,29 +143,12 @@ _memory_cache_slot = _iq_Slot()
 def provide_memory_cache() -> Any:
     v = _memory_cache
     if v is None:
-        v = _create_memory_cache()
+        v = container.singleton(_memory_cache_slot, '_memory_cache', MemoryCache, _make_memory_cache, 'instance')
     return v
 
 
-def _create_memory_cache() -> Any:
-    if _iq_OV and _iq_FRAME.get() is not None:
-        return container.ovget(MemoryCache)
-    s = _memory_cache_slot
-    v = s.value
-    if v is _iq_MISSING:
-        with s.lock:
-            v = s.value
-            if v is _iq_MISSING:
-                if s.creating:
-                    container.reentry(MemoryCache)
-                s.creating = True
-                try:
-                    v = _memory_cache_instance
-                finally:
-                    s.creating = False
-                s.value = v
-    container.publish("_memory_cache", MemoryCache, v)
-    return v
+def _make_memory_cache() -> Any:
+    return _memory_cache_instance
 
 
 # CacheSettings [singleton], bound at app/modules.py:60
@@ -251,29 +159,12 @@ _cache_settings_slot = _iq_Slot()
 def provide_cache_settings() -> Any:
     v = _cache_settings
     if v is None:
-        v = _create_cache_settings()
+        v = container.singleton(_cache_settings_slot, '_cache_settings', CacheSettings, _make_cache_settings, 'instance')
     return v
 
 
-def _create_cache_settings() -> Any:
-    if _iq_OV and _iq_FRAME.get() is not None:
-        return container.ovget(CacheSettings)
-    s = _cache_settings_slot
-    v = s.value
-    if v is _iq_MISSING:
-        with s.lock:
-            v = s.value
-            if v is _iq_MISSING:
-                if s.creating:
-                    container.reentry(CacheSettings)
-                s.creating = True
-                try:
-                    v = _cache_settings_instance
-                finally:
-                    s.creating = False
-                s.value = v
-    container.publish("_cache_settings", CacheSettings, v)
-    return v
+def _make_cache_settings() -> Any:
+    return _cache_settings_instance
 
 
 # RedisClient [singleton], bound at app/modules.py:63
@@ -284,18 +175,7 @@ _redis_client_slot = _iq_Slot()
 def provide_redis_client() -> Any:
     v = _redis_client
     if v is None:
-        v = _create_redis_client()
-    return v
-
-
-def _create_redis_client() -> Any:
-    if _iq_OV and _iq_FRAME.get() is not None:
-        return container.ovget(RedisClient)
-    s = _redis_client_slot
-    v = s.value
-    if v is _iq_MISSING:
-        container.needs_async(RedisClient)
-    container.publish("_redis_client", RedisClient, v)
+        v = container.singleton(_redis_client_slot, '_redis_client', RedisClient, None, 'async_generator')
     return v
 
 
@@ -303,47 +183,13 @@ async def aprovide_redis_client() -> Any:
     if _iq_OV and _iq_FRAME.get() is not None:
         return await container.ovaget(RedisClient)
     v = _redis_client
-    if v is not None:
-        return v
-    s = _redis_client_slot
-    v = s.value
-    if v is not _iq_MISSING:
-        container.publish("_redis_client", RedisClient, v)
-        return v
-    lock = s.lock
-    while True:
-        with lock:
-            v = s.value
-            if v is not _iq_MISSING:
-                return v
-            fut = s.pending
-            if fut is None:
-                fut = s.pending = _iq_Pending()
-                mine = True
-            else:
-                mine = False
-        if not mine:
-            if fut.waits_on_itself():
-                container.reentry(RedisClient)
-            v = await _iq_wait(fut, _iq_MISSING)
-            if v is not _iq_MISSING:
-                return v
-            continue  # its creator was cancelled: create it here
-        try:
-            g = connect_redis(provide_cache_settings())
-            v = await _iq_aenter(g, RedisClient)
-            container.finalizers.add(g)
-        except BaseException as e:
-            with lock:
-                s.pending = None
-            fut.set_exception(_iq_abandon(e))
-            raise
-        with lock:
-            s.value = v
-            s.pending = None
-        container.publish("_redis_client", RedisClient, v)
-        fut.set_result(v)
-        return v
+    if v is None:
+        v = await container.asingleton(_redis_client_slot, '_redis_client', RedisClient, _amake_redis_client, 'async_generator')
+    return v
+
+
+async def _amake_redis_client() -> Any:
+    return connect_redis(provide_cache_settings())
 
 
 # RedisCache [singleton], bound at app/modules.py:64
@@ -354,18 +200,7 @@ _redis_cache_slot = _iq_Slot()
 def provide_redis_cache() -> Any:
     v = _redis_cache
     if v is None:
-        v = _create_redis_cache()
-    return v
-
-
-def _create_redis_cache() -> Any:
-    if _iq_OV and _iq_FRAME.get() is not None:
-        return container.ovget(RedisCache)
-    s = _redis_cache_slot
-    v = s.value
-    if v is _iq_MISSING:
-        container.needs_async(RedisCache)
-    container.publish("_redis_cache", RedisCache, v)
+        v = container.singleton(_redis_cache_slot, '_redis_cache', RedisCache, None, 'class')
     return v
 
 
@@ -373,45 +208,13 @@ async def aprovide_redis_cache() -> Any:
     if _iq_OV and _iq_FRAME.get() is not None:
         return await container.ovaget(RedisCache)
     v = _redis_cache
-    if v is not None:
-        return v
-    s = _redis_cache_slot
-    v = s.value
-    if v is not _iq_MISSING:
-        container.publish("_redis_cache", RedisCache, v)
-        return v
-    lock = s.lock
-    while True:
-        with lock:
-            v = s.value
-            if v is not _iq_MISSING:
-                return v
-            fut = s.pending
-            if fut is None:
-                fut = s.pending = _iq_Pending()
-                mine = True
-            else:
-                mine = False
-        if not mine:
-            if fut.waits_on_itself():
-                container.reentry(RedisCache)
-            v = await _iq_wait(fut, _iq_MISSING)
-            if v is not _iq_MISSING:
-                return v
-            continue  # its creator was cancelled: create it here
-        try:
-            v = RedisCache(await aprovide_redis_client())
-        except BaseException as e:
-            with lock:
-                s.pending = None
-            fut.set_exception(_iq_abandon(e))
-            raise
-        with lock:
-            s.value = v
-            s.pending = None
-        container.publish("_redis_cache", RedisCache, v)
-        fut.set_result(v)
-        return v
+    if v is None:
+        v = await container.asingleton(_redis_cache_slot, '_redis_cache', RedisCache, _amake_redis_cache, 'class')
+    return v
+
+
+async def _amake_redis_cache() -> Any:
+    return RedisCache(await aprovide_redis_client())
 
 
 # MetricsCollector [singleton], bound at app/modules.py:70
@@ -422,29 +225,12 @@ _metrics_collector_slot = _iq_Slot()
 def provide_metrics_collector() -> Any:
     v = _metrics_collector
     if v is None:
-        v = _create_metrics_collector()
+        v = container.singleton(_metrics_collector_slot, '_metrics_collector', MetricsCollector, _make_metrics_collector, 'class')
     return v
 
 
-def _create_metrics_collector() -> Any:
-    if _iq_OV and _iq_FRAME.get() is not None:
-        return container.ovget(MetricsCollector)
-    s = _metrics_collector_slot
-    v = s.value
-    if v is _iq_MISSING:
-        with s.lock:
-            v = s.value
-            if v is _iq_MISSING:
-                if s.creating:
-                    container.reentry(MetricsCollector)
-                s.creating = True
-                try:
-                    v = MetricsCollector()
-                finally:
-                    s.creating = False
-                s.value = v
-    container.publish("_metrics_collector", MetricsCollector, v)
-    return v
+def _make_metrics_collector() -> Any:
+    return MetricsCollector()
 
 
 # MultiLevelCache [singleton], bound at app/modules.py:65
@@ -455,18 +241,7 @@ _multi_level_cache_slot = _iq_Slot()
 def provide_multi_level_cache() -> Any:
     v = _multi_level_cache
     if v is None:
-        v = _create_multi_level_cache()
-    return v
-
-
-def _create_multi_level_cache() -> Any:
-    if _iq_OV and _iq_FRAME.get() is not None:
-        return container.ovget(MultiLevelCache)
-    s = _multi_level_cache_slot
-    v = s.value
-    if v is _iq_MISSING:
-        container.needs_async(MultiLevelCache)
-    container.publish("_multi_level_cache", MultiLevelCache, v)
+        v = container.singleton(_multi_level_cache_slot, '_multi_level_cache', MultiLevelCache, None, 'class')
     return v
 
 
@@ -474,45 +249,13 @@ async def aprovide_multi_level_cache() -> Any:
     if _iq_OV and _iq_FRAME.get() is not None:
         return await container.ovaget(MultiLevelCache)
     v = _multi_level_cache
-    if v is not None:
-        return v
-    s = _multi_level_cache_slot
-    v = s.value
-    if v is not _iq_MISSING:
-        container.publish("_multi_level_cache", MultiLevelCache, v)
-        return v
-    lock = s.lock
-    while True:
-        with lock:
-            v = s.value
-            if v is not _iq_MISSING:
-                return v
-            fut = s.pending
-            if fut is None:
-                fut = s.pending = _iq_Pending()
-                mine = True
-            else:
-                mine = False
-        if not mine:
-            if fut.waits_on_itself():
-                container.reentry(MultiLevelCache)
-            v = await _iq_wait(fut, _iq_MISSING)
-            if v is not _iq_MISSING:
-                return v
-            continue  # its creator was cancelled: create it here
-        try:
-            v = MultiLevelCache(provide_memory_cache(), await aprovide_redis_cache(), provide_cache_settings(), provide_metrics_collector())
-        except BaseException as e:
-            with lock:
-                s.pending = None
-            fut.set_exception(_iq_abandon(e))
-            raise
-        with lock:
-            s.value = v
-            s.pending = None
-        container.publish("_multi_level_cache", MultiLevelCache, v)
-        fut.set_result(v)
-        return v
+    if v is None:
+        v = await container.asingleton(_multi_level_cache_slot, '_multi_level_cache', MultiLevelCache, _amake_multi_level_cache, 'class')
+    return v
+
+
+async def _amake_multi_level_cache() -> Any:
+    return MultiLevelCache(provide_memory_cache(), await aprovide_redis_cache(), provide_cache_settings(), provide_metrics_collector())
 
 
 # Application [singleton], bound at app/modules.py:77
@@ -523,18 +266,7 @@ _application_slot = _iq_Slot()
 def provide_application() -> Any:
     v = _application
     if v is None:
-        v = _create_application()
-    return v
-
-
-def _create_application() -> Any:
-    if _iq_OV and _iq_FRAME.get() is not None:
-        return container.ovget(Application)
-    s = _application_slot
-    v = s.value
-    if v is _iq_MISSING:
-        container.needs_async(Application)
-    container.publish("_application", Application, v)
+        v = container.singleton(_application_slot, '_application', Application, None, 'class')
     return v
 
 
@@ -542,45 +274,13 @@ async def aprovide_application() -> Any:
     if _iq_OV and _iq_FRAME.get() is not None:
         return await container.ovaget(Application)
     v = _application
-    if v is not None:
-        return v
-    s = _application_slot
-    v = s.value
-    if v is not _iq_MISSING:
-        container.publish("_application", Application, v)
-        return v
-    lock = s.lock
-    while True:
-        with lock:
-            v = s.value
-            if v is not _iq_MISSING:
-                return v
-            fut = s.pending
-            if fut is None:
-                fut = s.pending = _iq_Pending()
-                mine = True
-            else:
-                mine = False
-        if not mine:
-            if fut.waits_on_itself():
-                container.reentry(Application)
-            v = await _iq_wait(fut, _iq_MISSING)
-            if v is not _iq_MISSING:
-                return v
-            continue  # its creator was cancelled: create it here
-        try:
-            v = Application(provide_database_service(), await aprovide_multi_level_cache(), provide_connection_pool(), provide_performance_monitor(), provide_metrics_collector())
-        except BaseException as e:
-            with lock:
-                s.pending = None
-            fut.set_exception(_iq_abandon(e))
-            raise
-        with lock:
-            s.value = v
-            s.pending = None
-        container.publish("_application", Application, v)
-        fut.set_result(v)
-        return v
+    if v is None:
+        v = await container.asingleton(_application_slot, '_application', Application, _amake_application, 'class')
+    return v
+
+
+async def _amake_application() -> Any:
+    return Application(provide_database_service(), await aprovide_multi_level_cache(), provide_connection_pool(), provide_performance_monitor(), provide_metrics_collector())
 
 
 # UnitOfWork [scoped:request], bound at app/modules.py:54
@@ -594,20 +294,12 @@ def provide_unit_of_work() -> Any:
         container.noscope(UnitOfWork)
     v = st.unit_of_work_instance
     if v is _iq_MISSING:
-        v = _create_unit_of_work(st)
+        v = container.scoped(st, 'unit_of_work_instance', UnitOfWork, _make_unit_of_work, 'generator')
     return v
 
 
-def _create_unit_of_work(st: Any) -> Any:
-    with st.lock:
-        v = st.unit_of_work_instance
-        if v is not _iq_MISSING:
-            return v
-        g = open_unit_of_work(provide_connection_pool())
-        v = _iq_enter(g, UnitOfWork)
-        st.finalizers.add(g)
-        st.unit_of_work_instance = v
-        return v
+def _make_unit_of_work() -> Any:
+    return open_unit_of_work(provide_connection_pool())
 
 
 # Promotions [scoped:request], bound at app/modules.py:75
@@ -621,7 +313,7 @@ def provide_promotions() -> Any:
         container.noscope(Promotions)
     v = st.promotions_instance
     if v is _iq_MISSING:
-        container.needs_async(Promotions)
+        v = container.scoped(st, 'promotions_instance', Promotions, None, 'async_factory')
     return v
 
 
@@ -632,39 +324,13 @@ async def aprovide_promotions() -> Any:
     if st is None:
         container.noscope(Promotions)
     v = st.promotions_instance
-    if v is not _iq_MISSING:
-        return v
-    lock = st.lock
-    while True:
-        with lock:
-            v = st.promotions_instance
-            if v is not _iq_MISSING:
-                return v
-            fut = st.pending.get(Promotions)
-            if fut is None:
-                fut = st.pending[Promotions] = _iq_Pending()
-                mine = True
-            else:
-                mine = False
-        if not mine:
-            if fut.waits_on_itself():
-                container.reentry(Promotions)
-            v = await _iq_wait(fut, _iq_MISSING)
-            if v is not _iq_MISSING:
-                return v
-            continue  # its creator was cancelled: create it here
-        try:
-            v = await load_promotions(provide_database_service(), await aprovide_multi_level_cache())
-        except BaseException as e:
-            with lock:
-                st.pending.pop(Promotions, None)
-            fut.set_exception(_iq_abandon(e))
-            raise
-        with lock:
-            st.promotions_instance = v
-            st.pending.pop(Promotions, None)
-        fut.set_result(v)
-        return v
+    if v is _iq_MISSING:
+        v = await container.ascoped(st, 'promotions_instance', Promotions, _amake_promotions, 'async_factory')
+    return v
+
+
+async def _amake_promotions() -> Any:
+    return await load_promotions(provide_database_service(), await aprovide_multi_level_cache())
 
 
 # OrderService [scoped:request], bound at app/modules.py:76
@@ -678,7 +344,7 @@ def provide_order_service() -> Any:
         container.noscope(OrderService)
     v = st.order_service_instance
     if v is _iq_MISSING:
-        container.needs_async(OrderService)
+        v = container.scoped(st, 'order_service_instance', OrderService, None, 'class')
     return v
 
 
@@ -689,39 +355,13 @@ async def aprovide_order_service() -> Any:
     if st is None:
         container.noscope(OrderService)
     v = st.order_service_instance
-    if v is not _iq_MISSING:
-        return v
-    lock = st.lock
-    while True:
-        with lock:
-            v = st.order_service_instance
-            if v is not _iq_MISSING:
-                return v
-            fut = st.pending.get(OrderService)
-            if fut is None:
-                fut = st.pending[OrderService] = _iq_Pending()
-                mine = True
-            else:
-                mine = False
-        if not mine:
-            if fut.waits_on_itself():
-                container.reentry(OrderService)
-            v = await _iq_wait(fut, _iq_MISSING)
-            if v is not _iq_MISSING:
-                return v
-            continue  # its creator was cancelled: create it here
-        try:
-            v = OrderService(uow=provide_unit_of_work(), database=provide_database_service(), cache=await aprovide_multi_level_cache(), promotions=await aprovide_promotions(), monitor=provide_performance_monitor(), metrics=provide_metrics_collector())
-        except BaseException as e:
-            with lock:
-                st.pending.pop(OrderService, None)
-            fut.set_exception(_iq_abandon(e))
-            raise
-        with lock:
-            st.order_service_instance = v
-            st.pending.pop(OrderService, None)
-        fut.set_result(v)
-        return v
+    if v is _iq_MISSING:
+        v = await container.ascoped(st, 'order_service_instance', OrderService, _amake_order_service, 'class')
+    return v
+
+
+async def _amake_order_service() -> Any:
+    return OrderService(uow=provide_unit_of_work(), database=provide_database_service(), cache=await aprovide_multi_level_cache(), promotions=await aprovide_promotions(), monitor=provide_performance_monitor(), metrics=provide_metrics_collector())
 
 
 def _iq_reset() -> None:
@@ -750,161 +390,23 @@ def _iq_reset() -> None:
     _application_slot.value = _iq_MISSING
 
 
+# what override() needs of each binding: key, label, kind, lifetime, scope, bind site,
+# injected dependencies (edge, key), how to build it from their values, needs-await
 _iq_nodes: dict[Any, _iq_NodeInfo] = {
-    DatabaseConfig: _iq_NodeInfo(
-        key=DatabaseConfig,
-        label='DatabaseConfig',
-        kind='instance',
-        lifetime='singleton',
-        scope=None,
-        site='app/modules.py:45',
-        deps=(),
-        build=lambda a: _database_config_instance,
-        is_async=False,
-    ),
-    ConnectionPool: _iq_NodeInfo(
-        key=ConnectionPool,
-        label='ConnectionPool',
-        kind='generator',
-        lifetime='singleton',
-        scope=None,
-        site='app/modules.py:52',
-        deps=(('plain', DatabaseConfig), ),
-        build=lambda a: open_connection_pool(a[0]),
-        is_async=False,
-    ),
-    PerformanceMonitor: _iq_NodeInfo(
-        key=PerformanceMonitor,
-        label='PerformanceMonitor',
-        kind='class',
-        lifetime='singleton',
-        scope=None,
-        site='app/modules.py:69',
-        deps=(),
-        build=lambda a: PerformanceMonitor(),
-        is_async=False,
-    ),
-    DatabaseService: _iq_NodeInfo(
-        key=DatabaseService,
-        label='DatabaseService',
-        kind='class',
-        lifetime='singleton',
-        scope=None,
-        site='app/modules.py:55',
-        deps=(('plain', ConnectionPool), ('plain', PerformanceMonitor), ),
-        build=lambda a: OptimizedDatabaseService(a[0], a[1]),
-        is_async=False,
-    ),
-    MemoryCache: _iq_NodeInfo(
-        key=MemoryCache,
-        label='MemoryCache',
-        kind='instance',
-        lifetime='singleton',
-        scope=None,
-        site='app/modules.py:61',
-        deps=(),
-        build=lambda a: _memory_cache_instance,
-        is_async=False,
-    ),
-    CacheSettings: _iq_NodeInfo(
-        key=CacheSettings,
-        label='CacheSettings',
-        kind='instance',
-        lifetime='singleton',
-        scope=None,
-        site='app/modules.py:60',
-        deps=(),
-        build=lambda a: _cache_settings_instance,
-        is_async=False,
-    ),
-    RedisClient: _iq_NodeInfo(
-        key=RedisClient,
-        label='RedisClient',
-        kind='async_generator',
-        lifetime='singleton',
-        scope=None,
-        site='app/modules.py:63',
-        deps=(('plain', CacheSettings), ),
-        build=lambda a: connect_redis(a[0]),
-        is_async=True,
-    ),
-    RedisCache: _iq_NodeInfo(
-        key=RedisCache,
-        label='RedisCache',
-        kind='class',
-        lifetime='singleton',
-        scope=None,
-        site='app/modules.py:64',
-        deps=(('plain', RedisClient), ),
-        build=lambda a: RedisCache(a[0]),
-        is_async=True,
-    ),
-    MetricsCollector: _iq_NodeInfo(
-        key=MetricsCollector,
-        label='MetricsCollector',
-        kind='class',
-        lifetime='singleton',
-        scope=None,
-        site='app/modules.py:70',
-        deps=(),
-        build=lambda a: MetricsCollector(),
-        is_async=False,
-    ),
-    MultiLevelCache: _iq_NodeInfo(
-        key=MultiLevelCache,
-        label='MultiLevelCache',
-        kind='class',
-        lifetime='singleton',
-        scope=None,
-        site='app/modules.py:65',
-        deps=(('plain', MemoryCache), ('plain', RedisCache), ('plain', CacheSettings), ('plain', MetricsCollector), ),
-        build=lambda a: MultiLevelCache(a[0], a[1], a[2], a[3]),
-        is_async=True,
-    ),
-    Application: _iq_NodeInfo(
-        key=Application,
-        label='Application',
-        kind='class',
-        lifetime='singleton',
-        scope=None,
-        site='app/modules.py:77',
-        deps=(('plain', DatabaseService), ('plain', MultiLevelCache), ('plain', ConnectionPool), ('plain', PerformanceMonitor), ('plain', MetricsCollector), ),
-        build=lambda a: Application(a[0], a[1], a[2], a[3], a[4]),
-        is_async=True,
-    ),
-    UnitOfWork: _iq_NodeInfo(
-        key=UnitOfWork,
-        label='UnitOfWork',
-        kind='generator',
-        lifetime='scoped',
-        scope='request',
-        site='app/modules.py:54',
-        deps=(('plain', ConnectionPool), ),
-        build=lambda a: open_unit_of_work(a[0]),
-        is_async=False,
-    ),
-    Promotions: _iq_NodeInfo(
-        key=Promotions,
-        label='Promotions',
-        kind='async_factory',
-        lifetime='scoped',
-        scope='request',
-        site='app/modules.py:75',
-        deps=(('plain', DatabaseService), ('plain', MultiLevelCache), ),
-        build=lambda a: load_promotions(a[0], a[1]),
-        is_async=True,
-    ),
-    OrderService: _iq_NodeInfo(
-        key=OrderService,
-        label='OrderService',
-        kind='class',
-        lifetime='scoped',
-        scope='request',
-        site='app/modules.py:76',
-        deps=(('plain', UnitOfWork), ('plain', DatabaseService), ('plain', MultiLevelCache), ('plain', Promotions), ('plain', PerformanceMonitor), ('plain', MetricsCollector), ),
-        build=lambda a: OrderService(uow=a[0], database=a[1], cache=a[2], promotions=a[3], monitor=a[4], metrics=a[5]),
-        is_async=True,
-    ),
+    DatabaseConfig: _iq_NodeInfo(DatabaseConfig, 'DatabaseConfig', 'instance', 'singleton', None, 'app/modules.py:45', (), lambda a: _database_config_instance, False),
+    ConnectionPool: _iq_NodeInfo(ConnectionPool, 'ConnectionPool', 'generator', 'singleton', None, 'app/modules.py:52', (('plain', DatabaseConfig), ), lambda a: open_connection_pool(a[0]), False),
+    PerformanceMonitor: _iq_NodeInfo(PerformanceMonitor, 'PerformanceMonitor', 'class', 'singleton', None, 'app/modules.py:69', (), lambda a: PerformanceMonitor(), False),
+    DatabaseService: _iq_NodeInfo(DatabaseService, 'DatabaseService', 'class', 'singleton', None, 'app/modules.py:55', (('plain', ConnectionPool), ('plain', PerformanceMonitor), ), lambda a: OptimizedDatabaseService(a[0], a[1]), False),
+    MemoryCache: _iq_NodeInfo(MemoryCache, 'MemoryCache', 'instance', 'singleton', None, 'app/modules.py:61', (), lambda a: _memory_cache_instance, False),
+    CacheSettings: _iq_NodeInfo(CacheSettings, 'CacheSettings', 'instance', 'singleton', None, 'app/modules.py:60', (), lambda a: _cache_settings_instance, False),
+    RedisClient: _iq_NodeInfo(RedisClient, 'RedisClient', 'async_generator', 'singleton', None, 'app/modules.py:63', (('plain', CacheSettings), ), lambda a: connect_redis(a[0]), True),
+    RedisCache: _iq_NodeInfo(RedisCache, 'RedisCache', 'class', 'singleton', None, 'app/modules.py:64', (('plain', RedisClient), ), lambda a: RedisCache(a[0]), True),
+    MetricsCollector: _iq_NodeInfo(MetricsCollector, 'MetricsCollector', 'class', 'singleton', None, 'app/modules.py:70', (), lambda a: MetricsCollector(), False),
+    MultiLevelCache: _iq_NodeInfo(MultiLevelCache, 'MultiLevelCache', 'class', 'singleton', None, 'app/modules.py:65', (('plain', MemoryCache), ('plain', RedisCache), ('plain', CacheSettings), ('plain', MetricsCollector), ), lambda a: MultiLevelCache(a[0], a[1], a[2], a[3]), True),
+    Application: _iq_NodeInfo(Application, 'Application', 'class', 'singleton', None, 'app/modules.py:77', (('plain', DatabaseService), ('plain', MultiLevelCache), ('plain', ConnectionPool), ('plain', PerformanceMonitor), ('plain', MetricsCollector), ), lambda a: Application(a[0], a[1], a[2], a[3], a[4]), True),
+    UnitOfWork: _iq_NodeInfo(UnitOfWork, 'UnitOfWork', 'generator', 'scoped', 'request', 'app/modules.py:54', (('plain', ConnectionPool), ), lambda a: open_unit_of_work(a[0]), False),
+    Promotions: _iq_NodeInfo(Promotions, 'Promotions', 'async_factory', 'scoped', 'request', 'app/modules.py:75', (('plain', DatabaseService), ('plain', MultiLevelCache), ), lambda a: load_promotions(a[0], a[1]), True),
+    OrderService: _iq_NodeInfo(OrderService, 'OrderService', 'class', 'scoped', 'request', 'app/modules.py:76', (('plain', UnitOfWork), ('plain', DatabaseService), ('plain', MultiLevelCache), ('plain', Promotions), ('plain', PerformanceMonitor), ('plain', MetricsCollector), ), lambda a: OrderService(uow=a[0], database=a[1], cache=a[2], promotions=a[3], monitor=a[4], metrics=a[5]), True),
 }
 
 container = _iq_GeneratedContainer(
