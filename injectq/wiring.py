@@ -175,7 +175,7 @@ class GeneratedContainer(ContainerInterface):
         flags: dict[str, Any],
         caches: Iterable[str] = (),
         targets: str,
-        reset: Callable[[], None],
+        resettable: Iterable[tuple[str, Slot]] = (),
         awaitables: list[Any],
         scope_var: contextvars.ContextVar[ScopeMap],
         frame_var: contextvars.ContextVar[Any],
@@ -194,7 +194,7 @@ class GeneratedContainer(ContainerInterface):
         self._flags = flags  # the generated module's globals: "_iq_OV" is read inline
         self._caches = tuple(caches)  # globals holding singletons for the fast path
         self._targets = targets
-        self._reset = reset
+        self._resettable = tuple(resettable)  # singletons close() forgets (not awaited ones)
         self._awaitables = awaitables
         weakref.finalize(self, _close_awaitables, awaitables)
         self.finalizers = Finalizers()
@@ -536,20 +536,26 @@ class GeneratedContainer(ContainerInterface):
         for key in self._singleton_keys:
             await self.aget(key)
 
+    def _forget_singletons(self) -> None:
+        """After close, a finalized singleton is never handed out again; an awaited
+        instance keeps its result (a coroutine cannot be awaited twice)."""
+        for name, slot in self._resettable:
+            self._flags[name] = None
+            slot.value = MISSING
+        self._hot.clear()
+
     def close(self) -> None:
         """Finalize container-owned resources, newest first, and forget the singletons."""
         _close_awaitables(self._awaitables)
         items = self.finalizers.take()
-        self._reset()
-        self._hot.clear()
+        self._forget_singletons()
         # async resources stay registered, so the aclose() the error asks for finishes them
         run_finalizers(items, "container", keep=self.finalizers)
 
     async def aclose(self) -> None:
         _close_awaitables(self._awaitables)
         items = self.finalizers.take()
-        self._reset()
-        self._hot.clear()
+        self._forget_singletons()
         await arun_finalizers(items, "container")
 
     def __repr__(self) -> str:

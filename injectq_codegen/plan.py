@@ -17,7 +17,7 @@ import keyword
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from injectq import InjectQ
@@ -103,10 +103,14 @@ class WiringPlan:
     bindings: int = 0
 
     def fingerprint(self) -> str:
-        data = asdict(self)
-        data.pop("inputs_hash")
-        data.pop("warnings")
-        blob = json.dumps(data, sort_keys=True, default=str).encode()
+        """A hash of everything the module is generated from (not of the hash itself)."""
+        data = [
+            self.version, self.targets, self.roots, self.imports, self.modules,
+            self.constants, sorted(self.scopes.items()), self.explicit, self.singletons,
+            self.awaitables, [[sc.name, sc.scope, sc.attrs] for sc in self.scope_classes],
+            [list(vars(n).values()) for n in self.nodes],
+        ]
+        blob = json.dumps(data, default=str).encode()
         return hashlib.sha256(blob).hexdigest()
 
 

@@ -7,10 +7,10 @@ before anyone writes it: a template bug is an internal error, never a written fi
 
 from __future__ import annotations
 
-import ast
 import gc
 import importlib.resources
 import itertools
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -74,42 +74,48 @@ def _uses(plan: WiringPlan) -> dict[str, bool]:
 
 # libcst's parse time grows faster than the module (a 650 kB module: 3.2 s whole, 0.7 s
 # for each half), mostly in garbage collection of the nodes it builds. So a large module
-# is parsed as runs of whole top-level statements, with the collector paused.
+# is parsed in runs of about PIECE_BYTES, with the collector paused. Modules that parse
+# one after the other make a module that parses; when a run fails (a cut fell inside a
+# statement), the whole module is parsed to decide.
 PIECE_BYTES = 20_000
+_BOUNDARY = re.compile(r"\n\n(?=[A-Za-z_@#])")  # a blank line, then column 0
 
 
 def _pieces(source: str, size: int) -> list[str]:
-    """Runs of whole top-level statements (found with ast) of about ``size`` characters;
-    each is a valid module on its own when the whole one is."""
-    lines = source.splitlines(keepends=True)
-    offsets = list(itertools.accumulate((len(line) for line in lines), initial=0))
+    """Cut ``source`` after blank lines followed by a line at column 0, every ``size``."""
     cuts = [0]
-    for node in ast.parse(source).body[1:]:
-        decorators = getattr(node, "decorator_list", [])
-        start = min([node.lineno, *(d.lineno for d in decorators)]) - 1
-        if offsets[start] - offsets[cuts[-1]] >= size:
-            cuts.append(start)
-    cuts.append(len(lines))
-    return ["".join(lines[a:b]) for a, b in itertools.pairwise(cuts) if a < b]
+    for match in _BOUNDARY.finditer(source):
+        if match.end() - cuts[-1] >= size:
+            cuts.append(match.end())
+    cuts.append(len(source))
+    return [source[a:b] for a, b in itertools.pairwise(cuts) if a < b]
+
+
+def _parses(piece: str) -> str | None:
+    try:
+        cst.parse_module(piece)
+    except cst.ParserSyntaxError as exc:
+        return str(exc)
+    return None
 
 
 def check_syntax(source: str) -> None:
     """Parse ``source`` with libcst; a failure is an InternalError (a bug of ours)."""
+    paused = gc.isenabled()
+    gc.disable()
     try:
-        pieces = _pieces(source, PIECE_BYTES) if len(source) > PIECE_BYTES else [source]
-        paused = gc.isenabled()
-        gc.disable()
-        try:
-            for piece in pieces:
-                cst.parse_module(piece)
-        finally:
-            if paused:
-                gc.enable()
-    except (SyntaxError, cst.ParserSyntaxError) as exc:
+        pieces = _pieces(source, PIECE_BYTES)
+        error = next((e for e in map(_parses, pieces) if e is not None), None)
+        if error is not None and len(pieces) > 1:
+            error = _parses(source)
+    finally:
+        if paused:
+            gc.enable()
+    if error is not None:
         raise InternalError(
-            f"internal error: the generated module does not parse ({exc}); this is a bug "
+            f"internal error: the generated module does not parse ({error}); this is a bug "
             "in injectq-gen, please report it with the targets that caused it"
-        ) from None
+        )
 
 
 def render(plan: WiringPlan) -> str:

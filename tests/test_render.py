@@ -23,6 +23,13 @@ def test_large_module_is_split_at_statement_boundaries() -> None:
     check_syntax(BIG)
 
 
+def test_a_cut_inside_a_statement_does_not_fail_a_valid_module() -> None:
+    """A blank line inside brackets can look like a cut; the whole module then decides."""
+    tricky = "x = [\n\n" + ",\n\n".join(f"v{i}" for i in range(5000)) + ",\n]\n"
+    assert len(_pieces(tricky, PIECE_BYTES)) > 1
+    check_syntax(tricky)
+
+
 def test_syntax_error_deep_in_a_large_module_is_an_internal_error() -> None:
     """A template bug anywhere in a large module is caught, never written."""
     broken = BIG.replace("def provide_3500() -> int:", "def provide_3500( -> int:")
