@@ -69,13 +69,11 @@ class Slot:
 
 @dataclass
 class CompiledEntry:
-    """The compiled resolvers of one key: sync, async, and the raw (no-override) paths."""
+    """The compiled resolvers of one key: sync, and async where an await is needed."""
 
     sync: Callable[[], Any]
-    raw: Callable[[], Any]
     is_async: bool
     asyncfn: Callable[[], Any] | None = None
-    araw: Callable[[], Any] | None = None
 
 
 @dataclass
@@ -88,6 +86,7 @@ class RuntimeHooks:
     finalizers: Finalizers
     overrides: list[int]
     scopes: contextvars.ContextVar[ScopeMap]
+    frame: contextvars.ContextVar[Any]  # the open override block of this context, or None
     ovget: Callable[[Key], Any]
     ovaget: Callable[[Key], Any]
 
@@ -189,6 +188,7 @@ class ResolverCompiler:
             "_ov": hooks.overrides,
             "_ovget": hooks.ovget,
             "_ovaget": hooks.ovaget,
+            "_frame": hooks.frame,
             "_var": hooks.scopes,
             "_hot": hooks.hot,
             "_cfin": hooks.finalizers,
@@ -384,10 +384,8 @@ class ResolverCompiler:
             is_async = self.graph.needs_async(node.key)
             self.entries[node.key] = CompiledEntry(
                 sync=self.ns[f"_r{n}"],
-                raw=self.ns[f"_x{n}"],
                 is_async=is_async,
                 asyncfn=self.ns.get(f"_a{n}") if is_async else None,
-                araw=self.ns.get(f"_ax{n}") if is_async else None,
             )
 
     # -- source of one node ---------------------------------------------------------------
@@ -486,7 +484,9 @@ class ResolverCompiler:
 
     def _sync_source(self, node: Node, n: str, is_async: bool) -> list[str]:
         b = node.binding
-        check = f"    if _ov[0]: return _ovget(_k{n})"
+        # an override block open in this context takes over (the engine resolves what is
+        # not overridden with the frame cleared, so this very function serves it too)
+        check = f"    if _ov[0] and _frame.get() is not None: return _ovget(_k{n})"
         out: list[str] = []
         if b.lifetime is Lifetime.SINGLETON:
             if is_async:
@@ -547,12 +547,12 @@ class ResolverCompiler:
                 head = [f"    return {body[0].split('v = ', 1)[1]}"]
             else:
                 head = [*body, "    return v"]
-        out += [f"def _r{n}():", check, *head, "", f"def _x{n}():", *head]
+        out += [f"def _r{n}():", check, *head]
         return out
 
     def _async_source(self, node: Node, n: str) -> list[str]:
         b = node.binding
-        check = f"    if _ov[0]: return await _ovaget(_k{n})"
+        check = f"    if _ov[0] and _frame.get() is not None: return await _ovaget(_k{n})"
         out: list[str] = []
         if b.lifetime is Lifetime.TRANSIENT:
             head = [*self._build(node, n, True, "_own(g)", "    "), "    return v"]
@@ -622,5 +622,5 @@ class ResolverCompiler:
                     "    if v is not _MISSING: return v",
                     f"    return await _an{n}(st)",
                 ]
-        out += [f"async def _a{n}():", check, *head, "", f"async def _ax{n}():", *head]
+        out += [f"async def _a{n}():", check, *head]
         return out

@@ -427,6 +427,7 @@ class InjectQ(ContainerInterface):
                         finalizers=self.finalizers,
                         overrides=self._overrides,
                         scopes=self.scopes,
+                        frame=self._overrides_engine.var,
                         ovget=self._overrides_engine.get,
                         ovaget=self._overrides_engine.aget,
                     )
@@ -575,11 +576,11 @@ class InjectQ(ContainerInterface):
         self._hot_view = _EMPTY if active else self._hot
 
     def raw(self, key: Key) -> Any:
-        return self._entry(key).raw()
+        return self._entry(key).sync()
 
     async def araw(self, key: Key) -> Any:
         entry = self._entry(key)
-        return await entry.araw() if entry.araw is not None else entry.raw()
+        return await entry.asyncfn() if entry.asyncfn is not None else entry.sync()
 
     def noscope(self, key: Key) -> NoReturn:
         self._get_compiler()._noscope(key)
