@@ -26,13 +26,10 @@ from typing import Any
 from injectq.binding import Lifetime, ProviderKind
 from injectq.checks import cycle_problem, missing_problem, unresolvable_problem
 from injectq.errors import (
-    AsyncResolutionError,
     CircularDependencyError,
     DependencyNotFoundError,
     InjectQError,
-    PathLink,
     Problem,
-    ScopeError,
 )
 from injectq.graph import Dep, DependencyGraph, Node, Resolution
 from injectq.introspect import Edge
@@ -201,9 +198,9 @@ class ResolverCompiler:
             "_abandon": abandon,
             "_task": current_task,
             "_own": self._own,
-            "_noscope": self._noscope,
-            "_needs_async": self._needs_async,
-            "_reentry": self._reentry,
+            "_noscope": hooks.container.noscope,
+            "_needs_async": hooks.container.needs_async,
+            "_reentry": hooks.container.reentry,
         }
 
     # -- helpers called from compiled code ------------------------------------------------
@@ -211,61 +208,6 @@ class ResolverCompiler:
         """A transient resource belongs to the innermost open scope, else the container."""
         state = self.hooks.scopes.get().get(None)
         (state.finalizers if state is not None else self.hooks.finalizers).add(gen)
-
-    def _noscope(self, key: Key) -> None:
-        node = self.graph.node(key)
-        scope = node.binding.scope if node else "?"
-        site = node.binding.site if node else ""
-        if scope not in self.graph.registry.scopes:
-            known = ", ".join(n for n in self.graph.registry.scopes.names() if n != "app")
-            raise ScopeError(
-                f"error[IQ009 unknown-scope]: {display_key(key)} is scoped to {scope!r} (bound "
-                f"at {site}), which is not a declared scope (known: {known}); declare it with "
-                f"container.declare_scope({scope!r}, parent='request')"
-            )
-        raise ScopeError(
-            f"{display_key(key)} is scoped to {scope!r} (bound at {site}), but no {scope!r} "
-            f"scope is open: resolve it inside `with container.scope({scope!r}):` "
-            f"(or `async with`)"
-        )
-
-    def _needs_async(self, key: Key) -> None:
-        node = self.graph.node(key)
-        assert node is not None
-        from injectq.checks import _async_chain, _chain
-
-        chain = _async_chain(self.graph, node)
-        first = chain[-1][0]
-        raise AsyncResolutionError(
-            Problem(
-                code="IQ005",
-                name="async-on-sync-path",
-                message=(
-                    f"{display_key(key)} needs an async step ({first.label} is "
-                    f"{first.binding.kind.value.replace('_', ' ')}); get() cannot await it"
-                ),
-                site=node.binding.site,
-                key=display_key(key),
-                chain=_chain(chain),
-                help=f"use `await container.aget({display_key(key)})`",
-            )
-        )
-
-    def _reentry(self, key: Key) -> None:
-        label = display_key(key)
-        raise CircularDependencyError(
-            Problem(
-                code="IQ002",
-                name="cycle",
-                message=(
-                    f"{label} was requested again while it was being created "
-                    "(a factory resolves it from inside its own construction)"
-                ),
-                key=label,
-                chain=(PathLink(label), PathLink(label)),
-                help="break the cycle: inject one side as Lazy[T]",
-            )
-        )
 
     # -- planning -------------------------------------------------------------------------
     def plan(self, key: Key) -> list[Node]:

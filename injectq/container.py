@@ -42,9 +42,10 @@ from injectq.errors import (
     DependencyNotFoundError,
     GraphValidationError,
     Problem,
+    ScopeError,
 )
 from injectq.graph import Dep, DependencyGraph, Node, Resolution
-from injectq.interface import ContainerInterface, _current
+from injectq.interface import ContainerInterface, _current, close_unawaited
 from injectq.introspect import Edge, describe, is_container_type
 from injectq.markers import Key, display_key, make_key
 from injectq.overrides import (
@@ -60,8 +61,6 @@ from injectq.registry import Registry
 from injectq.scopes import (
     Finalizers,
     ScopeMap,
-    arun_finalizers,
-    run_finalizers,
 )
 
 __all__ = ["ContainerContext", "InjectQ"]
@@ -104,13 +103,6 @@ class ContainerContext:
             yield container
         finally:
             _current.reset(token)
-
-
-def _close_awaitables(items: list[Any]) -> None:
-    for item in items:
-        close = getattr(item, "close", None)
-        if inspect.iscoroutine(item) and close is not None and item.cr_frame is not None:
-            close()
 
 
 def node_info(node: Node, is_async: bool) -> NodeInfo:
@@ -191,7 +183,7 @@ class InjectQ(ContainerInterface):
         )
         self.finalizers = Finalizers()
         self._awaitables: list[Any] = []
-        weakref.finalize(self, _close_awaitables, self._awaitables)
+        weakref.finalize(self, close_unawaited, self._awaitables)
         self._compile_lock = threading.RLock()
         self._compiler: ResolverCompiler | None = None
         self._resolvers: dict[Key, Callable[[], Any]] = {}
@@ -583,12 +575,17 @@ class InjectQ(ContainerInterface):
         return await entry.asyncfn() if entry.asyncfn is not None else entry.sync()
 
     def noscope(self, key: Key) -> NoReturn:
-        self._get_compiler()._noscope(key)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def needs_async(self, key: Key) -> NoReturn:
-        self._get_compiler()._needs_async(key)
-        raise AssertionError("unreachable")  # pragma: no cover
+        """No open scope for a scoped binding; or (what only a runtime graph can hold,
+        as injectq-gen rejects it) a scope that was never declared."""
+        node = self.node_info(key)
+        if node is not None and node.scope not in self._registry.scopes:
+            known = ", ".join(n for n in self._registry.scopes.names() if n != "app")
+            raise ScopeError(
+                f"error[IQ009 unknown-scope]: {node.label} is scoped to {node.scope!r} (bound "
+                f"at {node.site}), which is not a declared scope (known: {known}); declare it "
+                f"with container.declare_scope({node.scope!r}, parent='request')"
+            )
+        super().noscope(key)
 
     def node_info(self, key: Key) -> NodeInfo | None:
         """The graph node of ``key`` in the form the override engine reads."""
@@ -660,20 +657,6 @@ class InjectQ(ContainerInterface):
                 await self.aget(binding.key)
 
     # -- closing ----------------------------------------------------------------------
-    def close(self) -> None:
-        """Finalize container-owned resources (singletons, stray transients), newest first."""
-        _close_awaitables(self._awaitables)
-        items = self.finalizers.take()
-        self._forget_singletons()
-        # async resources stay registered, so the aclose() the error asks for finishes them
-        run_finalizers(items, "container", keep=self.finalizers)
-
-    async def aclose(self) -> None:
-        _close_awaitables(self._awaitables)
-        items = self.finalizers.take()
-        self._forget_singletons()
-        await arun_finalizers(items, "container")
-
     def _forget_singletons(self) -> None:
         """After close, a finalized singleton is never handed out again: the next get
         creates a new one (as the generated container does)."""

@@ -11,17 +11,33 @@ import contextlib
 import contextvars
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, NoReturn, Self, TypeVar
 
 from injectq.binding import ScopeType
-from injectq.errors import DependencyNotFoundError, ScopeError
+from injectq.errors import (
+    AsyncResolutionError,
+    CircularDependencyError,
+    DependencyNotFoundError,
+    PathLink,
+    Problem,
+    ScopeError,
+)
 from injectq.graph import Dep, Resolution
 from injectq.introspect import Edge
-from injectq.markers import Lazy
-from injectq.overrides import Overrides
-from injectq.scopes import Finalizers, ScopeContext, ScopeMap, ScopeState
+from injectq.markers import Key, Lazy, display_key
+from injectq.overrides import PLAIN, NodeInfo, Overrides
+from injectq.scopes import (
+    Finalizers,
+    ScopeContext,
+    ScopeMap,
+    ScopeState,
+    arun_finalizers,
+    run_finalizers,
+)
 
-__all__ = ["ContainerInterface", "current", "set_current"]
+__all__ = ["ContainerInterface", "close_unawaited", "current", "set_current"]
+
+_ASYNC_KINDS = ("async_factory", "async_generator", "awaitable")
 
 T = TypeVar("T")
 
@@ -39,12 +55,20 @@ def set_current(container: Any) -> contextvars.Token[Any]:
     return _current.set(container)
 
 
+def close_unawaited(items: list[Any]) -> None:
+    """Close coroutines bound as instances that were never awaited (no RuntimeWarning)."""
+    for item in items:
+        if getattr(item, "cr_frame", None) is not None:
+            item.close()
+
+
 class ContainerInterface:
     """Shared behaviour; a subclass provides get/aget/has/close/aclose and these fields."""
 
     scopes: contextvars.ContextVar[ScopeMap]
     finalizers: Finalizers
     _overrides_engine: Overrides
+    _awaitables: list[Any]  # coroutines bound as instances
 
     def get(self, service_type: Any, name: str | None = None) -> Any:
         raise NotImplementedError
@@ -55,17 +79,76 @@ class ContainerInterface:
     def has(self, service_type: Any, name: str | None = None) -> bool:
         raise NotImplementedError
 
-    def close(self) -> None:
-        raise NotImplementedError
-
-    async def aclose(self) -> None:
-        raise NotImplementedError
-
     def _scope_known(self, name: str) -> bool:
         raise NotImplementedError
 
     def _scope_factory(self, name: str) -> Callable[[str], ScopeState] | None:
         return None
+
+    def node_info(self, key: Key) -> NodeInfo | None:
+        raise NotImplementedError
+
+    def _forget_singletons(self) -> None:
+        raise NotImplementedError
+
+    # -- errors raised on the resolve path ---------------------------------------------
+    def noscope(self, key: Key) -> NoReturn:
+        node = self.node_info(key)
+        assert node is not None
+        raise ScopeError(
+            f"{node.label} is scoped to {node.scope!r} (bound at {node.site}), but no "
+            f"{node.scope!r} scope is open: resolve it inside "
+            f"`with container.scope({node.scope!r}):` (or `async with`)"
+        )
+
+    def needs_async(self, key: Key) -> NoReturn:
+        """``get`` reached a binding that needs an await: say which, and the path to it."""
+        node = self.node_info(key)
+        assert node is not None
+        chain = [node]
+        seen = {key}
+        while chain[-1].kind not in _ASYNC_KINDS:
+            nxt = None
+            for edge, k in chain[-1].deps:
+                info = self.node_info(k) if edge == PLAIN and k not in seen else None
+                if info is not None and info.is_async:
+                    nxt = info
+                    break
+            if nxt is None:
+                break
+            seen.add(nxt.key)
+            chain.append(nxt)
+        first = chain[-1]
+        raise AsyncResolutionError(
+            Problem(
+                code="IQ005",
+                name="async-on-sync-path",
+                message=(
+                    f"{node.label} needs an async step ({first.label} is "
+                    f"{first.kind.replace('_', ' ')}); get() cannot await it"
+                ),
+                site=node.site,
+                key=node.label,
+                chain=tuple(PathLink(n.label, _lifetime(n), n.site) for n in chain),
+                help=f"use `await container.aget({node.label})`",
+            )
+        )
+
+    def reentry(self, key: Key) -> NoReturn:
+        label = display_key(key)
+        raise CircularDependencyError(
+            Problem(
+                code="IQ002",
+                name="cycle",
+                message=(
+                    f"{label} was requested again while it was being created "
+                    "(a factory resolves it from inside its own construction)"
+                ),
+                key=label,
+                chain=(PathLink(label), PathLink(label)),
+                help="break the cycle: inject one side as Lazy[T]",
+            )
+        )
 
     # -- lookups -----------------------------------------------------------------------
     def __getitem__(self, key: type[T]) -> T:
@@ -152,6 +235,21 @@ class ContainerInterface:
         return self._overrides_engine.block(service_type, override_value, name)
 
     # -- closing -----------------------------------------------------------------------
+    def close(self) -> None:
+        """Finalize container-owned resources (singletons, stray transients), newest first,
+        and forget the singletons: a finalized one is never handed out again."""
+        close_unawaited(self._awaitables)
+        items = self.finalizers.take()
+        self._forget_singletons()
+        # async resources stay registered, so the aclose() the error asks for finishes them
+        run_finalizers(items, "container", keep=self.finalizers)
+
+    async def aclose(self) -> None:
+        close_unawaited(self._awaitables)
+        items = self.finalizers.take()
+        self._forget_singletons()
+        await arun_finalizers(items, "container")
+
     def __enter__(self) -> Self:
         return self
 
@@ -174,3 +272,6 @@ class ContainerInterface:
     ) -> None:
         await self.aclose()
 
+
+def _lifetime(node: NodeInfo) -> str:
+    return f"scoped:{node.scope}" if node.lifetime == "scoped" else node.lifetime

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 import weakref
 from collections.abc import Callable, Iterable
-from typing import Any, ClassVar, NoReturn, TypeVar, overload
+from typing import Any, ClassVar, TypeVar, overload
 
 from injectq.binding import UNSET
 from injectq.compiler import (
@@ -26,23 +26,18 @@ from injectq.compiler import (
 )
 from injectq.errors import (
     AsyncResolutionError,
-    CircularDependencyError,
     DependencyNotFoundError,
-    PathLink,
     Problem,
-    ScopeError,
 )
 from injectq.graph import _PRIMITIVES, Dep, Resolution
-from injectq.interface import ContainerInterface
+from injectq.interface import ContainerInterface, close_unawaited
 from injectq.introspect import Edge, Param
 from injectq.markers import display_key, make_key, split_key
-from injectq.overrides import PLAIN, NodeInfo, Overrides
+from injectq.overrides import NodeInfo, Overrides
 from injectq.scopes import (
     Finalizers,
     ScopeMap,
     ScopeState,
-    arun_finalizers,
-    run_finalizers,
 )
 
 __all__ = [
@@ -142,22 +137,6 @@ def capture_instances(modules: Iterable[tuple[Any, bool]]) -> dict[Any, Any]:
     return capture.instances
 
 
-def _close_awaitables(items: list[Any]) -> None:
-    for item in items:
-        if getattr(item, "cr_frame", None) is not None:
-            item.close()
-
-
-class _Table(dict[Any, Any]):
-    """Key -> generated function; a missing key is a clear error, not a KeyError."""
-
-    owner: GeneratedContainer | None = None
-
-    def __missing__(self, key: Any) -> Any:
-        assert self.owner is not None
-        raise self.owner._unknown(key)
-
-
 class GeneratedContainer(ContainerInterface):
     """The container of a generated module: same interface as ``InjectQ``."""
 
@@ -181,9 +160,7 @@ class GeneratedContainer(ContainerInterface):
         frame_var: contextvars.ContextVar[Any],
         scope_types: dict[str, Callable[[str], ScopeState]] | None = None,
     ) -> None:
-        self._sync = _Table(sync)
-        self._sync.owner = self
-        self._fast: dict[Any, Callable[[], Any]] = dict(sync)
+        self._sync = sync
         self._hot: dict[Any, Any] = {}  # created singletons, read first by get()
         self._hot_view = self._hot
         self._asyncs = asyncs
@@ -196,7 +173,7 @@ class GeneratedContainer(ContainerInterface):
         self._targets = targets
         self._resettable = tuple(resettable)  # singletons close() forgets (not awaited ones)
         self._awaitables = awaitables
-        weakref.finalize(self, _close_awaitables, awaitables)
+        weakref.finalize(self, close_unawaited, awaitables)
         self.finalizers = Finalizers()
         self.scopes = scope_var
         self._scope_types = scope_types or {}
@@ -219,58 +196,6 @@ class GeneratedContainer(ContainerInterface):
         )
         err.dependency_type = key
         return err
-
-    def noscope(self, key: Any) -> NoReturn:
-        node = self._nodes[key]
-        raise ScopeError(
-            f"{node.label} is scoped to {node.scope!r} (bound at {node.site}), but no "
-            f"{node.scope!r} scope is open: resolve it inside "
-            f"`with container.scope({node.scope!r}):` (or `async with`)"
-        )
-
-    def needs_async(self, key: Any) -> NoReturn:
-        node = self._nodes[key]
-        chain = [node]
-        seen = {key}
-        while chain[-1].kind not in ("async_factory", "async_generator", "awaitable"):
-            nxt = next(
-                (self._nodes[k] for e, k in chain[-1].deps
-                 if e == PLAIN and k in self._nodes and k not in seen
-                 and self._nodes[k].is_async),
-                None,
-            )
-            if nxt is None:
-                break
-            seen.add(nxt.key)
-            chain.append(nxt)
-        first = chain[-1]
-        raise AsyncResolutionError(
-            Problem(
-                code="IQ005",
-                name="async-on-sync-path",
-                message=(
-                    f"{node.label} needs an async step ({first.label} is "
-                    f"{first.kind.replace('_', ' ')}); get() cannot await it"
-                ),
-                site=node.site,
-                key=node.label,
-                chain=tuple(PathLink(n.label, _lt(n), n.site) for n in chain),
-                help=f"use `await container.aget({node.label})`",
-            )
-        )
-
-    def reentry(self, key: Any) -> NoReturn:
-        label = display_key(key)
-        raise CircularDependencyError(
-            Problem(
-                code="IQ002",
-                name="cycle",
-                message=f"{label} was requested again while it was being created",
-                key=label,
-                chain=(PathLink(label), PathLink(label)),
-                help="break the cycle: inject one side as Lazy[T]",
-            )
-        )
 
     # -- the cold paths of generated functions: creating an instance ---------------------
     def _overridden(self) -> bool:
@@ -453,9 +378,9 @@ class GeneratedContainer(ContainerInterface):
             v = self._hot_view.get(service_type, MISSING)
             if v is not MISSING:
                 return v
-            fn = self._fast.get(service_type)
+            fn = self._sync.get(service_type)
         else:
-            fn = self._fast.get(make_key(service_type, name))
+            fn = self._sync.get(make_key(service_type, name))
         if fn is None:
             if name is None and getattr(service_type, "__injectq_container__", False):
                 return self  # asking for the container type gives this container
@@ -544,24 +469,5 @@ class GeneratedContainer(ContainerInterface):
             slot.value = MISSING
         self._hot.clear()
 
-    def close(self) -> None:
-        """Finalize container-owned resources, newest first, and forget the singletons."""
-        _close_awaitables(self._awaitables)
-        items = self.finalizers.take()
-        self._forget_singletons()
-        # async resources stay registered, so the aclose() the error asks for finishes them
-        run_finalizers(items, "container", keep=self.finalizers)
-
-    async def aclose(self) -> None:
-        _close_awaitables(self._awaitables)
-        items = self.finalizers.take()
-        self._forget_singletons()
-        await arun_finalizers(items, "container")
-
     def __repr__(self) -> str:
         return f"<GeneratedContainer of {self._targets}: {len(self._sync)} keys>"
-
-
-def _lt(node: NodeInfo) -> str:
-    return f"scoped:{node.scope}" if node.lifetime == "scoped" else node.lifetime
-

@@ -90,3 +90,61 @@ async def test_failed_awaitable_instance_is_a_clear_error(make: Callable[[str], 
         await c.aget(mods.Token)
     with pytest.raises(InjectQError, match="bind_factory"):
         await c.aget(mods.Token)
+
+
+SAME_ERRORS = {
+    "samerr/__init__.py": "",
+    "samerr/mods.py": """
+        from injectq import Module
+
+        class Pool:
+            pass
+
+        async def open_pool() -> Pool:
+            return Pool()
+
+        class Repo:
+            def __init__(self, pool: Pool) -> None:
+                self.pool = pool
+
+        class Handler:
+            def __init__(self, repo: Repo) -> None:
+                self.repo = repo
+
+        class Request:
+            pass
+
+        class Mod(Module):
+            def configure(self) -> None:
+                self.bind_factory(Pool, open_pool).singleton()
+                self.bind(Repo).transient()
+                self.bind(Handler).transient()
+                self.bind(Request).scoped()
+    """,
+}
+
+
+def test_resolve_time_errors_read_the_same_in_both_containers(codegen_env: Path) -> None:
+    """get() of something that needs an await, and of a scoped binding with no open scope,
+    raise the same error type with the same text in the runtime and generated containers."""
+    from injectq import AsyncResolutionError, ScopeError
+
+    make_project(codegen_env, SAME_ERRORS)
+    import samerr.mods as mods
+
+    runtime = InjectQ()
+    runtime.install(mods.Mod())
+    generated = build_wiring(["samerr.mods:Mod"]).container
+    rendered = {}
+    for key, error in ((mods.Handler, AsyncResolutionError), (mods.Request, ScopeError)):
+        texts = []
+        for c in (runtime, generated):
+            with pytest.raises(error) as info:
+                c.get(key)
+            texts.append(str(info.value))
+        assert texts[0] == texts[1]
+        rendered[error] = texts[0]
+    assert "chain: Handler [transient] -> Repo [transient] -> Pool [singleton]" in (
+        rendered[AsyncResolutionError]
+    )
+    assert "no 'request' scope is open" in rendered[ScopeError]
