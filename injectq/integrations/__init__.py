@@ -1,0 +1,42 @@
+"""Integrations with web frameworks and task queues; each one's framework is optional.
+
+``injectq.integrations.fastapi`` needs ``pip install 'injectq[fastapi]'``;
+``injectq.integrations.taskiq`` needs ``pip install 'injectq[taskiq]'``. Importing this
+package imports neither framework: the names below load their module on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "InjectAPI",
+    "InjectFastAPI",
+    "InjectQRequestMiddleware",
+    "Injected",
+    "setup_fastapi",
+    "InjectTask",
+    "InjectTaskiq",
+    "InjectQTaskMiddleware",
+    "setup_taskiq",
+]
+
+_WHERE = {
+    "InjectAPI": "fastapi",
+    "InjectFastAPI": "fastapi",
+    "InjectQRequestMiddleware": "fastapi",
+    "Injected": "fastapi",
+    "setup_fastapi": "fastapi",
+    "InjectTask": "taskiq",
+    "InjectTaskiq": "taskiq",
+    "InjectQTaskMiddleware": "taskiq",
+    "setup_taskiq": "taskiq",
+}
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{where}"), name)
