@@ -20,7 +20,10 @@ WIRING = EXAMPLE / "app" / "_wiring.py"
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "PYTHONPATH")}
+    env = {
+        k: v for k, v in os.environ.items()
+        if k not in ("REDIS_URL", "DATABASE_URL", "PYTHONPATH")
+    }
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update(extra)
     return env
@@ -119,11 +122,24 @@ def test_app_leaves_no_files_behind(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args", [(), ("--runtime",)])
-def test_redis_url_without_a_client_is_refused(args: tuple[str, ...]) -> None:
-    result = run_app(*args, REDIS_URL="redis://localhost:6379/0")
-    assert result.returncode == 2
-    assert "REDIS_URL is set" in result.stderr
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"REDIS_URL": "redis://127.0.0.1:1/0"}, "REDIS_URL"),
+        ({"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "mysql://db.example/orders"}, "unsupported scheme 'mysql'"),
+    ],
+    ids=["redis-unreachable", "postgres-unreachable", "unknown-scheme"],
+)
+def test_unusable_server_url_is_a_short_error(
+    args: tuple[str, ...], env: dict[str, str], expected: str, tmp_path: Path
+) -> None:
+    """A URL that cannot be used exits 2 with one line naming it, and still cleans up."""
+    result = run_app(*args, TMPDIR=str(tmp_path), **env)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and expected in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []  # the sqlite database opened first was removed
 
 
 def test_committed_wiring_is_fresh() -> None:

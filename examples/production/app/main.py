@@ -17,6 +17,7 @@ from app.services import (
     Application,
     BatchResult,
     CacheBackendError,
+    DatabaseError,
     DatabaseService,
     MemoryCache,
     MetricsCollector,
@@ -24,6 +25,8 @@ from app.services import (
     OrderRequest,
     OrderService,
     PerformanceMonitor,
+    RedisClient,
+    RedisServerClient,
 )
 from injectq import InjectQ
 from injectq.wiring import GeneratedContainer
@@ -72,8 +75,8 @@ async def main(container: Container, label: str = "generated (app/_wiring.py)") 
     batches = demo_orders(rng, [sku for sku, *_ in products])
 
     try:
-        # pre-warm critical services: the pool opens (sync), the L2 client connects (async)
-        container.get(DatabaseService)
+        # pre-warm critical services: the pool opens, the L2 client connects
+        await container.aget(DatabaseService)
         app = await container.aget(Application)
         pool = app.pool
         loaded = await app.start(products, promotions)
@@ -90,6 +93,7 @@ async def main(container: Container, label: str = "generated (app/_wiring.py)") 
         metrics = container.get(MetricsCollector)
         monitor = container.get(PerformanceMonitor)
         l1 = container.get(MemoryCache)
+        l2_description = describe_l2(await container.aget(RedisClient))
     finally:
         await container.aclose()  # scope-less resources: the L2 client, then the pool
 
@@ -99,8 +103,9 @@ async def main(container: Container, label: str = "generated (app/_wiring.py)") 
     lookups = l1_hits + l2_hits + misses
     processed = sum(r.accepted + r.rejected for r in results)
     print(f"injectq production example - container: {label}")
-    print(f"database: sqlite (WAL) in a temporary directory, schema v1 with {app.tables} "
+    print(f"database: {pool.description}, schema v1 with {app.tables} "
           f"tables, {loaded} products loaded")
+    print(f"L2 cache: {l2_description}")
     print(f"orders: {processed} processed in {len(results)} request scopes: "
           f"{summary.accepted} accepted, {summary.rejected} rejected (out of stock), "
           f"{summary.units_sold} units, revenue {money(summary.revenue_cents)}")
@@ -116,9 +121,14 @@ async def main(container: Container, label: str = "generated (app/_wiring.py)") 
     for m in monitor.get_performance_report():
         print(f"  {m.method_name:<28} {m.call_count:>4} calls  avg {m.execution_time * 1e3:8.3f} ms"
               f"  total {m.total_time * 1e3:8.3f} ms")
-    removed = pool.path is not None and not pool.path.parent.exists()
     print(f"container closed: pool {'closed' if pool.closed else 'STILL OPEN'}, temporary "
-          f"database {'removed' if removed else 'STILL PRESENT'}")
+          f"database {'removed' if pool.removed else 'STILL PRESENT'}")
+
+
+def describe_l2(client: RedisClient) -> str:
+    if isinstance(client, RedisServerClient):
+        return f"Redis {client.server} at {client.url}, key prefix {client.prefix}"
+    return "in memory (REDIS_URL unset)"
 
 
 def make_container(runtime: bool) -> tuple[Container, str]:
@@ -156,7 +166,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
     container, label = make_container(args.runtime)
     try:
         asyncio.run(main(container, label))
-    except CacheBackendError as exc:
+    except (CacheBackendError, DatabaseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -41,14 +41,15 @@ class ProductionModule(Module):
         self._configure_orders()
 
     def _configure_database(self) -> None:
-        """Pooled sqlite connections; one unit of work (connection + transaction) per request."""
+        """Pooled connections (sqlite or PostgreSQL); one unit of work (a transaction) per request."""
         self.bind(DatabaseConfig, DatabaseConfig(
+            url=os.environ.get("DATABASE_URL") or None,  # unset: the embedded sqlite
             max_connections=20,
             min_connections=5,
             connection_timeout=30,
             command_timeout=60,
         )).singleton()
-        # a resource: the pool is opened on first use and closed by container.aclose()
+        # an async resource: the pool is opened on first use, closed by container.aclose()
         self.bind_factory(ConnectionPool, open_connection_pool).singleton()
         # a resource per request scope: the connection goes back to the pool at scope end
         self.bind_factory(UnitOfWork, open_unit_of_work).scoped()

@@ -1,9 +1,12 @@
 """The services of the production example: database, caches, monitoring, orders.
 
-Standard library only. The database is sqlite3 in a temporary directory, behind a small
-connection pool; the L2 cache speaks a Redis-like client interface (``RedisClient``) whose
-only implementation here is in memory. None of these classes knows about injectq: the
-wiring lives in ``app/modules.py``.
+The database is reached through a small async connection pool with two backends: sqlite3
+in a temporary directory (standard library, the default) and PostgreSQL through asyncpg
+when DATABASE_URL is set. The L2 cache speaks a Redis-like client interface
+(``RedisClient``): a real Redis server through redis.asyncio when REDIS_URL is set, an
+in-memory stand-in otherwise. Each run creates its own database (file or schema) and key
+prefix and removes them at close. None of these classes knows about injectq: the wiring
+lives in ``app/modules.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import re
+import secrets
 import shutil
 import sqlite3
 import tempfile
@@ -98,38 +104,169 @@ class OrderSummary:
 # -- database -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DatabaseConfig:
+    url: str | None = None  # DATABASE_URL: postgresql://... ; unset or sqlite: the embedded one
     max_connections: int = 20
     min_connections: int = 5
     connection_timeout: float = 30  # seconds to wait for a free connection / a lock
-    command_timeout: float = 60  # seconds one checkout may spend running statements
+    command_timeout: float = 60  # seconds one statement may run
 
 
-class PoolExhaustedError(RuntimeError):
+class DatabaseError(RuntimeError):
+    """The database could not be reached or set up (bad DATABASE_URL, server down)."""
+
+
+class PoolExhaustedError(DatabaseError):
     pass
 
 
-class ConnectionPool:
-    """A bounded pool of sqlite3 connections to one database file.
+def _rows_affected(status: str) -> int:
+    """asyncpg reports 'UPDATE 1', 'INSERT 0 1': the count is the last word."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
 
-    ``open()`` creates the file in a fresh temporary directory (WAL mode, so readers and
-    the writer of a request do not block each other) and the first ``min_connections``;
-    ``close()`` closes every connection and removes the directory.
+
+class Connection(ABC):
+    """One pooled connection. SQL is written once for both backends, with $1, $2, ...
+    placeholders (PostgreSQL's; sqlite reads them as ?1, ?2, ...)."""
+
+    @abstractmethod
+    async def execute(self, sql: str, *args: Any) -> int:
+        """Run one statement; the number of rows it changed."""
+
+    @abstractmethod
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    @abstractmethod
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]: ...
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        rows = await self.fetch(sql, *args)
+        return next(iter(rows[0].values())) if rows else None
+
+    @property
+    @abstractmethod
+    def in_transaction(self) -> bool: ...
+
+
+class ConnectionPool(ABC):
+    """A bounded pool of connections to a database this run creates and drops.
+
+    ``open()`` creates the database (a temporary sqlite file, or a fresh schema on a
+    PostgreSQL server) and the first ``min_connections``; ``close()`` closes every
+    connection and removes what ``open()`` created.
     """
+
+    backend = ""
 
     def __init__(self, config: DatabaseConfig) -> None:
         self.config = config
-        self.path: Path | None = None
-        self._tmpdir: str | None = None
-        self._idle: list[sqlite3.Connection] = []
-        self._in_use = 0
-        self._cond = threading.Condition()
         self.opened = 0
         self.acquired = 0
         self.released = 0
         self.peak_in_use = 0
+        self.in_use = 0
         self.closed = False
+        self.removed = False  # the database / schema created by open() is gone
 
-    def open(self) -> None:
+    @property
+    @abstractmethod
+    def description(self) -> str: ...
+
+    @abstractmethod
+    async def open(self) -> None: ...
+
+    @abstractmethod
+    async def _acquire(self) -> Connection: ...
+
+    @abstractmethod
+    async def _release(self, conn: Connection) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def create_schema(self, conn: Connection) -> int:
+        """Create the tables; how many there are."""
+
+    async def acquire(self) -> Connection:
+        if self.closed:
+            raise PoolExhaustedError("the connection pool is closed")
+        conn = await self._acquire()
+        self.in_use += 1
+        self.acquired += 1
+        self.peak_in_use = max(self.peak_in_use, self.in_use)
+        return conn
+
+    async def release(self, conn: Connection) -> None:
+        try:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")  # never pool a connection mid-transaction
+        finally:
+            self.in_use -= 1
+            self.released += 1
+            await self._release(conn)
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[Connection]:
+        conn = await self.acquire()
+        try:
+            yield conn
+        finally:
+            await self.release(conn)
+
+
+_ID_COLUMN = {
+    "sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT",
+    "postgresql": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+}
+
+
+def schema_statements(backend: str) -> list[str]:
+    sql = SCHEMA.replace("INTEGER PRIMARY KEY AUTOINCREMENT", _ID_COLUMN[backend])
+    return [stmt.strip() for stmt in sql.split(";") if stmt.strip()]
+
+
+class SqliteConnection(Connection):
+    _PLACEHOLDER = re.compile(r"\$(\d+)")
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+
+    def _sql(self, sql: str) -> str:
+        return self._PLACEHOLDER.sub(r"?\1", sql)
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        return self.raw.execute(self._sql(sql), args).rowcount
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.raw.executemany(self._sql(sql), rows)
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        return [dict(row) for row in self.raw.execute(self._sql(sql), args).fetchall()]
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.in_transaction
+
+
+class SqlitePool(ConnectionPool):
+    """sqlite3 in a fresh temporary directory, WAL mode (readers and the writer of a
+    request do not block each other). Stdlib only: the embedded default."""
+
+    backend = "sqlite"
+
+    def __init__(self, config: DatabaseConfig) -> None:
+        super().__init__(config)
+        self.path: Path | None = None
+        self._tmpdir: str | None = None
+        self._idle: list[sqlite3.Connection] = []
+        self._cond = threading.Condition()
+
+    @property
+    def description(self) -> str:
+        return "sqlite (WAL) in a temporary directory"
+
+    async def open(self) -> None:
         self._tmpdir = tempfile.mkdtemp(prefix="injectq-production-")
         self.path = Path(self._tmpdir) / "orders.sqlite3"
         with self._cond:
@@ -151,12 +288,10 @@ class ConnectionPool:
         self.opened += 1
         return conn
 
-    def acquire(self) -> sqlite3.Connection:
+    async def _acquire(self) -> Connection:
         deadline = time.monotonic() + self.config.connection_timeout
         with self._cond:
-            if self.closed:
-                raise PoolExhaustedError("the connection pool is closed")
-            while not self._idle and self._in_use >= self.config.max_connections:
+            while not self._idle and self.in_use >= self.config.max_connections:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not self._cond.wait(remaining):
                     raise PoolExhaustedError(
@@ -164,39 +299,30 @@ class ConnectionPool:
                         f"(max_connections={self.config.max_connections})"
                     )
             conn = self._idle.pop() if self._idle else self._connect()
-            self._in_use += 1
-            self.acquired += 1
-            self.peak_in_use = max(self.peak_in_use, self._in_use)
         stop_at = time.monotonic() + self.config.command_timeout
         conn.set_progress_handler(lambda: int(time.monotonic() > stop_at), 10_000)
-        return conn
+        return SqliteConnection(conn)
 
-    def release(self, conn: sqlite3.Connection) -> None:
-        if conn.in_transaction:
-            conn.rollback()  # never hand out a connection in the middle of a transaction
-        conn.set_progress_handler(None, 0)
+    async def _release(self, conn: Connection) -> None:
+        assert isinstance(conn, SqliteConnection)
+        conn.raw.set_progress_handler(None, 0)
         with self._cond:
-            self._in_use -= 1
-            self.released += 1
             if self.closed:
-                conn.close()
+                conn.raw.close()
             else:
-                self._idle.append(conn)
+                self._idle.append(conn.raw)
             self._cond.notify()
 
-    @contextlib.contextmanager
-    def connection(self) -> Iterator[sqlite3.Connection]:
-        conn = self.acquire()
-        try:
-            yield conn
-        finally:
-            self.release(conn)
+    async def create_schema(self, conn: Connection) -> int:
+        for stmt in schema_statements(self.backend):
+            await conn.execute(stmt)
+        await conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        return int(await conn.fetchval(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite_%'"
+        ))
 
-    @property
-    def in_use(self) -> int:
-        return self._in_use
-
-    def close(self) -> None:
+    async def close(self) -> None:
         with self._cond:
             self.closed = True
             idle, self._idle = self._idle, []
@@ -204,55 +330,182 @@ class ConnectionPool:
             conn.close()
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self.removed = not Path(self._tmpdir).exists()
         log.info("connection pool closed (%d connections opened in total)", self.opened)
 
 
-def open_connection_pool(config: DatabaseConfig) -> Iterator[ConnectionPool]:
+class PostgresConnection(Connection):
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw  # asyncpg.Connection (asyncpg ships no type hints)
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        return _rows_affected(await self.raw.execute(sql, *args))
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self.raw.executemany(sql, rows)
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        return [dict(row) for row in await self.raw.fetch(sql, *args)]
+
+    @property
+    def in_transaction(self) -> bool:
+        return bool(self.raw.is_in_transaction())
+
+
+class PostgresPool(ConnectionPool):
+    """asyncpg's pool on a PostgreSQL server (DATABASE_URL). Each run works in a schema of
+    its own, created by ``open()`` and dropped by ``close()``: nothing is left behind."""
+
+    backend = "postgresql"
+
+    def __init__(self, config: DatabaseConfig) -> None:
+        super().__init__(config)
+        assert config.url is not None
+        self.url = config.url
+        self.schema = f"injectq_demo_{os.getpid()}_{secrets.token_hex(4)}"
+        self._pool: Any = None
+        self._server = ""
+
+    @property
+    def description(self) -> str:
+        return f"PostgreSQL {self._server} (asyncpg), schema {self.schema}"
+
+    async def _connect_once(self) -> Any:
+        try:
+            import asyncpg  # type: ignore[import-untyped,unused-ignore]
+        except ImportError as exc:
+            raise DatabaseError(
+                "DATABASE_URL names a PostgreSQL server, but asyncpg is not installed: "
+                "pip install asyncpg (or unset DATABASE_URL to use sqlite)"
+            ) from exc
+        try:
+            return await asyncpg.connect(self.url, timeout=self.config.connection_timeout)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise DatabaseError(f"cannot connect to DATABASE_URL: {exc}") from exc
+
+    async def open(self) -> None:
+        import asyncpg
+
+        admin = await self._connect_once()
+        try:
+            self._server = str(await admin.fetchval("SHOW server_version")).split()[0]
+            await admin.execute(f'CREATE SCHEMA "{self.schema}"')
+        finally:
+            await admin.close()
+
+        async def counted(conn: Any) -> None:
+            self.opened += 1
+
+        self._pool = await asyncpg.create_pool(
+            self.url,
+            min_size=self.config.min_connections,
+            max_size=self.config.max_connections,
+            command_timeout=self.config.command_timeout,
+            server_settings={"search_path": self.schema},
+            init=counted,
+        )
+        log.info("connection pool open: PostgreSQL %s, schema %s", self._server, self.schema)
+
+    async def _acquire(self) -> Connection:
+        try:
+            raw = await self._pool.acquire(timeout=self.config.connection_timeout)
+        except TimeoutError as exc:
+            raise PoolExhaustedError(
+                f"no free connection within {self.config.connection_timeout}s "
+                f"(max_connections={self.config.max_connections})"
+            ) from exc
+        return PostgresConnection(raw)
+
+    async def _release(self, conn: Connection) -> None:
+        assert isinstance(conn, PostgresConnection)
+        await self._pool.release(conn.raw)
+
+    async def create_schema(self, conn: Connection) -> int:
+        for stmt in schema_statements(self.backend):
+            await conn.execute(stmt)
+        return int(await conn.fetchval(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = current_schema()"
+        ))
+
+    async def close(self) -> None:
+        self.closed = True
+        if self._pool is not None:
+            await self._pool.close()
+        admin = await self._connect_once()
+        try:
+            await admin.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+            self.removed = not await admin.fetchval(
+                "SELECT count(*) FROM pg_namespace WHERE nspname = $1", self.schema
+            )
+        finally:
+            await admin.close()
+        log.info("connection pool closed (%d connections opened in total)", self.opened)
+
+
+def make_pool(config: DatabaseConfig) -> ConnectionPool:
+    url = config.url or ""
+    if not url or url.startswith("sqlite:"):
+        return SqlitePool(config)
+    if url.startswith(("postgresql://", "postgres://")):
+        return PostgresPool(config)
+    scheme = url.split(":", 1)[0]
+    raise DatabaseError(
+        f"DATABASE_URL has an unsupported scheme {scheme!r}: use postgresql://user@host/db, "
+        "or unset it for the embedded sqlite database"
+    )
+
+
+async def open_connection_pool(config: DatabaseConfig) -> AsyncIterator[ConnectionPool]:
     """The pool as a resource: opened on first use, closed when the container closes."""
-    pool = ConnectionPool(config)
-    pool.open()
+    pool = make_pool(config)
+    await pool.open()
     try:
         yield pool
     finally:
-        pool.close()
+        await pool.close()
 
 
 class UnitOfWork:
     """One connection and one transaction for a request scope. Nothing is written unless
     ``commit()`` is called; whatever is left uncommitted is rolled back at scope end."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self.connection.execute("BEGIN")
         self.committed = False
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        return self.connection.execute(sql, params)
+    async def execute(self, sql: str, *args: Any) -> int:
+        return await self.connection.execute(sql, *args)
 
-    @contextlib.contextmanager
-    def savepoint(self, name: str = "item") -> Iterator[None]:
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return await self.connection.fetchval(sql, *args)
+
+    @contextlib.asynccontextmanager
+    async def savepoint(self, name: str = "item") -> AsyncIterator[None]:
         """Undo only this block's writes when it raises."""
-        self.connection.execute(f"SAVEPOINT {name}")
+        await self.connection.execute(f"SAVEPOINT {name}")
         try:
             yield
         except BaseException:
-            self.connection.execute(f"ROLLBACK TO {name}")
-            self.connection.execute(f"RELEASE {name}")
+            await self.connection.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            await self.connection.execute(f"RELEASE SAVEPOINT {name}")
             raise
-        self.connection.execute(f"RELEASE {name}")
+        await self.connection.execute(f"RELEASE SAVEPOINT {name}")
 
-    def commit(self) -> None:
-        self.connection.execute("COMMIT")
+    async def commit(self) -> None:
+        await self.connection.execute("COMMIT")
         self.committed = True
 
 
-def open_unit_of_work(pool: ConnectionPool) -> Iterator[UnitOfWork]:
-    """Request-scoped resource: a pooled connection, returned when the scope closes."""
-    conn = pool.acquire()
+async def open_unit_of_work(pool: ConnectionPool) -> AsyncIterator[UnitOfWork]:
+    """Request-scoped resource: a pooled connection in a transaction, returned to the pool
+    (rolled back if not committed) when the scope closes."""
+    conn = await pool.acquire()
     try:
+        await conn.execute("BEGIN")
         yield UnitOfWork(conn)
     finally:
-        pool.release(conn)  # rolls back what was not committed
+        await pool.release(conn)
 
 
 class DatabaseService(ABC):
@@ -287,68 +540,65 @@ class OptimizedDatabaseService(DatabaseService):
         self.monitor = monitor
 
     async def create_schema(self) -> int:
-        with self.monitor.measure("db.create_schema"), self.pool.connection() as conn:
-            conn.executescript(SCHEMA)
-            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            rows = conn.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-                "AND name NOT LIKE 'sqlite_%'"
-            ).fetchone()
-        return int(rows[0])
+        with self.monitor.measure("db.create_schema"):
+            async with self.pool.connection() as conn:
+                return await self.pool.create_schema(conn)
 
     async def load_catalog(
         self, products: Sequence[tuple[str, str, int, int]], promotions: dict[str, int]
     ) -> int:
-        with self.monitor.measure("db.load_catalog"), self.pool.connection() as conn:
-            conn.execute("BEGIN")
-            conn.executemany(
-                "INSERT INTO products (sku, name, price_cents, stock) VALUES (?, ?, ?, ?)",
-                products,
-            )
-            conn.executemany(
-                "INSERT INTO promotions (sku, percent_off) VALUES (?, ?)",
-                sorted(promotions.items()),
-            )
-            conn.execute("COMMIT")
+        with self.monitor.measure("db.load_catalog"):
+            async with self.pool.connection() as conn:
+                await conn.execute("BEGIN")
+                await conn.executemany(
+                    "INSERT INTO products (sku, name, price_cents, stock) "
+                    "VALUES ($1, $2, $3, $4)",
+                    products,
+                )
+                await conn.executemany(
+                    "INSERT INTO promotions (sku, percent_off) VALUES ($1, $2)",
+                    sorted(promotions.items()),
+                )
+                await conn.execute("COMMIT")
         return len(products)
 
     async def get_products_batch(self, skus: Sequence[str]) -> list[dict[str, Any]]:
         if not skus:
             return []
-        marks = ", ".join("?" for _ in skus)
-        with self.monitor.measure("db.get_products_batch"), self.pool.connection() as conn:
-            rows = conn.execute(
-                f"SELECT sku, name, price_cents FROM products WHERE sku IN ({marks})",
-                list(skus),
-            ).fetchall()
-        return [dict(row) for row in rows]
+        marks = ", ".join(f"${i}" for i in range(1, len(skus) + 1))
+        with self.monitor.measure("db.get_products_batch"):
+            async with self.pool.connection() as conn:
+                return await conn.fetch(
+                    f"SELECT sku, name, price_cents FROM products WHERE sku IN ({marks})",
+                    *skus,
+                )
 
     async def active_promotions(self) -> dict[str, int]:
-        with self.pool.connection() as conn:
-            rows = conn.execute("SELECT sku, percent_off FROM promotions").fetchall()
+        async with self.pool.connection() as conn:
+            rows = await conn.fetch("SELECT sku, percent_off FROM promotions")
         return {row["sku"]: row["percent_off"] for row in rows}
 
     async def update_price(self, sku: str, price_cents: int) -> bool:
-        with self.pool.connection() as conn:
-            cur = conn.execute(
-                "UPDATE products SET price_cents = ? WHERE sku = ?", (price_cents, sku)
+        async with self.pool.connection() as conn:
+            changed = await conn.execute(
+                "UPDATE products SET price_cents = $1 WHERE sku = $2", price_cents, sku
             )
-        return cur.rowcount == 1
+        return changed == 1
 
     async def order_summary(self) -> OrderSummary:
-        with self.pool.connection() as conn:
+        async with self.pool.connection() as conn:
             orders = {
                 row["status"]: (row["n"], row["total"])
-                for row in conn.execute(
+                for row in await conn.fetch(
                     "SELECT status, count(*) AS n, coalesce(sum(total_cents), 0) AS total "
                     "FROM orders GROUP BY status"
                 )
             }
-            units = conn.execute("SELECT coalesce(sum(quantity), 0) FROM order_lines").fetchone()
-            products = conn.execute("SELECT count(*) FROM products").fetchone()
+            units = await conn.fetchval("SELECT coalesce(sum(quantity), 0) FROM order_lines")
+            products = await conn.fetchval("SELECT count(*) FROM products")
         accepted, revenue = orders.get("accepted", (0, 0))
         rejected, _ = orders.get("rejected", (0, 0))
-        return OrderSummary(accepted, rejected, revenue, int(units[0]), int(products[0]))
+        return OrderSummary(int(accepted), int(rejected), int(revenue), int(units), int(products))
 
 
 # -- monitoring ---------------------------------------------------------------------------
@@ -505,22 +755,64 @@ class CacheBackendError(RuntimeError):
     pass
 
 
+class RedisServerClient(RedisClient):
+    """A real Redis server (REDIS_URL) through redis.asyncio. Every key of this run gets a
+    prefix of its own, and ``aclose()`` deletes them: nothing is left on the server."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            import redis.asyncio
+        except ImportError as exc:
+            raise CacheBackendError(
+                "REDIS_URL is set but the redis client is not installed: pip install redis "
+                "(or unset REDIS_URL to use the in-memory L2)"
+            ) from exc
+        self.url = url
+        self.prefix = f"injectq-demo:{os.getpid()}:{secrets.token_hex(4)}:"
+        self._redis = redis.asyncio.Redis.from_url(url)
+        self.server = ""
+        self._reached = False
+
+    async def ping(self) -> bool:
+        import redis.exceptions
+
+        try:
+            ok = bool(await self._redis.ping())
+            self.server = str((await self._redis.info("server")).get("redis_version", ""))
+            self._reached = True
+        except (OSError, redis.exceptions.RedisError) as exc:
+            raise CacheBackendError(f"cannot reach REDIS_URL: {exc}") from exc
+        return ok
+
+    async def get(self, key: str) -> bytes | None:
+        value = await self._redis.get(self.prefix + key)
+        return value if isinstance(value, bytes) else None
+
+    async def setex(self, key: str, ttl: int, value: str) -> bool:
+        return bool(await self._redis.setex(self.prefix + key, ttl, value))
+
+    async def delete(self, *keys: str) -> int:
+        return int(await self._redis.delete(*(self.prefix + k for k in keys)))
+
+    async def aclose(self) -> None:
+        try:
+            if self._reached:
+                mine = [k async for k in self._redis.scan_iter(match=self.prefix + "*")]
+                if mine:
+                    await self._redis.delete(*mine)
+        finally:
+            await self._redis.aclose()
+
+
 async def connect_redis(settings: CacheSettings) -> AsyncIterator[RedisClient]:
     """The L2 client as a resource: connected on first use, closed with the container.
-
-    Plug a real client in here (``redis.asyncio.from_url(settings.redis_url)``); this
-    example ships only the in-memory stand-in, so a REDIS_URL is refused rather than
-    silently ignored.
-    """
-    if settings.redis_url:
-        raise CacheBackendError(
-            f"REDIS_URL is set ({settings.redis_url}) but this example has no Redis client: "
-            "unset it to use the in-memory L2, or plug a client into app.services.connect_redis"
-        )
-    client: RedisClient = InMemoryRedis()
-    if not await client.ping():
-        raise CacheBackendError("L2 cache did not answer PING")
+    A real Redis server when REDIS_URL is set, else an in-memory stand-in."""
+    client: RedisClient = (
+        RedisServerClient(settings.redis_url) if settings.redis_url else InMemoryRedis()
+    )
     try:
+        if not await client.ping():
+            raise CacheBackendError("L2 cache did not answer PING")
         yield client
     finally:
         await client.aclose()
@@ -648,41 +940,43 @@ class OrderService:
             accepted = rejected = revenue = 0
             for order in orders:
                 try:
-                    with self.uow.savepoint("order_item"):
-                        revenue += self._place(batch, order, products)
+                    async with self.uow.savepoint("order_item"):
+                        revenue += await self._place(batch, order, products)
                     accepted += 1
                 except OutOfStockError:
-                    self.uow.execute(
+                    await self.uow.execute(
                         "INSERT INTO orders (batch, customer, status, total_cents) "
-                        "VALUES (?, ?, 'rejected', 0)",
-                        (batch, order.customer),
+                        "VALUES ($1, $2, 'rejected', 0)",
+                        batch, order.customer,
                     )
                     rejected += 1
-            self.uow.commit()
+            await self.uow.commit()
         self.metrics.increment("orders.accepted", accepted)
         self.metrics.increment("orders.rejected", rejected)
         self.metrics.increment("orders.revenue_cents", revenue)
         return BatchResult(batch, accepted, rejected, revenue)
 
-    def _place(self, batch: int, order: OrderRequest, products: dict[str, Product]) -> int:
+    async def _place(
+        self, batch: int, order: OrderRequest, products: dict[str, Product]
+    ) -> int:
         with self.monitor.measure("OrderService.place_order"):
             priced = [(line, self.promotions.price(products[line.sku])) for line in order.lines]
             total = sum(line.quantity * unit for line, unit in priced)
-            order_id = self.uow.execute(
+            order_id = await self.uow.fetchval(
                 "INSERT INTO orders (batch, customer, status, total_cents) "
-                "VALUES (?, ?, 'accepted', ?)",
-                (batch, order.customer, total),
-            ).lastrowid
+                "VALUES ($1, $2, 'accepted', $3) RETURNING id",
+                batch, order.customer, total,
+            )
             for line, _ in priced:
-                updated = self.uow.execute(
-                    "UPDATE products SET stock = stock - ? WHERE sku = ? AND stock >= ?",
-                    (line.quantity, line.sku, line.quantity),
+                updated = await self.uow.execute(
+                    "UPDATE products SET stock = stock - $1 WHERE sku = $2 AND stock >= $1",
+                    line.quantity, line.sku,
                 )
-                if updated.rowcount != 1:
+                if updated != 1:
                     raise OutOfStockError(line.sku)
-            self.uow.connection.executemany(
+            await self.uow.connection.executemany(
                 "INSERT INTO order_lines (order_id, sku, quantity, unit_price_cents) "
-                "VALUES (?, ?, ?, ?)",
+                "VALUES ($1, $2, $3, $4)",
                 [(order_id, line.sku, line.quantity, unit) for line, unit in priced],
             )
         return total
