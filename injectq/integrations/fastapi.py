@@ -1,0 +1,170 @@
+"""FastAPI: one request scope per HTTP request and per WebSocket connection.
+
+``setup_fastapi(container, app)`` adds a pure ASGI middleware (so it also covers
+WebSockets and streamed responses) that, for each connection, opens the container's
+``request`` scope, makes the container current (``@inject`` resolves from it), runs the
+app, and closes the scope once the response is sent (or the WebSocket closed), finalizing
+its resources, also when the endpoint raised. On application shutdown it closes the
+container. Endpoints ask for dependencies with
+
+- ``svc: Injected[Service]`` (typed as ``Service``), or
+- ``svc: Annotated[Service, InjectFastAPI(Service)]`` / ``svc: Service = InjectFastAPI(Service)``
+  (InjectQ 0.5.0 style; ``InjectAPI`` is the same function).
+
+Works with the runtime ``InjectQ`` and a generated container alike. Needs FastAPI:
+``pip install 'injectq[fastapi]'``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+try:
+    from fastapi import Depends
+except ImportError as exc:  # pragma: no cover - depends on what is installed
+    raise ImportError(
+        "injectq.integrations.fastapi needs FastAPI: pip install 'injectq[fastapi]' "
+        "(or pip install fastapi)"
+    ) from exc
+
+from injectq.errors import InjectionError
+from injectq.interface import set_current
+
+__all__ = [
+    "InjectAPI",
+    "InjectFastAPI",
+    "InjectQRequestMiddleware",
+    "Injected",
+    "get_container_fastapi",
+    "setup_fastapi",
+]
+
+T = TypeVar("T")
+
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
+
+# the container serving the current connection; set by the middleware
+_request_container: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "injectq_fastapi_container", default=None
+)
+
+
+def get_container_fastapi() -> Any:
+    """The container serving the current request or WebSocket connection."""
+    container = _request_container.get()
+    if container is None:
+        raise InjectionError(
+            "no InjectQ container serves this request: call "
+            "setup_fastapi(container, app) before the app starts"
+        )
+    return container
+
+
+def _dependency(service_type: Any, name: str | None) -> Callable[[], Awaitable[Any]]:
+    async def resolve() -> Any:
+        return await get_container_fastapi().aget(service_type, name)
+
+    label = getattr(service_type, "__qualname__", repr(service_type))
+    resolve.__name__ = resolve.__qualname__ = f"inject_{label}".replace(".", "_")
+    return resolve
+
+
+def InjectFastAPI(service_type: type[T], name: str | None = None) -> T:
+    """A FastAPI dependency resolving ``service_type`` from the request's scope.
+
+    ``svc: Annotated[Service, InjectFastAPI(Service)]`` or ``svc: Service =
+    InjectFastAPI(Service)``; ``name=`` picks a named binding. Async bindings work too.
+    """
+    return Depends(_dependency(service_type, name))  # type: ignore[no-any-return]
+
+
+InjectAPI = InjectFastAPI  # the InjectQ 0.5.0 alias
+
+if TYPE_CHECKING:
+    # for a type checker, Injected[Service] is Service (Union of one type)
+    from typing import Union as Injected
+else:
+
+    class Injected:
+        """``svc: Injected[Service]``: ``Annotated[Service, InjectFastAPI(Service)]``."""
+
+        __slots__ = ()
+
+        def __class_getitem__(cls, service_type: Any) -> Any:
+            return Annotated[service_type, Depends(_dependency(service_type, None))]
+
+
+class InjectQRequestMiddleware:
+    """Pure ASGI middleware: a scope per HTTP request / WebSocket connection; on lifespan
+    shutdown (when ``close_on_shutdown``) the container is closed before the server is
+    told shutdown is complete."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        container: Any,
+        scope_name: str = "request",
+        close_on_shutdown: bool = True,
+    ) -> None:
+        self.app = app
+        self.container = container
+        self.scope_name = scope_name
+        self.close_on_shutdown = close_on_shutdown
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind in ("http", "websocket"):
+            token = _request_container.set(self.container)
+            current = set_current(self.container)
+            try:
+                async with self.container.scope(self.scope_name):
+                    await self.app(scope, receive, send)
+            finally:
+                _request_container.reset(token)
+                current.var.reset(current)
+        elif kind == "lifespan" and self.close_on_shutdown:
+            await self.app(scope, receive, self._closing_send(send))
+        else:
+            await self.app(scope, receive, send)
+
+    def _closing_send(self, send: Send) -> Send:
+        async def closing_send(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                try:
+                    await self.container.aclose()
+                except Exception as exc:
+                    await send({"type": "lifespan.shutdown.failed", "message": str(exc)})
+                    return
+            await send(message)
+
+        return closing_send
+
+
+def setup_fastapi(
+    container: Any,
+    app: Any,
+    *,
+    scope_name: str = "request",
+    close_on_shutdown: bool = True,
+) -> None:
+    """Serve ``app``'s requests from ``container`` (``InjectQ`` or a generated container).
+
+    Each HTTP request and each WebSocket connection runs inside its own
+    ``container.scope(scope_name)``; with ``close_on_shutdown`` the container is closed
+    (``aclose()``) when the application shuts down. Call it before the app starts.
+    """
+    # an unknown scope name fails here, not on the first request
+    with container.scope(scope_name):
+        pass
+    app.add_middleware(
+        InjectQRequestMiddleware,
+        container=container,
+        scope_name=scope_name,
+        close_on_shutdown=close_on_shutdown,
+    )
