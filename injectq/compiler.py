@@ -31,6 +31,7 @@ from injectq.errors import (
     InjectQError,
     Problem,
 )
+from injectq.forking import held_here, owned_here
 from injectq.graph import Dep, DependencyGraph, Node, Resolution
 from injectq.introspect import Edge
 from injectq.markers import Key, Lazy, display_key
@@ -62,6 +63,16 @@ class Slot:
         self.lock = threading.RLock()
         self.pending: PendingCreation | None = None
         self.creating = False
+
+    def after_fork_in_child(self) -> None:
+        """In a forked child: a creation another thread had under way is abandoned (that
+        thread is gone), so the next request creates the instance again."""
+        if held_here(self.lock):
+            return  # the forking thread itself is creating it: it goes on
+        self.lock = threading.RLock()
+        self.creating = False
+        if self.pending is not None and not self.pending.done() and not owned_here(self.pending):
+            self.pending = None
 
 
 @dataclass

@@ -15,6 +15,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any, ClassVar, NoReturn, TypeVar, cast, overload
 
+from injectq import forking
 from injectq.binding import (
     UNSET,
     Binding,
@@ -189,8 +190,23 @@ class InjectQ(ContainerInterface):
         self._resolvers: dict[Key, Callable[[], Any]] = {}
         self._aentries: dict[Key, CompiledEntry] = {}
         self._closed = False
+        forking.track(self)
         for module in modules or ():
             self.install_module(module)
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child gets fresh locks; creations other threads had under way are
+        abandoned (see injectq.forking)."""
+        self._compile_lock = forking.fresh_rlock(self._compile_lock)
+        compiler = self._compiler
+        if compiler is not None:
+            compiler._lock = forking.fresh_rlock(compiler._lock)
+        for slot in list(self._slots.values()):
+            slot.after_fork_in_child()
+        self.finalizers.after_fork_in_child()
+        self._overrides_engine.lock = threading.Lock()
+        for state in {id(s): s for s in self.scopes.get().values()}.values():
+            state.after_fork_in_child()
 
     # -- global instance (0.5.0) ------------------------------------------------------
     @classmethod
@@ -668,3 +684,10 @@ class InjectQ(ContainerInterface):
 
     def __repr__(self) -> str:
         return f"InjectQ(services={len(self._registry)}, thread_safe={self.thread_safe})"
+
+
+def _fresh_instance_lock() -> None:
+    InjectQ._instance_lock = threading.Lock()
+
+
+forking.on_fork_in_child(_fresh_instance_lock)

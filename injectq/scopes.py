@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from injectq.errors import ResourceCleanupError, ScopeError
+from injectq.forking import fresh_rlock, owned_here
 
 __all__ = ["Finalizers", "ScopeContext", "ScopeState", "run_finalizers", "arun_finalizers"]
 
@@ -44,6 +45,9 @@ class Finalizers:
 
     def has_async(self) -> bool:
         return any(inspect.isasyncgen(i) for i in self._items)
+
+    def after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()  # only ever held for a list operation, never forked
 
 
 def _finish_sync(gen: Any) -> None:
@@ -137,6 +141,15 @@ class ScopeState:
         """Drop every instance (the scope is closing)."""
         self.cache.clear()
         self.pending.clear()
+
+    def after_fork_in_child(self) -> None:
+        """In a forked child (a scope open in the forking thread): fresh locks; async
+        creations run by another thread's loop are abandoned."""
+        self.lock = fresh_rlock(self.lock)
+        self.finalizers.after_fork_in_child()
+        for key, fut in list(self.pending.items()):
+            if not fut.done() and not owned_here(fut):
+                del self.pending[key]
 
     def __repr__(self) -> str:
         return f"<scope {self.name!r}: {len(self.cache)} instance(s)>"

@@ -9,10 +9,12 @@ here reads a signature or a type hint: everything it needs was written out at bu
 from __future__ import annotations
 
 import contextvars
+import threading
 import weakref
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar, overload
 
+from injectq import forking
 from injectq.binding import UNSET
 from injectq.compiler import (
     MISSING,
@@ -178,6 +180,18 @@ class GeneratedContainer(ContainerInterface):
         self.scopes = scope_var
         self._scope_types = scope_types or {}
         self._overrides_engine = Overrides(self, frame_var)
+        forking.track(self)
+
+    def _after_fork_in_child(self) -> None:
+        """A forked child gets fresh locks; creations other threads had under way are
+        abandoned (see injectq.forking). The slots are the generated module's globals."""
+        for value in list(self._flags.values()):
+            if isinstance(value, Slot):
+                value.after_fork_in_child()
+        self.finalizers.after_fork_in_child()
+        self._overrides_engine.lock = threading.Lock()
+        for state in {id(s): s for s in self.scopes.get().values()}.values():
+            state.after_fork_in_child()
 
     # -- errors ----------------------------------------------------------------------
     def _unknown(self, key: Any) -> DependencyNotFoundError:
