@@ -8,9 +8,11 @@ injectq-gen). ``BindingBuilder`` is what ``bind()`` returns, so that ``.singleto
 from __future__ import annotations
 
 import enum
+import functools
 import inspect
 import os
 import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -93,18 +95,45 @@ def bind_site(skip_package: str = _PACKAGE_DIR) -> str:
         frame = frame.f_back  # type: ignore[assignment]
     if frame is None:
         return "<unknown>"
-    return format_site(frame.f_code.co_filename, frame.f_lineno)
+    code = frame.f_code
+    return format_site(code.co_filename, _line_table(code)[frame.f_lasti // 2])
+
+
+_line_tables: dict[int, tuple[types.CodeType, list[int]]] = {}
+
+
+def _line_table(code: types.CodeType) -> list[int]:
+    """The source line of each instruction of ``code``.
+
+    ``frame.f_lineno`` scans the line table from the start on every read, so 10,000
+    ``bind()`` calls in one ``configure()`` cost O(n^2) (1.5 s); this table is built once
+    per code object. Keyed by identity: hashing a code object hashes all of its bytecode."""
+    entry = _line_tables.get(id(code))
+    if entry is not None and entry[0] is code:
+        return entry[1]
+    table = [code.co_firstlineno] * (len(code.co_code) // 2 + 1)
+    for start, end, line in code.co_lines():
+        if line is not None:
+            table[start // 2:end // 2] = [line] * ((end - start) // 2)
+    if len(_line_tables) >= 256:
+        _line_tables.clear()
+    _line_tables[id(code)] = (code, table)
+    return table
 
 
 def format_site(filename: str, line: int) -> str:
     """``file:line`` with the file relative to the working directory when it is below it."""
+    return f"{_display_path(filename, os.getcwd())}:{line}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _display_path(filename: str, cwd: str) -> str:
+    # cached: one module binds many keys, and relpath costs ~20 us a call
     try:
-        rel = os.path.relpath(filename)
-        if not rel.startswith(".."):
-            filename = rel
+        rel = os.path.relpath(filename, cwd)
     except ValueError:  # a different drive on Windows
-        pass
-    return f"{filename}:{line}"
+        return filename
+    return filename if rel.startswith("..") else rel
 
 
 def classify_factory(factory: Callable[..., Any]) -> ProviderKind:

@@ -112,25 +112,87 @@ def _source_position(fn: Any) -> tuple[str, int]:
     return "<unknown>", 0
 
 
+class _RawParam(typing.NamedTuple):
+    """What ``inspect.Parameter`` says of a parameter, read without building one."""
+
+    name: str
+    kind: inspect._ParameterKind
+    default: Any
+    annotation: Any
+
+
+_POSITIONAL_ONLY = inspect.Parameter.POSITIONAL_ONLY
+_POSITIONAL_OR_KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
+_KEYWORD_ONLY = inspect.Parameter.KEYWORD_ONLY
+_VAR_POSITIONAL = inspect.Parameter.VAR_POSITIONAL
+_VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
+_EMPTY = inspect.Parameter.empty
+
+
+def _parameters(fn: Any) -> list[_RawParam] | None:
+    """The parameters of ``fn``, as ``inspect.signature`` would give them; None when there
+    is no signature. A plain function is read from its code object directly (about six
+    times faster, which counts at 10,000 bindings); anything else (wrapped, partial,
+    ``__signature__``, builtins) goes through ``inspect.signature``."""
+    if (
+        type(fn) is types.FunctionType
+        and "__wrapped__" not in fn.__dict__
+        and "__signature__" not in fn.__dict__
+    ):
+        code = fn.__code__
+        names = code.co_varnames
+        n_pos = code.co_argcount
+        n_kw = code.co_kwonlyargcount
+        annotations = fn.__annotations__
+        defaults = fn.__defaults__ or ()
+        kwdefaults = fn.__kwdefaults__ or {}
+        first_default = n_pos - len(defaults)
+        raw = [
+            _RawParam(
+                name,
+                _POSITIONAL_ONLY if i < code.co_posonlyargcount else _POSITIONAL_OR_KEYWORD,
+                defaults[i - first_default] if i >= first_default else _EMPTY,
+                annotations.get(name, _EMPTY),
+            )
+            for i, name in enumerate(names[:n_pos])
+        ]
+        extra = n_pos + n_kw  # co_varnames: positional, keyword-only, *args, **kwargs
+        if code.co_flags & inspect.CO_VARARGS:
+            raw.append(_RawParam(names[extra], _VAR_POSITIONAL, _EMPTY, _EMPTY))
+            extra += 1
+        raw += [
+            _RawParam(name, _KEYWORD_ONLY, kwdefaults.get(name, _EMPTY),
+                      annotations.get(name, _EMPTY))
+            for name in names[n_pos:n_pos + n_kw]
+        ]
+        if code.co_flags & inspect.CO_VARKEYWORDS:
+            raw.append(_RawParam(names[extra], _VAR_KEYWORD, _EMPTY, _EMPTY))
+        return raw
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    return [_RawParam(p.name, p.kind, p.default, p.annotation) for p in sig.parameters.values()]
+
+
 def _describe(provider: Any, fallback: Fallback | None) -> ProviderInfo:
     fn, qualname = _callable_target(provider)
     if fn is None:
         return ProviderInfo((), qualname, "<unknown>", 0)
     file, line = _source_position(fn)
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
+    raw = _parameters(fn)
+    if raw is None:
         return ProviderInfo((), qualname, file, line)
     unwrapped = inspect.unwrap(fn)
-    hints, failures = _hints(unwrapped, sig, provider, fallback)
+    hints, failures = _hints(unwrapped, raw, provider, fallback)
     params: list[Param] = []
     is_method = inspect.isclass(provider)
-    for index, p in enumerate(sig.parameters.values()):
+    for index, p in enumerate(raw):
         if is_method and index == 0:
             continue  # self of __init__, cls of __new__
-        if p.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
-            continue
-        has_default = p.default is not inspect.Parameter.empty
+        if p.kind in (_VAR_POSITIONAL, _VAR_KEYWORD):
+            continue  # never injected
+        has_default = p.default is not _EMPTY
         default = p.default if has_default else None
         if isinstance(default, _InjectMarker):
             key, edge, optional = _interpret(default.key)
@@ -159,7 +221,7 @@ def _globalns(fn: Any, provider: Any) -> dict[str, Any]:
 
 
 def _hints(
-    fn: Any, sig: inspect.Signature, provider: Any, fallback: Fallback | None = None
+    fn: Any, raw: list[_RawParam], provider: Any, fallback: Fallback | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Evaluated annotations by parameter name, and the reason for each one that failed."""
     try:
@@ -175,8 +237,8 @@ def _hints(
             globalns.setdefault(name, value)
     hints: dict[str, Any] = {}
     failures: dict[str, str] = {}
-    for name, p in sig.parameters.items():
-        ann = p.annotation
+    for p in raw:
+        name, ann = p.name, p.annotation
         if ann is inspect.Parameter.empty:
             continue
         if not isinstance(ann, str):
