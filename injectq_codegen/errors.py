@@ -28,8 +28,12 @@ class GraphProblems(CodegenError):
 
     exit_code = 1
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(
+        self, problems: Sequence[Problem], *, bindings: int | None = None, roots: int = 0
+    ) -> None:
         self.problems = tuple(problems)
+        self.bindings = bindings  # for the CLI's summary line
+        self.roots = roots
         super().__init__(f"{len(self.problems)} problem(s)")
 
 

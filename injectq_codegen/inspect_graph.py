@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -16,22 +17,30 @@ from injectq_codegen.errors import UsageError
 from injectq_codegen.loader import load_roots, load_targets
 from injectq_codegen.plan import Names, Refs, _importable_check, _install, root_keys
 
-__all__ = ["explain_key", "graph_document", "graph_problems"]
+__all__ = ["Loaded", "explain_key", "graph_document", "graph_problems", "load_graph"]
 
 
 @dataclass
 class Loaded:
+    """The checked graph of some targets, and what the CLI's summary line counts."""
+
     graph: DependencyGraph
     roots: list[Any]
     root_keys: list[Key]
     problems: list[Problem]
+    bindings: int  # bindings the Modules declared (auto-wired classes are extra nodes)
 
     @property
     def nodes(self) -> list[Node]:
         return self.graph.all_nodes(self.root_keys)
 
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
 
-def _load(targets: list[str], roots: list[str]) -> Loaded:
+
+def load_graph(targets: list[str], roots: list[str]) -> Loaded:
+    """Import the targets and roots, build the graph and run every check on it."""
     if not targets:
         raise UsageError("no targets given")
     loaded = load_targets(targets)
@@ -40,19 +49,21 @@ def _load(targets: list[str], roots: list[str]) -> Loaded:
     graph = DependencyGraph(container.registry, fallback=type_checking_fallback)
     refs = Refs(Names(), {id(m.obj): f"_module_{i}" for i, m in enumerate(loaded)})
     problems = check_graph(graph, root_objects, importable=_importable_check(refs))
-    return Loaded(graph, root_objects, root_keys(graph, root_objects), problems)
+    return Loaded(
+        graph, root_objects, root_keys(graph, root_objects), problems, len(container.registry)
+    )
 
 
 def graph_problems(targets: list[str], roots: list[str]) -> list[Problem]:
-    return _load(targets, roots).problems
+    return load_graph(targets, roots).problems
 
 
 def _lifetime(node: Node) -> str:
     return node.binding.lifetime_label
 
 
-def graph_document(targets: list[str], roots: list[str], fmt: str) -> str:
-    data = _load(targets, roots)
+def graph_document(data: Loaded, fmt: str) -> str:
+    """The graph as ``dot``, ``mermaid`` or ``json``; errors and their paths flagged."""
     nodes = data.nodes
     # an error marks its key and the path that leads to it (for IQ001: the requesters)
     flagged = {
@@ -123,13 +134,19 @@ def _find(graph: DependencyGraph, nodes: list[Node], text: str) -> Node:
     if not matches:
         matches = [n for n in nodes if n.label.split("[")[0] == text]
     if not matches:
-        known = ", ".join(sorted(n.label for n in nodes)[:20])
-        raise UsageError(f"no binding for {text!r} in this graph (keys: {known})")
+        labels = sorted(n.label for n in nodes)
+        close = difflib.get_close_matches(text, labels, 3)
+        if close:
+            hint = f"did you mean {' or '.join(repr(c) for c in close)}?"
+        else:
+            more = f", ... ({len(labels) - 20} more)" if len(labels) > 20 else ""
+            hint = f"keys: {', '.join(labels[:20])}{more}"
+        raise UsageError(f"no binding for {text!r} in this graph ({hint})")
     return matches[0]
 
 
-def explain_key(targets: list[str], roots: list[str], text: str) -> str:
-    data = _load(targets, roots)
+def explain_key(data: Loaded, text: str) -> str:
+    """Everything about one key: provider, site, lifetimes, dependencies, paths to it."""
     graph = data.graph
     nodes = data.nodes
     node = _find(graph, nodes, text)

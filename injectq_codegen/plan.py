@@ -14,6 +14,7 @@ import importlib
 import inspect
 import json
 import keyword
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -42,6 +43,16 @@ _RESERVED = {
 }
 # the template's own names: `_iq_*` helpers and one `_create_<base>` per binding
 _TEMPLATE_PREFIXES = ("_iq_", "_create_")
+
+
+def _plain(name: str) -> bool:
+    """A name an import statement can spell: an identifier, not a keyword, and already in
+    the NFKC form the parser reads it in (a black-letter H in source imports a plain H)."""
+    return (
+        name.isidentifier()
+        and not keyword.iskeyword(name)
+        and unicodedata.normalize("NFKC", name) == name
+    )
 
 
 class NotImportable(Exception):
@@ -190,6 +201,12 @@ class Refs:
             found = None
         if found is not obj:
             raise NotImportable(f"{module}.{qualname} does not name this object on import")
+        odd = next((p for p in [*module.split("."), *qualname.split(".")] if not _plain(p)), None)
+        if odd is not None:
+            raise NotImportable(
+                f"its name {odd!r} is not a plain Python identifier, so no import statement "
+                "can name it; give it one"
+            )
         top, _, rest = qualname.partition(".")
         alias = self.imports.get((module, top))
         if alias is None:
@@ -214,6 +231,8 @@ class Refs:
         return self.const(f"_iq_key({token_expr}, {name!r})", f"{token_expr}_{name}_key")
 
     def token(self, token: Any) -> str:
+        if isinstance(token, float) and not math.isfinite(token):
+            return f"float({str(token)!r})"  # repr gives `inf` / `nan`: names, not literals
         if isinstance(token, bool | int | float | str | bytes) or token is None:
             return repr(token)
         if inspect.isclass(token) or inspect.isfunction(token):
@@ -262,7 +281,7 @@ def _install(loaded: list[LoadedModule]) -> tuple[InjectQ, dict[int, int]]:
             container.install_module(module.obj)
         except InjectQError:
             raise
-        except Exception as exc:  # any error raised by the user's configure()
+        except (Exception, SystemExit) as exc:  # any error raised by the user's configure()
             raise UsageError(user_failure(f"{module.label}: configure()", exc)) from None
         for b in container.registry:
             if id(b) not in before:
@@ -293,7 +312,7 @@ def build_plan(
     problems = check_graph(graph, roots, importable=_importable_check(refs))
     errors = [p for p in problems if p.severity == "error"]
     if errors:
-        raise GraphProblems(problems)
+        raise GraphProblems(problems, bindings=len(registry), roots=len(roots))
 
     # every binding and what it (and the roots) reach; dependencies first, like hand-written
     nodes = graph.topological(graph.all_nodes(root_keys(graph, roots)))
