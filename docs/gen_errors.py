@@ -981,7 +981,7 @@ class StepFailed(Exception):
 
 
 _ADDRESS = re.compile(r" at 0x[0-9a-f]+")
-_DURATION = re.compile(r"\b\d+(?:\.\d+)?(?:ms|s)\b")
+_DURATION = re.compile(r"\b\d+\.\d+( ?m?s)\b")  # the time a command took
 
 
 def render_exception(exc: BaseException) -> str:
@@ -1035,7 +1035,7 @@ def run_cli(step: Step, folder: Path) -> str:
     status = "ok" if proc.returncode == 0 else f"exit {proc.returncode}"
     if status != step.expect:
         raise StepFailed(f"expected {step.expect}, got {status}:\n{proc.stdout}")
-    text = _DURATION.sub("N.NNs", proc.stdout.rstrip("\n"))
+    text = _DURATION.sub(r"N.NN\1", proc.stdout.rstrip("\n"))
     return text + ("" if proc.returncode == 0 else f"\n$ echo $?\n{proc.returncode}")
 
 
@@ -1074,7 +1074,7 @@ HEADER = """\
      After changing an error message, run: python docs/gen_errors.py -->
 # Errors
 
-Every error injectq raises derives from `injectq.InjectQError`. Problems in the graph
+Every error injectq raises derives from `InjectQError`. Problems in the graph
 have a code (IQ001-IQ009), the same in `container.validate()`, in `injectq-gen check`
 and in the error `get` raises when it meets the problem first. Each problem names the
 binding where it starts, the chain of dependencies that leads to it with the line where
