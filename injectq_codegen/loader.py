@@ -192,6 +192,13 @@ def _is_module_instance(obj: Any) -> bool:
 
 
 def _one(obj: Any, module: str, attr: str, index: int | None, target: str) -> LoadedModule:
+    from injectq import Module
+
+    if obj is Module:
+        raise UsageError(
+            f"target {target!r} is the Module base class itself, which binds nothing: point "
+            f"it at your subclass{_modules_hint(sys.modules.get(module))}"
+        )
     if _is_module_class(obj):
         try:
             instance = obj()
