@@ -962,8 +962,9 @@ EXAMPLES: tuple[Example, ...] = (
         ),
         cause=(
             "The runtime container constructs an unbound class on demand (auto-wiring). The "
-            "generated module contains only what was bound or given as a root when it was "
-            "built; it never inspects a class at run time."
+            "generated module contains what was bound, the roots it was built with, and what "
+            "those reach; it never inspects a class at run time, so a class nothing reached "
+            "when it was built is unknown to it."
         ),
         fix=(
             "Bind `Reporter` in a Module, or build with `--root app.modules:Reporter` (or add "

@@ -30,7 +30,7 @@ from injectq.checks import CODES
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
-PAGES = ["getting-started.md", "ci.md"]
+PAGES = ["getting-started.md", "concepts.md", "ci.md"]
 
 _BLOCK = re.compile(
     r"(?:<!--\s*(?P<mark>[\w-]+)(?::\s*(?P<arg>\S+))?\s*-->\s*\n)?"
