@@ -13,9 +13,10 @@ import inspect
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from types import FrameType
 from typing import Any, ClassVar, NoReturn, TypeVar, cast, overload
 
-from injectq import forking
+from injectq import errorpath, forking
 from injectq.binding import (
     UNSET,
     Binding,
@@ -479,14 +480,18 @@ class InjectQ(ContainerInterface):
             key = service_type
         else:
             key = make_key(service_type, name)
-        r = self._resolvers.get(key)
-        if r is None:
-            if self._overrides[0]:
-                return self._overrides_engine.get(key)
-            if is_container_type(key) and key not in self._registry:
-                return self  # asking for the container type gives the resolving container
-            r = self._entry(key).sync
-        return r()
+        try:
+            r = self._resolvers.get(key)
+            if r is None:
+                if self._overrides[0]:
+                    return self._overrides_engine.get(key)
+                if is_container_type(key) and key not in self._registry:
+                    return self  # asking for the container type gives the resolving container
+                r = self._entry(key).sync
+            return r()
+        except Exception as exc:
+            errorpath.note_path(self, key, exc)
+            raise
 
     @overload
     async def aget(self, service_type: type[T], name: str | None = None) -> T: ...
@@ -502,20 +507,24 @@ class InjectQ(ContainerInterface):
             key = service_type
         else:
             key = make_key(service_type, name)
-        entry = self._aentries.get(key)
-        if entry is None:
-            r = self._resolvers.get(key)
-            if r is not None:
-                return r()
-            if self._overrides[0]:
-                return await self._overrides_engine.aget(key)
-            if is_container_type(key) and key not in self._registry:
-                return self
-            entry = self._entry(key)
-            if not entry.is_async:
-                return entry.sync()
-        assert entry.asyncfn is not None
-        return await entry.asyncfn()
+        try:
+            entry = self._aentries.get(key)
+            if entry is None:
+                r = self._resolvers.get(key)
+                if r is not None:
+                    return r()
+                if self._overrides[0]:
+                    return await self._overrides_engine.aget(key)
+                if is_container_type(key) and key not in self._registry:
+                    return self
+                entry = self._entry(key)
+                if not entry.is_async:
+                    return entry.sync()
+            assert entry.asyncfn is not None
+            return await entry.asyncfn()
+        except Exception as exc:
+            errorpath.note_path(self, key, exc)
+            raise
 
     def dep_for(self, param: Any) -> Dep:
         """What satisfies one parameter of a function (``@inject``), by the graph's rules."""
@@ -602,6 +611,25 @@ class InjectQ(ContainerInterface):
                 f"with container.declare_scope({node.scope!r}, parent='request')"
             )
         super().noscope(key)
+
+    def _frame_key(self, frame: FrameType) -> Any:
+        """The binding a compiled resolver's frame builds (errorpath.py)."""
+        if not frame.f_code.co_filename.startswith("<injectq resolvers"):
+            return errorpath.NONE
+        return self._key_of_ident(frame.f_code.co_name)
+
+    def _callee_key(self, callee: str, parent: Any) -> Any:
+        """The binding whose provider ``_p<name>`` is (inlined into a resolver line)."""
+        return self._key_of_ident(callee) if callee.startswith("_p") else errorpath.NONE
+
+    def _key_of_ident(self, ident: str) -> Any:
+        compiler = self._compiler
+        name = ident.lstrip("_anprs")  # _r12_Repo, _an12_Repo, _p12_Repo -> 12_Repo
+        if compiler is not None:
+            for key, known in list(compiler._names.items()):
+                if known == name:
+                    return key
+        return errorpath.NONE
 
     def node_info(self, key: Key) -> NodeInfo | None:
         """The graph node of ``key`` in the form the override engine reads."""

@@ -12,9 +12,10 @@ import contextvars
 import threading
 import weakref
 from collections.abc import Callable, Iterable
+from types import FrameType
 from typing import Any, ClassVar, TypeVar, overload
 
-from injectq import forking
+from injectq import errorpath, forking
 from injectq.binding import UNSET
 from injectq.compiler import (
     MISSING,
@@ -58,6 +59,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+_CREATORS = ("singleton", "asingleton", "scoped", "ascoped")  # their local ``key``: the binding
 
 
 
@@ -210,6 +213,38 @@ class GeneratedContainer(ContainerInterface):
         )
         err.dependency_type = key
         return err
+
+    # -- the path of a provider's error (errorpath.py; failure path only) ---------------
+    def _frame_key(self, frame: FrameType) -> Any:
+        """The binding a frame of the generated module (or of its creation helpers) builds."""
+        code = frame.f_code
+        if frame.f_globals is self._flags:
+            name = code.co_name
+            if name.startswith("_amake_"):
+                name = "aprovide_" + name[len("_amake_"):]
+            elif name.startswith("_make_"):
+                name = "provide_" + name[len("_make_"):]
+            for table in (self._sync, self._asyncs):
+                for key, fn in table.items():
+                    if getattr(fn, "__name__", None) == name:
+                        return key
+            return errorpath.NONE
+        if code.co_filename == __file__ and code.co_name in _CREATORS:
+            return frame.f_locals.get("key", errorpath.NONE)
+        return errorpath.NONE
+
+    def _callee_key(self, callee: str, parent: Any) -> Any:
+        """Which binding a provider call inlined into ``parent``'s function builds."""
+        info = self._nodes.get(parent)
+        if info is None:
+            return errorpath.NONE
+        if callee in info.build.__code__.co_names[:1]:
+            return parent
+        for edge, key in info.deps:
+            dep = self._nodes.get(key)
+            if edge == "plain" and dep is not None and callee in dep.build.__code__.co_names[:1]:
+                return key
+        return errorpath.NONE
 
     # -- the cold paths of generated functions: creating an instance ---------------------
     def _overridden(self) -> bool:
@@ -399,7 +434,12 @@ class GeneratedContainer(ContainerInterface):
             if name is None and getattr(service_type, "__injectq_container__", False):
                 return self  # asking for the container type gives this container
             raise self._unknown(service_type if name is None else make_key(service_type, name))
-        return fn()
+        try:
+            return fn()
+        except Exception as exc:
+            key = service_type if name is None else make_key(service_type, name)
+            errorpath.note_path(self, key, exc)
+            raise
 
     @overload
     async def aget(self, service_type: type[T], name: str | None = None) -> T: ...
@@ -414,7 +454,11 @@ class GeneratedContainer(ContainerInterface):
         key = service_type if name is None else make_key(service_type, name)
         fn = self._asyncs.get(key)
         if fn is not None:
-            return await fn()
+            try:
+                return await fn()
+            except Exception as exc:
+                errorpath.note_path(self, key, exc)
+                raise
         return self.get(service_type, name)
 
     def has(self, service_type: Any, name: str | None = None) -> bool:

@@ -1,0 +1,99 @@
+"""The dependency path of an error a provider raised during ``get`` / ``aget``.
+
+A factory or constructor that raises keeps its own exception type (callers catch it as
+they would without injection). On its way out of ``get`` the container adds what it was
+building: ``exc.injectq_path`` (PathLinks from the requested key to the binding whose
+provider raised) and a note (PEP 678) that tracebacks show. Only the failure path runs
+this: the traceback is read frame by frame; frames of resolvers name their binding, and
+a call inlined into a resolver line (a transient built in place) is found from the
+position of the failing call in that line.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import linecache
+from types import CodeType, FrameType
+from typing import Any, Protocol
+
+from injectq.errors import InjectQError, PathLink
+
+__all__ = ["PathHost", "calls_at", "note_path"]
+
+_NONE: Any = object()
+
+
+class PathHost(Protocol):
+    """What a container tells the path reader."""
+
+    def node_info(self, key: Any) -> Any: ...
+    def _frame_key(self, frame: FrameType) -> Any: ...  # a binding's key, or _NONE
+    def _callee_key(self, callee: str, parent: Any) -> Any: ...  # inlined provider, or _NONE
+
+
+def calls_at(code: CodeType, lasti: int) -> list[str]:
+    """Names of the calls that enclose the instruction at ``lasti``, outermost first."""
+    try:
+        line, end_line, col, end_col = list(code.co_positions())[lasti // 2]
+    except (IndexError, ValueError):
+        return []
+    if line is None or line != end_line or col is None or end_col is None:
+        return []
+    text = linecache.getline(code.co_filename, line)
+    indent = len(text) - len(text.lstrip())
+    try:
+        tree = ast.parse(text.strip())
+    except SyntaxError:
+        return []
+    calls = [
+        n for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        and n.col_offset + indent <= col and (n.end_col_offset or 0) + indent >= end_col
+    ]
+    calls.sort(key=lambda n: n.col_offset)
+    return [n.func.id for n in calls if isinstance(n.func, ast.Name)]
+
+
+def _link(host: PathHost, key: Any) -> PathLink:
+    from injectq.markers import display_key
+
+    info = host.node_info(key)
+    if info is None:
+        return PathLink(display_key(key))
+    lifetime = f"scoped:{info.scope}" if info.lifetime == "scoped" else info.lifetime
+    return PathLink(info.label, lifetime, info.site)
+
+
+def note_path(host: PathHost, key: Any, exc: BaseException) -> None:
+    """Attach the path from ``key`` to the binding whose provider raised ``exc``."""
+    if isinstance(exc, InjectQError) or hasattr(exc, "injectq_path"):
+        return  # ours carry their own path; an inner get already told where it failed
+    keys = [key]
+
+    def push(k: Any) -> None:
+        if k is not _NONE and k != keys[-1]:
+            keys.append(k)
+
+    try:
+        tb = exc.__traceback__
+        while tb is not None:
+            k = host._frame_key(tb.tb_frame)
+            if k is not _NONE:
+                push(k)
+                for callee in calls_at(tb.tb_frame.f_code, tb.tb_lasti):
+                    push(host._callee_key(callee, keys[-1]))
+            tb = tb.tb_next
+        path = tuple(_link(host, k) for k in keys)
+    except Exception:  # never hide the user's error behind ours
+        return
+    last = path[-1]
+    lines = ["injectq: raised while resolving " + " -> ".join(p.render() for p in path)]
+    if last.site:
+        lines.append(f"  {last.label} bound at {last.site}")
+    with contextlib.suppress(AttributeError):  # an exception type with __slots__
+        exc.injectq_path = path  # type: ignore[attr-defined]
+    exc.add_note("\n".join(lines))
+
+
+NONE = _NONE
