@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import importlib.resources
-import itertools
+import keyword
 import re
 from functools import cache
 from pathlib import Path
@@ -72,23 +72,66 @@ def _uses(plan: WiringPlan) -> dict[str, bool]:
     }
 
 
-# libcst's parse time grows faster than the module (a 650 kB module: 3.2 s whole, 0.7 s
-# for each half), mostly in garbage collection of the nodes it builds. So a large module
-# is parsed in runs of about PIECE_BYTES, with the collector paused. Modules that parse
-# one after the other make a module that parses; when a run fails (a cut fell inside a
-# statement), the whole module is parsed to decide.
-PIECE_BYTES = 20_000
+# libcst parses about 0.4 MB a second, and a 10,000-binding module is 6 MB of a few dozen
+# statement shapes repeated: provide_x() for each binding, one line per binding in the
+# tables. So libcst parses each distinct *shape* once: the module is cut into top-level
+# statements (a blank line, then column 0); a statement's shape is its text with every
+# identifier that is not a keyword spelled ``x`` and every number ``1`` (punctuation,
+# strings' quotes, keywords and indentation kept, so same shape means same token
+# structure). Inside a large statement (a table), a self-contained line (brackets balanced,
+# no string delimiters that could span lines) whose shape already occurred is left out.
+# Should a reduced statement fail to parse, the whole module is parsed to decide.
 _BOUNDARY = re.compile(r"\n\n(?=[A-Za-z_@#])")  # a blank line, then column 0
+_WORD = re.compile(r"[A-Za-z_]\w*|\d+")
+_KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+LARGE_STATEMENT = 2_000  # characters; smaller statements are kept whole
+_OPEN = str.maketrans("", "", "([{")
+_CLOSE = str.maketrans("", "", ")]}")
 
 
-def _pieces(source: str, size: int) -> list[str]:
-    """Cut ``source`` after blank lines followed by a line at column 0, every ``size``."""
-    cuts = [0]
-    for match in _BOUNDARY.finditer(source):
-        if match.end() - cuts[-1] >= size:
-            cuts.append(match.end())
-    cuts.append(len(source))
-    return [source[a:b] for a, b in itertools.pairwise(cuts) if a < b]
+def _word(match: re.Match[str]) -> str:
+    word = match.group()
+    if word[0].isdigit():
+        return "1"
+    return word if word in _KEYWORDS else "x"
+
+
+def shape(text: str) -> str:
+    """``text`` with identifiers spelled ``x`` and numbers ``1``; keywords and all
+    punctuation kept."""
+    return _WORD.sub(_word, text)
+
+
+def _self_contained(line: str) -> bool:
+    """Brackets balanced, and no string that could go on past the line."""
+    if "\\" in line or line.count("'") % 2 or line.count('"') % 2:
+        return False
+    if '"""' in line or "'''" in line:
+        return False
+    return len(line.translate(_OPEN)) == len(line.translate(_CLOSE))
+
+
+def _reduce(statement: str) -> str:
+    """A large statement without the self-contained lines whose shape came earlier."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    for line in statement.split("\n"):
+        if _self_contained(line):
+            line_shape = shape(line)
+            if line_shape in seen:
+                continue
+            seen.add(line_shape)
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def representatives(source: str) -> list[str]:
+    """One statement (reduced when large) per distinct statement shape of ``source``."""
+    found: dict[str, str] = {}
+    for statement in _BOUNDARY.split(source):
+        piece = _reduce(statement) if len(statement) > LARGE_STATEMENT else statement
+        found.setdefault(shape(piece), piece)
+    return list(found.values())
 
 
 def _parses(piece: str) -> str | None:
@@ -102,9 +145,9 @@ def _parses(piece: str) -> str | None:
 def check_syntax(source: str) -> None:
     """Parse ``source`` with libcst; a failure is an InternalError (a bug of ours)."""
     paused = gc.isenabled()
-    gc.disable()
+    gc.disable()  # libcst's parse time is mostly the collector walking the nodes it builds
     try:
-        pieces = _pieces(source, PIECE_BYTES)
+        pieces = representatives(source)
         error = next((e for e in map(_parses, pieces) if e is not None), None)
         if error is not None and len(pieces) > 1:
             error = _parses(source)

@@ -58,7 +58,11 @@ _cache_settings_instance = _iq_instances[CacheSettings]
 class _RequestScope(_iq_ScopeState):
     """The request scope: one slot per scoped binding."""
 
-    __slots__ = ("order_service_instance", "promotions_instance", "unit_of_work_instance", )
+    __slots__ = (
+        "order_service_instance",
+        "promotions_instance",
+        "unit_of_work_instance",
+    )
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
@@ -444,14 +448,66 @@ container = _iq_GeneratedContainer(
         OrderService: aprovide_order_service,
     },
     nodes=_iq_nodes,
-    explicit=(DatabaseConfig, ConnectionPool, UnitOfWork, DatabaseService, CacheSettings, MemoryCache, RedisClient, RedisCache, MultiLevelCache, PerformanceMonitor, MetricsCollector, Promotions, OrderService, Application, ),
+    explicit=(
+        DatabaseConfig,
+        ConnectionPool,
+        UnitOfWork,
+        DatabaseService,
+        CacheSettings,
+        MemoryCache,
+        RedisClient,
+        RedisCache,
+        MultiLevelCache,
+        PerformanceMonitor,
+        MetricsCollector,
+        Promotions,
+        OrderService,
+        Application,
+    ),
     scopes={'app': None, 'request': 'app', 'action': 'request'},
-    singletons=(DatabaseConfig, ConnectionPool, DatabaseService, CacheSettings, MemoryCache, RedisClient, RedisCache, MultiLevelCache, PerformanceMonitor, MetricsCollector, Application, ),
+    singletons=(
+        DatabaseConfig,
+        ConnectionPool,
+        DatabaseService,
+        CacheSettings,
+        MemoryCache,
+        RedisClient,
+        RedisCache,
+        MultiLevelCache,
+        PerformanceMonitor,
+        MetricsCollector,
+        Application,
+    ),
     flags=_iq_G,
-    caches=("_database_config", "_connection_pool", "_performance_monitor", "_database_service", "_memory_cache", "_cache_settings", "_redis_client", "_redis_cache", "_metrics_collector", "_multi_level_cache", "_application", ),
+    caches=(
+        "_database_config",
+        "_connection_pool",
+        "_performance_monitor",
+        "_database_service",
+        "_memory_cache",
+        "_cache_settings",
+        "_redis_client",
+        "_redis_cache",
+        "_metrics_collector",
+        "_multi_level_cache",
+        "_application",
+    ),
     targets='app.modules:ProductionModule',
-    resettable=(('_database_config', _database_config_slot), ('_connection_pool', _connection_pool_slot), ('_performance_monitor', _performance_monitor_slot), ('_database_service', _database_service_slot), ('_memory_cache', _memory_cache_slot), ('_cache_settings', _cache_settings_slot), ('_redis_client', _redis_client_slot), ('_redis_cache', _redis_cache_slot), ('_metrics_collector', _metrics_collector_slot), ('_multi_level_cache', _multi_level_cache_slot), ('_application', _application_slot), ),
-    awaitables=[],
+    resettable=(
+        ('_database_config', _database_config_slot),
+        ('_connection_pool', _connection_pool_slot),
+        ('_performance_monitor', _performance_monitor_slot),
+        ('_database_service', _database_service_slot),
+        ('_memory_cache', _memory_cache_slot),
+        ('_cache_settings', _cache_settings_slot),
+        ('_redis_client', _redis_client_slot),
+        ('_redis_cache', _redis_cache_slot),
+        ('_metrics_collector', _metrics_collector_slot),
+        ('_multi_level_cache', _multi_level_cache_slot),
+        ('_application', _application_slot),
+    ),
+    awaitables=[
+    ],
     scope_var=_iq_SCOPES,
     frame_var=_iq_FRAME,
     scope_types={
