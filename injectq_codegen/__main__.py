@@ -2,4 +2,4 @@
 
 from injectq_codegen.cli import main
 
-main()
+main(prog_name="injectq-gen")

@@ -219,7 +219,9 @@ def _resolve_args(
     return BuildConfig(config.targets, list(roots) or config.roots, output or config.output)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "injectq-gen", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(version(), prog_name="injectq-gen")
 def main() -> None:
     """Compile injectq Modules into a plain `_wiring.py`, and check the graph.
@@ -370,7 +372,7 @@ def explain(args: tuple[str, ...], roots: tuple[str, ...], quiet: bool,
     \b
     Example:
       injectq-gen explain app.modules:AppModule UserService
-      injectq-gen explain "Cache[primary]"     # a named binding
+      injectq-gen explain "Cache[primary]"     # the binding named primary
     """
     term = _terminal("explain", quiet, color)
     with _user_errors(term):

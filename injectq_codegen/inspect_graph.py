@@ -131,6 +131,10 @@ def graph_document(data: Loaded, fmt: str) -> str:
 
 def _find(graph: DependencyGraph, nodes: list[Node], text: str) -> Node:
     matches = [n for n in nodes if n.label == text or display_key(n.key) == text]
+    head, bracket, name = text.partition("[")
+    if not matches and bracket and name.endswith("]"):  # Cache[primary]: a named binding
+        wanted = f"{head}[name={name[:-1]!r}]"
+        matches = [n for n in nodes if n.label == wanted]
     if not matches:
         matches = [n for n in nodes if n.label.split("[")[0] == text]
     if not matches:

@@ -742,3 +742,35 @@ def test_version_option() -> None:
     result = _run("--version")
     assert result.exit_code == 0
     assert __version__ in result.stdout
+
+
+NAMED = """\
+from typing import Annotated
+
+from injectq import Module, Named
+
+
+class Cache:
+    pass
+
+
+class UsesCache:
+    def __init__(self, cache: Annotated[Cache, Named("primary")]) -> None:
+        self.cache = cache
+
+
+class NamedModule(Module):
+    def configure(self) -> None:
+        self.bind(Cache, Cache, name="primary").singleton()
+        self.bind(UsesCache, UsesCache)
+"""
+
+
+def test_explain_a_named_binding_by_its_short_form(codegen_env: Path) -> None:
+    """`explain "Cache[primary]"` finds the binding labelled Cache[name='primary']."""
+    _app(codegen_env, **{"app/named.py": NAMED})
+    for key in ("Cache[primary]", "Cache[name='primary']"):
+        result = _run("explain", "app.named:NamedModule", key)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.splitlines()[0] == "Cache[name='primary']"
+        assert "    UsesCache -> Cache[name='primary']" in result.stdout
