@@ -251,9 +251,13 @@ EXAMPLES: tuple[Example, ...] = (
             "they reach (`singleton -> transient -> scoped` is captive too)."
         ),
         fix=(
-            "Give the holder a lifetime no longer than the dependency "
-            "(`self.bind(AuditService, AuditService).scoped()`), or inject a `Lazy[Logger]` "
-            "and call it inside each request, so that the lookup happens in the open scope."
+            "Give the holder a lifetime no longer than the dependency: "
+            "`self.bind(AuditService, AuditService).scoped()`. If it must stay a singleton, "
+            "resolve the short-lived object where it is used: take `container: InjectQ` and "
+            "call `container.get(Logger)` inside the method, within the request. The help "
+            "line's other suggestion, `Lazy[Logger]`, passes the check but only defers the "
+            "lookup: the handle keeps the first value it resolved, so the singleton still "
+            "keeps the first request's `Logger`."
         ),
     ),
     Example(
@@ -617,6 +621,71 @@ EXAMPLES: tuple[Example, ...] = (
             "the FastAPI integration opens one per request). If the object should exist "
             "outside requests, bind it as a singleton or transient instead."
         ),
+    ),
+    Example(
+        title="An exception raised by a constructor or factory",
+        summary="Your own code fails while the container is creating an object.",
+        files={
+            "app/modules.py": '''
+                import os
+
+                from injectq import Module
+
+
+                class Settings:
+                    def __init__(self) -> None:
+                        self.database_url = os.environ["APP_DATABASE_URL"]
+
+
+                class Database:
+                    def __init__(self, settings: Settings) -> None:
+                        self.url = settings.database_url
+
+
+                class Reports:
+                    def __init__(self, db: Database) -> None:
+                        self.db = db
+
+
+                class AppModule(Module):
+                    def configure(self):
+                        self.bind(Settings, Settings).singleton()
+                        self.bind(Database, Database).singleton()
+                        self.bind(Reports, Reports).transient()
+            ''',
+        },
+        steps=(
+            py(
+                with_setup(
+                    """
+                    from app.modules import Reports
+
+                    container.get(Reports)
+                    """
+                ),
+                "KeyError",
+            ),
+            py(
+                with_setup(
+                    """
+                    from app.modules import Reports
+
+                    try:
+                        container.get(Reports)
+                    except KeyError as exc:
+                        print([link.label for link in exc.injectq_path])
+                    """
+                )
+            ),
+        ),
+        cause=(
+            "The exception is yours and passes through unchanged, with its traceback; "
+            "injectq adds a note (shown under the message) with the path of bindings being "
+            "resolved, down to the one whose provider raised, and where that one was bound. "
+            "The same path is in `exc.injectq_path`. Nothing half-built is cached: once the "
+            "cause is gone, the next `get` creates the objects."
+        ),
+        fix="Fix the failing provider; the last link of the path names it.",
     ),
     Example(
         title="CircularDependencyError at resolution",
@@ -1146,6 +1215,7 @@ def generate() -> str:
             f"gen_errors: no example for {', '.join(missing)} (injectq/checks.py CODES): "
             "add one to EXAMPLES in docs/gen_errors.py"
         )
+    os.environ.pop("APP_DATABASE_URL", None)  # the provider-error example needs it unset
     sections = []
     with tempfile.TemporaryDirectory(prefix="injectq-errors-") as tmp:
         for i, example in enumerate(EXAMPLES):
