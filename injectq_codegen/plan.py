@@ -169,9 +169,18 @@ class Refs:
         self.module_vars = modules  # id(module object) -> variable
         self.constants: list[tuple[str, str]] = []
         self._const_cache: dict[Any, str] = {}
+        self._obj_cache: dict[int, tuple[Any, str]] = {}  # id -> (object, expression)
 
     def obj(self, obj: Any) -> str:
         """An expression that evaluates to ``obj`` in the generated module."""
+        cached = self._obj_cache.get(id(obj))
+        if cached is not None and cached[0] is obj:
+            return cached[1]  # each key is referred to ~7 times: look it up once
+        expr = self._obj(obj)
+        self._obj_cache[id(obj)] = (obj, expr)
+        return expr
+
+    def _obj(self, obj: Any) -> str:
         owner = getattr(obj, "__self__", None)
         if inspect.ismethod(obj) and id(owner) in self.module_vars:
             return f"{self.module_vars[id(owner)]}.{obj.__name__}"
