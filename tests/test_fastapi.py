@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import httpx2
 import pytest
-from fastapi import FastAPI
+from fastapi import BackgroundTasks, FastAPI
 from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
 
@@ -151,6 +151,26 @@ def test_streamed_response_keeps_the_scope_until_the_body_is_sent(
     n = log[0].split()[1]
     assert log == [f"open {n}", f"chunk 0 of {n}", f"chunk 1 of {n}", f"chunk 2 of {n}",
                    f"close {n}"]
+
+
+def test_background_tasks_run_inside_the_request_scope(
+    container: InjectQ, log: list[str]
+) -> None:
+    """A background task runs after the response, still inside the request's scope."""
+    app = FastAPI()
+    setup_fastapi(container, app)
+
+    @app.get("/")
+    async def endpoint(session: Injected[Session], tasks: BackgroundTasks) -> int:
+        async def later() -> None:
+            current = await container.aget(Session)
+            log.append(f"background saw {current.number}")
+
+        tasks.add_task(later)
+        return session.number
+
+    n = TestClient(app).get("/").json()
+    assert log == [f"open {n}", f"background saw {n}", f"close {n}"]
 
 
 def test_named_and_async_bindings(container: InjectQ) -> None:
