@@ -15,6 +15,7 @@ import importlib
 import os
 import sys
 import textwrap
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -26,7 +27,13 @@ from injectq import InjectQ
 from injectq_codegen.build import generate
 from tests.codegen_support import unique_name
 
-__all__ = ["RelApp", "rel_app", "rel_container", "scale"]
+__all__ = [
+    "RelApp",
+    "assert_each_resource_finalized_once",
+    "rel_app",
+    "rel_container",
+    "scale",
+]
 
 PACKAGE = "iqrel"
 
@@ -244,6 +251,18 @@ class RelModule(Module):
         self.bind(Blocker, Blocker).singleton()
         self.bind_factory(AsyncBlocker, make_async_blocker).singleton()
 '''
+
+
+def assert_each_resource_finalized_once(log: list[tuple[str, str, int]]) -> Counter[str]:
+    """Every opened resource was closed exactly once, after it was opened; opens per name."""
+    opened = {serial: name for event, name, serial in log if event == "open"}
+    closes = Counter(serial for event, _, serial in log if event == "close")
+    assert len(opened) == sum(1 for event, _, _ in log if event == "open")  # serials unique
+    assert set(closes) == set(opened)
+    assert set(closes.values()) == {1}
+    position = {(event, serial): i for i, (event, _, serial) in enumerate(log)}
+    assert all(position[("open", s)] < position[("close", s)] for s in opened)
+    return Counter(opened.values())
 
 
 def scale(default: float) -> float:

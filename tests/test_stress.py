@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from injectq import ScopeError
-from tests.reliability_support import RelApp, rel_app, rel_container, scale
+from tests.reliability_support import (
+    RelApp,
+    assert_each_resource_finalized_once,
+    rel_app,
+    rel_container,
+    scale,
+)
 
 __all__ = ["rel_app", "rel_container"]
 
@@ -26,18 +31,6 @@ TIMEOUT = 60  # seconds any join or gather may take before the test fails as a d
 THREADS = 16
 OPS_PER_THREAD = max(100, int(10_000 * scale(1)))
 TASKS = max(100, int(1_000 * scale(1)))
-
-
-def assert_each_resource_finalized_once(log: list[tuple[str, str, int]]) -> Counter[str]:
-    """Every opened resource was closed exactly once, after it was opened; opens per name."""
-    opened = {serial: name for event, name, serial in log if event == "open"}
-    closes = Counter(serial for event, _, serial in log if event == "close")
-    assert len(opened) == sum(1 for event, _, _ in log if event == "open")  # serials unique
-    assert set(closes) == set(opened)
-    assert set(closes.values()) == {1}
-    position = {(event, serial): i for i, (event, _, serial) in enumerate(log)}
-    assert all(position[("open", s)] < position[("close", s)] for s in opened)
-    return Counter(opened.values())
 
 
 class Worker:
