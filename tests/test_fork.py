@@ -175,3 +175,35 @@ def test_child_compiles_while_another_thread_held_the_compile_lock(rel_app: RelA
         locker.join(TIMEOUT)
     assert not thread.is_alive() and not locker.is_alive()
     s.PROBE.reset()
+
+
+def test_child_resolves_in_a_scope_whose_lock_another_thread_held(
+    rel_container: Callable[[], Any], rel_app: RelApp
+) -> None:
+    """Forked inside an open request scope while another thread, sharing that scope's
+    context, holds the scope's lock creating a scoped instance: the child's resolutions
+    in that scope go through, and create the instance again."""
+    import contextvars
+
+    c = rel_container()
+    s = rel_app.services
+    with c.scope() as state:
+        ctx = contextvars.copy_context()
+        thread, release, got = hold_creation(
+            rel_app, "RequestCtx", lambda: ctx.run(c.get, s.RequestCtx))
+
+        def child() -> None:
+            s.PROBE.gates.clear()
+            request_ctx = c.get(s.RequestCtx)
+            assert request_ctx.scope is state
+            assert c.get(s.Handler).ctx is request_ctx
+            assert s.PROBE.calls["RequestCtx"] == 2
+
+        try:
+            fork_and_check(child)
+        finally:
+            release.set()
+            thread.join(TIMEOUT)
+        assert not thread.is_alive()
+        assert got[0].scope is state
+    c.close()
