@@ -150,7 +150,7 @@ def main() -> int:
     env["WEBAPP_CONTAINER"] = "runtime" if args.runtime else "generated"
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "webapp.main:app", "--host", "127.0.0.1",
-         "--port", str(port), "--ws", "websockets"],
+         "--port", str(port), "--ws", "websockets-sansio"],
         cwd=HERE, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     failure = None
