@@ -134,6 +134,8 @@ def test_page_snippets_run(page: str, tmp_path: Path, monkeypatch: pytest.Monkey
     """Every python block of the page runs (files and injectq-gen commands set up first)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
+    for name in [m for m in sys.modules if m == "app" or m.startswith("app.")]:
+        monkeypatch.delitem(sys.modules, name)  # another test's `app` package; restored after
     try:
         assert run_page(page, tmp_path) > 0
     finally:
