@@ -44,7 +44,9 @@ _settings_instance = _iq_instances[Settings]
 class _RequestScope(_iq_ScopeState):
     """The request scope: one slot per scoped binding."""
 
-    __slots__ = ("unit_of_work_instance", )
+    __slots__ = (
+        "unit_of_work_instance",
+    )
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
@@ -145,14 +147,30 @@ container = _iq_GeneratedContainer(
     asyncs={
     },
     nodes=_iq_nodes,
-    explicit=(Settings, Database, UnitOfWork, TodoRepository, TodoService, ),
+    explicit=(
+        Settings,
+        Database,
+        UnitOfWork,
+        TodoRepository,
+        TodoService,
+    ),
     scopes={'app': None, 'request': 'app', 'action': 'request'},
-    singletons=(Settings, Database, ),
+    singletons=(
+        Settings,
+        Database,
+    ),
     flags=_iq_G,
-    caches=("_settings", "_database", ),
+    caches=(
+        "_settings",
+        "_database",
+    ),
     targets='webapp.modules:WebAppModule',
-    resettable=(('_settings', _settings_slot), ('_database', _database_slot), ),
-    awaitables=[],
+    resettable=(
+        ('_settings', _settings_slot),
+        ('_database', _database_slot),
+    ),
+    awaitables=[
+    ],
     scope_var=_iq_SCOPES,
     frame_var=_iq_FRAME,
     scope_types={
