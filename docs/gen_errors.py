@@ -22,7 +22,7 @@ import sys
 import tempfile
 import textwrap
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,7 @@ class Step:
     source: str
     expect: str  # the exception type name the step must raise, or "ok"
     cli: bool = False
+    both: bool = False  # also run against the generated container; the output must match
 
     @property
     def text(self) -> str:
@@ -52,11 +53,10 @@ class Example:
     fix: str
     code: str = ""  # the IQ code this section documents
     raised_as: str = ""  # the exception types users catch
-    notes: tuple[str, ...] = field(default=())
 
 
-def py(source: str, expect: str = "ok") -> Step:
-    return Step(source, expect)
+def py(source: str, expect: str = "ok", *, both: bool = False) -> Step:
+    return Step(source, expect, both=both)
 
 
 def cli(command: str, expect: str = "ok") -> Step:
@@ -362,9 +362,9 @@ EXAMPLES: tuple[Example, ...] = (
                     container.get(Repository)
                     """
                 ),
-                "AsyncResolutionError",
+                "AsyncResolutionError", both=True,
             ),
-            py(with_setup("container.warm()"), "AsyncResolutionError"),
+            py(with_setup("container.warm()"), "AsyncResolutionError", both=True),
             py(
                 with_setup(
                     """
@@ -608,7 +608,7 @@ EXAMPLES: tuple[Example, ...] = (
                     container.get(RequestContext)
                     """
                 ),
-                "ScopeError",
+                "ScopeError", both=True,
             ),
         ),
         cause=(
@@ -663,7 +663,7 @@ EXAMPLES: tuple[Example, ...] = (
                     container.get(Reports)
                     """
                 ),
-                "KeyError",
+                "KeyError", both=True,
             ),
             py(
                 with_setup(
@@ -726,7 +726,7 @@ EXAMPLES: tuple[Example, ...] = (
                     container.get(Settings)
                     """
                 ),
-                "CircularDependencyError",
+                "CircularDependencyError", both=True,
             ),
         ),
         cause=(
@@ -786,7 +786,7 @@ EXAMPLES: tuple[Example, ...] = (
                     container.close()
                     """
                 ),
-                "ResourceCleanupError",
+                "ResourceCleanupError", both=True,
             ),
         ),
         cause=(
@@ -838,7 +838,7 @@ EXAMPLES: tuple[Example, ...] = (
                     container.close()
                     """
                 ),
-                "ResourceCleanupError",
+                "ResourceCleanupError", both=True,
             ),
         ),
         cause=(
@@ -1109,6 +1109,45 @@ def run_cli(step: Step, folder: Path) -> str:
     return text + ("" if proc.returncode == 0 else f"\n$ echo $?\n{proc.returncode}")
 
 
+_RUNTIME_SETUP = "container = InjectQ()\ncontainer.install(AppModule())"
+
+
+def generated_variant(step: Step) -> Step:
+    """The step with the container taken from the generated ``app/_wiring.py``."""
+    lines = []
+    for line in step.text.replace(_RUNTIME_SETUP, "from app._wiring import container").split(
+        "\n"
+    ):
+        if line == "from injectq import InjectQ":
+            continue
+        if line.startswith("from app.modules import "):
+            names = line.removeprefix("from app.modules import ").split(", ")
+            names = [n for n in names if n != "AppModule"]
+            if names:
+                lines.append(f"from app.modules import {', '.join(names)}")
+            continue
+        lines.append(line)
+    text = "\n".join(lines)
+    assert "InjectQ" not in text, f"not a with_setup() step: {step.text}"
+    return replace(step, source=text, both=False)
+
+
+def check_generated(example: Example, folder: Path, outputs: list[str]) -> None:
+    """Build the example's wiring; each ``both`` step must print what the runtime did."""
+    build = cli("injectq-gen build app.modules:AppModule -o app/_wiring.py")
+    run_cli(build, folder)
+    for step, runtime in zip(example.steps, outputs, strict=True):
+        if not step.both:
+            continue
+        _forget_app()  # a fresh import: a new generated container
+        generated = run_python(generated_variant(step), folder)
+        if generated != runtime:
+            raise StepFailed(
+                "the generated container printed something else than the runtime one:\n"
+                f"--- runtime\n{runtime}\n--- generated\n{generated}"
+            )
+
+
 def run_example(example: Example, folder: Path) -> list[str]:
     for rel, source in example.files.items():
         path = folder / rel
@@ -1127,6 +1166,11 @@ def run_example(example: Example, folder: Path) -> list[str]:
             run = run_cli if step.cli else run_python
             try:
                 outputs.append(run(step, folder))
+            except StepFailed as exc:
+                raise SystemExit(f"gen_errors: {example.title}: {exc}") from None
+        if any(step.both for step in example.steps):
+            try:
+                check_generated(example, folder, outputs)
             except StepFailed as exc:
                 raise SystemExit(f"gen_errors: {example.title}: {exc}") from None
     finally:
@@ -1184,6 +1228,13 @@ def render_section(example: Example, outputs: list[str]) -> str:
             parts += [_fence("python", step.text), ""]
             if output:
                 parts += [_fence("text", output), ""]
+    if any(step.both for step in example.steps):
+        parts += [
+            "With the generated container (`from app._wiring import container` in place of "
+            "the lines that make an `InjectQ`) the output is the same; `docs/gen_errors.py` "
+            "checks that when it writes this page.",
+            "",
+        ]
     parts += [f"**Cause.** {example.cause}", "", f"**Fix.** {example.fix}", ""]
     return "\n".join(parts)
 
