@@ -1134,8 +1134,11 @@ def generated_variant(step: Step) -> Step:
 
 def check_generated(example: Example, folder: Path, outputs: list[str]) -> None:
     """Build the example's wiring; each ``both`` step must print what the runtime did."""
-    build = cli("injectq-gen build app.modules:AppModule -o app/_wiring.py")
-    run_cli(build, folder)
+    from injectq_codegen.build import generate  # what `injectq-gen build` writes
+
+    _forget_app()
+    source, _ = generate(["app.modules:AppModule"], [])
+    (folder / "app" / "_wiring.py").write_text(source, encoding="utf-8")
     for step, runtime in zip(example.steps, outputs, strict=True):
         if not step.both:
             continue
