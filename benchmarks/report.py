@@ -159,8 +159,8 @@ def startup_md(data: dict[str, Any]) -> list[str]:
                 if "seconds" in cell:
                     mb = cell.get("peak_mb")
                     note = f" ({cell['note']})" if cell.get("note") else ""
-                    lines.append(f"| {row} | {cell['seconds']:.3f}{note} | "
-                                 f"{'-' if mb is None else f'{mb:.1f}'} |")
+                    peak = f"{mb:.1f}" if mb is not None else cell.get("peak_error", "-")
+                    lines.append(f"| {row} | {cell['seconds']:.3f}{note} | {peak} |")
                 else:
                     lines.append(f"| {row} | {_cell_text(cell)} | |")
             gen = e.get("gen")

@@ -67,11 +67,13 @@ def ensure_venv() -> None:
     if not VPY.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     pip = [str(VPY), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    subprocess.run([*pip, "-r", str(HERE / "requirements.txt")], check=True)
-    subprocess.run([*pip, "-e", f"{REPO}[codegen]"], check=True, cwd=REPO)
     target = PEERS / "injectq050"
     shutil.rmtree(target, ignore_errors=True)
-    subprocess.run([*pip, "--target", str(target), IQ050], check=True)
+    for cmd in ([*pip, "-r", str(HERE / "requirements.txt")], [*pip, "-e", f"{REPO}[codegen]"],
+                [*pip, "--target", str(target), IQ050]):
+        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            sys.exit(f"benchmarks: `{' '.join(cmd)}` failed:\n{proc.stdout}{proc.stderr}")
     STAMP.write_text(want)
 
 
@@ -205,6 +207,7 @@ def run_startup(todo: list[tuple[str, str]], cases: list[str], quick: bool, jobs
     import graphs
 
     results: dict[str, Any] = {}
+    gave_up: dict[tuple[str, str], str] = {}  # (case, row) -> why larger sizes are skipped
     work = Path(tempfile.mkdtemp(prefix="iqbench_graphs_"))
     try:
         for case, name, size in graph_sets(quick, cases):
@@ -228,19 +231,31 @@ def run_startup(todo: list[tuple[str, str]], cases: list[str], quick: bool, jobs
                 res = worker(base, timeout)
                 cell = res.get("startup", res)
                 if "seconds" in cell:
-                    mem = worker([*base, "--mem"], timeout).get("startup", {})
+                    got = worker([*base, "--mem"], timeout)
+                    mem = got.get("startup", got)
                     if "peak_mb" in mem:
                         cell["peak_mb"] = mem["peak_mb"]
+                    else:  # tracemalloc slows the run several times: it may time out
+                        cell["peak_error"] = (f"timeout (> {timeout:.0f} s under tracemalloc)"
+                                              if "timeout" in mem else
+                                              str(mem.get("error") or mem.get("crash")))
                 return label, cell
 
             sel = [r for r in todo if r[1] not in STARTUP_SKIP_ROWS]
+            for _module, label in sel:
+                if (case, label) in gave_up:
+                    entry["rows"][label] = {"error": gave_up[case, label]}
+            sel = [r for r in sel if (case, r[1]) not in gave_up]
             with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
                 for label, got in pool.map(one, sel):
                     cell = got
                     if "timeout" in got:
                         cell = {"error": f"timeout at {size} (> {timeout:.0f} s)"}
+                        gave_up[case, label] = f"not run: timeout at {size} already"
                     elif "crash" in got:
                         cell = {"error": f"crash: {got['crash']}"}
+                    elif "na" in got and "capped" in got["na"]:
+                        gave_up[case, label] = got["na"]
                     entry["rows"][label] = cell
             results[name] = entry
             print(f"  {name:10} " + " ".join(
@@ -308,6 +323,24 @@ def main() -> None:
     chart = report.chart(data, out / "results.png")
     print(f"wrote {out / 'RESULTS.md'}, {out / 'results.json'}"
           f"{', ' + str(chart) if chart else ''} in {data['seconds']:.0f} s")
+    broken = own_errors(data)
+    if broken:  # a failed setup check of injectq itself is a bug (peers' are reported only)
+        sys.exit("injectq setup errors:\n  " + "\n  ".join(broken))
+
+
+def own_errors(data: dict[str, Any]) -> list[str]:
+    out = []
+    for label, cells in data["cases"].items():
+        if KIND.get(label) == "ours":
+            out += [f"{label} {case}: {c['error']}" for case, c in cells.items() if "error" in c]
+    for name, entry in data["startup"].items():
+        for label, c in entry["rows"].items():
+            if KIND.get(label) == "ours" and "error" in c:
+                out.append(f"{label} {name}: {c['error']}")
+        for key, c in entry.get("gen", {}).items():
+            if "seconds" not in c:
+                out.append(f"injectq-gen {key} {name}: {c.get('error') or c.get('timeout')}")
+    return out
 
 
 def versions_of(todo: list[tuple[str, str]], known: dict[str, str]) -> dict[str, str]:
