@@ -254,10 +254,9 @@ EXAMPLES: tuple[Example, ...] = (
             "Give the holder a lifetime no longer than the dependency: "
             "`self.bind(AuditService, AuditService).scoped()`. If it must stay a singleton, "
             "resolve the short-lived object where it is used: take `container: InjectQ` and "
-            "call `container.get(Logger)` inside the method, within the request. The help "
-            "line's other suggestion, `Lazy[Logger]`, passes the check but only defers the "
-            "lookup: the handle keeps the first value it resolved, so the singleton still "
-            "keeps the first request's `Logger`."
+            "call `container.get(Logger)` inside the method, within the request. `Lazy[Logger]` "
+            "does not help: the handle keeps the first value it resolved, so the check follows "
+            "`Lazy` edges too."
         ),
     ),
     Example(

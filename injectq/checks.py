@@ -322,14 +322,15 @@ def _captive_problems(graph: DependencyGraph, nodes: list[Node]) -> list[Problem
         own = graph.scope_of(node.binding)
         if own is None or own not in tree:
             continue
-        # walk plain edges through transients to the first lived (scoped) nodes
+        # walk edges through transients to the first lived (scoped) nodes. Lazy edges too:
+        # a Lazy handle keeps what its first call resolved, so it captures just the same
         stack: list[list[tuple[Node, Dep | None]]] = [[(node, None)]]
         seen: set[Key] = {node.key}
         while stack:
             path = stack.pop()
             current = path[-1][0]
             for dep in current.deps:
-                if dep.resolution is not Resolution.BINDING or dep.edge is not Edge.PLAIN:
+                if dep.resolution is not Resolution.BINDING or dep.edge is Edge.CONTAINER:
                     continue
                 target = graph.node(dep.target)
                 if target is None or target.key in seen:
@@ -348,8 +349,6 @@ def _captive_problems(graph: DependencyGraph, nodes: list[Node]) -> list[Problem
 def _captive(node: Node, path: list[tuple[Node, Dep | None]], own: str) -> Problem:
     target = path[-1][0]
     lifetime = "singleton" if own == APP_SCOPE else f"{own}-scoped"
-    first_dep = path[1][0] if len(path) > 1 else target
-    fix = f"inject Lazy[{first_dep.label}]"
     return Problem(
         code="IQ003",
         name="captive-lifetime",
@@ -359,7 +358,10 @@ def _captive(node: Node, path: list[tuple[Node, Dep | None]], own: str) -> Probl
         site=node.binding.site,
         key=node.label,
         chain=_chain(path),
-        help=f"make {node.label} scoped to {target.binding.scope!r}, or {fix}",
+        help=(
+            f"make {node.label} scoped to {target.binding.scope!r}, or inject the container "
+            f"(a parameter annotated InjectQ) and get {target.label} per use"
+        ),
     )
 
 

@@ -450,7 +450,7 @@ def test_graph_problems_exit_one_with_compiler_style_output(codegen_env: Path) -
     assert "  chain: Audit [singleton] -> Logger [transient] -> Ctx [scoped:request]" in err
     assert f"Ctx     bound at app/broken.py:{ctx_line}" in err
     assert "Logger  injected into Audit.__init__(log)" in err
-    assert "  help: make Audit scoped to 'request', or inject Lazy[Logger]" in err
+    assert "  help: make Audit scoped to 'request', or inject the container" in err
     assert "error[IQ001 missing-binding]: NeedsToken needs" in err
     assert "help: bind it in a Module" in err
     assert re.fullmatch(

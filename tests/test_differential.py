@@ -96,25 +96,27 @@ def _rank(lifetime: str) -> int:
 
 
 def _clamp(nodes: list[NodeSpec]) -> list[NodeSpec]:
-    """Shorten lifetimes so that nothing outlives what it reaches through plain edges."""
-    eff: dict[int, int] = {}
-    for i in range(len(nodes) - 1, -1, -1):
-        node = nodes[i]
-        cap = min(
-            (eff[e.target] for e in node.deps if not e.lazy and e.target > i),
-            default=_rank("singleton"),
-        )
-        if node.alias and node.alias != "transient" and _rank(node.alias) > cap:
-            node = nodes[i] = replace(node, alias=LIFETIMES[cap])
-        if node.lifetime == "transient":
-            eff[i] = cap
-            continue
-        if _rank(node.lifetime) > cap:
-            node = replace(node, lifetime=LIFETIMES[cap])
-            if node.kind == "instance":
-                node = replace(node, kind="class")
-            nodes[i] = node
-        eff[i] = _rank(node.lifetime)
+    """Shorten lifetimes so that nothing outlives what it reaches, through plain and Lazy
+    edges alike (a Lazy handle keeps what its first call resolved). Lazy edges may point
+    back up the graph, so this runs to a fixpoint; lifetimes only shorten, so it ends."""
+    eff = dict.fromkeys(range(len(nodes)), _rank("singleton"))
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(nodes) - 1, -1, -1):
+            node = nodes[i]
+            cap = min((eff[e.target] for e in node.deps), default=_rank("singleton"))
+            if node.alias and node.alias != "transient" and _rank(node.alias) > cap:
+                node = nodes[i] = replace(node, alias=LIFETIMES[cap])
+            if node.lifetime != "transient" and _rank(node.lifetime) > cap:
+                node = replace(node, lifetime=LIFETIMES[cap])
+                if node.kind == "instance":
+                    node = replace(node, kind="class")
+                nodes[i] = node
+            own = cap if node.lifetime == "transient" else _rank(node.lifetime)
+            if own != eff[i]:
+                eff[i] = own
+                changed = True
     return nodes
 
 
