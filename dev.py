@@ -63,6 +63,8 @@ def lint() -> None:
     # mypy cannot follow the editable install's import hook: point it at the checkout
     run(BIN / "mypy", "--strict", "--follow-imports=silent", "app/_wiring.py", cwd=EXAMPLE,
         env={"MYPYPATH": str(ROOT)})
+    run(BIN / "mypy", "--strict", "--follow-imports=silent", "webapp/_wiring.py",
+        cwd=ROOT / "examples" / "webapp", env={"MYPYPATH": str(ROOT)})
 
 
 def main() -> None:
