@@ -149,7 +149,10 @@ class Names:
         self.used: set[str] = set(_RESERVED)
 
     def take(self, wanted: str) -> str:
-        if wanted.startswith(_TEMPLATE_PREFIXES):
+        # a dunder such as __annotations__ or __builtins__ would change how the generated
+        # module itself runs: never bind one
+        dunder = len(wanted) > 4 and wanted.startswith("__") and wanted.endswith("__")
+        if wanted.startswith(_TEMPLATE_PREFIXES) or dunder:
             wanted = f"_u{wanted}"
         name = wanted
         n = 2
@@ -191,7 +194,9 @@ class Refs:
             )
         module = getattr(obj, "__module__", None)
         qualname = getattr(obj, "__qualname__", None)
-        if not module or not qualname:
+        if not isinstance(module, str) or not isinstance(qualname, str) or not module or not (
+            qualname
+        ):
             raise NotImportable(f"{obj!r} has no module and name to import it by")
         if "<lambda>" in qualname:
             raise NotImportable("a lambda cannot be imported; use a module-level function")
@@ -206,7 +211,7 @@ class Refs:
             found: Any = importlib.import_module(module)
             for part in qualname.split("."):
                 found = getattr(found, part)
-        except (ImportError, AttributeError):
+        except Exception:  # ImportError, AttributeError, or whatever the user's module raises
             found = None
         if found is not obj:
             raise NotImportable(f"{module}.{qualname} does not name this object on import")

@@ -1,6 +1,11 @@
-"""Property tests of injectq-gen: any text as a key, a binding name or a scope name gives a
-module that parses, imports and resolves it, never running that text; random small graphs
-either pass and resolve, or give IQ problems (the same codes as the runtime container).
+"""Property tests of injectq-gen: any text as a key, a binding name or a scope name, and any
+identifier as a class, factory or parameter name, gives a module that parses, imports and
+resolves it, never running that text; random graph configurations either pass and
+resolve, or give IQ problems (the same codes as the runtime container), never an internal
+error.
+
+Example counts are kept small so the file runs in seconds; ``INJECTQ_FUZZ_SCALE=20``
+multiplies every count (see docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -11,21 +16,34 @@ import builtins
 import importlib
 import json
 import keyword
+import os
+import pickle
 import subprocess
 import sys
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from injectq import InjectQ
+from injectq.errors import InjectQError
+from injectq.markers import make_key
 from injectq_codegen.build import generate
+from injectq_codegen.cli import main
 from injectq_codegen.errors import GraphProblems
 from tests.codegen_support import build_wiring, make_project, unique_name
 
 SENTINEL = "INJECTQ_FUZZ_PWNED"
+
+
+def scaled(examples: int) -> int:
+    """``examples`` times INJECTQ_FUZZ_SCALE (default 1)."""
+    return examples * max(1, int(os.environ.get("INJECTQ_FUZZ_SCALE", "1")))
+
 
 # text that would run if pasted raw into any quoting context of the generated module
 PAYLOADS = [
@@ -40,6 +58,13 @@ PAYLOADS = [
     f"\r__import__('builtins').{SENTINEL} = 1\r",
     f"\x0c\x0b__import__('builtins').{SENTINEL} = 1",
     f"\u2028__import__('builtins').{SENTINEL} = 1",
+    # jinja2 syntax: the template must print it, never evaluate it
+    f"{{{{ __import__('builtins').{SENTINEL} }}}}",
+    f"{{% set x = __import__('builtins').{SENTINEL} %}}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{# #}{% raw %}{% endraw %}",
+    "__import__('os').system('exit 3')",
+    "__import__('os')._exit(3)",
 ]
 
 TRICKY = [
@@ -133,7 +158,7 @@ def _unique(strategy: st.SearchStrategy[str], **kw: Any) -> st.SearchStrategy[li
 
 
 @settings(
-    max_examples=30, deadline=None, database=None,
+    max_examples=scaled(30), deadline=None, database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
@@ -164,8 +189,11 @@ def test_all_payloads_and_tricky_names_at_once(codegen_env: Path) -> None:
 EXIT_PAYLOADS = [
     '"); import os; os._exit(3) #',
     "'); import os; os._exit(3) #",
+    "x); import os; os._exit(3) #",
     "\nimport os; os._exit(3)\n",
     '"""\nimport os; os._exit(3)\n"""',
+    "{{ __import__('os')._exit(3) }}",
+    "\\'); import os; os._exit(3) #",
 ]
 
 RUN_ALL = """\
@@ -285,45 +313,309 @@ async def test_user_names_colliding_with_generated_names(codegen_env: Path) -> N
     assert isinstance(c.get(app.X), app.X)
 
 
+# -- identifiers: class, factory, parameter and module-global names ----------------------
+
+# names the generated module itself uses, builtins, module globals, soft keywords, unicode
+TRICKY_IDENTIFIERS = [
+    "container", "Any", "cast", "annotations", "contextvars", "MappingProxyType", "v", "g",
+    "s", "st", "fut", "mine", "e", "a", "lock", "_iq_G", "_iq_OV", "_iq_SCOPES", "_iq_FRAME",
+    "_iq_instances", "_iq_C", "_iq_key", "_iq_Lazy", "_module_0", "_module_1", "provide_x",
+    "aprovide_x", "_make_x", "_amake_x", "_create_x", "_x", "_x_slot", "x_instance",
+    "_RequestScope", "object", "type", "list", "print", "len", "Exception", "super",
+    "globals", "getattr", "isinstance", "match", "case", "_", "self", "cls", "None_",
+    "é", "名前", "Ωmega", "ǅ", "\N{BLACK-LETTER CAPITAL H}", "\N{LATIN SMALL LIGATURE FI}le",
+    "\N{FULLWIDTH LATIN CAPITAL LETTER A}B", "x\N{COMBINING ACUTE ACCENT}", "ª", "µ",
+]
+# dunders a user module can hold: bound to a user class, each would change how the
+# generated module runs if it were imported under its own name (not __path__ nor
+# __getattr__: a class there breaks every import from the user's module itself)
+DUNDERS = [
+    "__builtins__", "__annotations__", "__file__", "__all__",
+    "__name__", "__spec__", "__doc__", "__import__", "__loader__", "__cached__",
+    "__package__", "__dict__", "__class__", "__init__", "__dir__", "__build_class__",
+]
+
+
+def _nfkc(name: str) -> str:
+    return unicodedata.normalize("NFKC", name)
+
+
+def _source_name(name: str) -> bool:
+    """A name the test can write as ``class NAME:`` in source (the parser stores NFKC)."""
+    norm = _nfkc(name)
+    return (
+        name.isidentifier() and norm.isidentifier() and not keyword.iskeyword(norm)
+        and not (norm.startswith("__") and norm.endswith("__"))
+        and not norm.lower().startswith("_fz") and norm != "self"
+    )
+
+
+identifiers = st.one_of(
+    st.sampled_from(TRICKY_IDENTIFIERS),
+    st.text(
+        alphabet=st.characters(categories=["Lu", "Ll", "Lt", "Lm", "Lo", "Nl", "Mn", "Nd", "Pc"]),
+        min_size=1, max_size=8,
+    ),
+).filter(_source_name)
+
+
+def _identifier_app(classes: list[str], params: list[str], factories: list[str]) -> str:
+    """A chain of classes C0 <- C1 <- ... named ``classes``; class i takes the previous one
+    as parameter ``params[i]``; factory i builds a tuple from class i."""
+    out = ["import injectq as _fz_injectq", ""]
+    for i, name in enumerate(classes):
+        out += ["", f"class {name}:"]
+        if i == 0:
+            out += ["    def __init__(self) -> None:", "        self._fz_dep = None", ""]
+        else:
+            p, prev = params[i], classes[i - 1]
+            out += [f"    def __init__(self, {p}: {prev}) -> None:",
+                    f"        self._fz_dep = {p}", ""]
+    for i, name in enumerate(factories):
+        p = params[i]
+        out += ["", f"def {name}({p}: {classes[i]}):", f"    return ('made', {p})", ""]
+    out += ["", "class _FzModule(_fz_injectq.Module):", "    def configure(self) -> None:"]
+    for i, name in enumerate(classes):  # longest-lived first: no captive dependency
+        life = ".singleton()" if 3 * i < len(classes) else (
+            ".scoped()" if 3 * i < 2 * len(classes) else ".transient()")
+        out.append(f"        self.bind({name}, {name}){life}")
+    for i, name in enumerate(factories):
+        out.append(f"        self.bind_factory('factory {i}', {name}).transient()")
+    return "\n".join(out) + "\n"
+
+
+@settings(
+    max_examples=scaled(25), deadline=None, database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    names=st.lists(identifiers, min_size=1, max_size=6, unique_by=_nfkc),
+    params=st.lists(identifiers, min_size=6, max_size=6),
+    n_factories=st.integers(0, 6),
+)
+def test_any_identifier_as_class_factory_or_parameter_name(
+    codegen_env: Path, names: list[str], params: list[str], n_factories: int
+) -> None:
+    """Classes, factory functions and parameters named anything a user may write (names of
+    the generated module's own helpers and locals, builtins, soft keywords, unicode that
+    the parser normalizes) give a module that builds, imports and resolves each to the
+    right object."""
+    classes = [n for i, n in enumerate(names) if i % 2 == 0 or n_factories == 0]
+    factories = [n for i, n in enumerate(names) if n not in classes][: len(classes)]
+    package = unique_name("fzid")
+    make_project(codegen_env, {f"{package}/app.py": _identifier_app(classes, params, factories)})
+    wiring = build_wiring([f"{package}.app:_FzModule"])
+    app = importlib.import_module(f"{package}.app")
+    c = wiring.container
+    with c.scope():
+        built = [c.get(getattr(app, _nfkc(n))) for n in classes]
+        for i, (name, obj) in enumerate(zip(classes, built, strict=True)):
+            assert type(obj) is getattr(app, _nfkc(name))
+            if i:
+                assert type(obj._fz_dep) is getattr(app, _nfkc(classes[i - 1]))
+        for i, _ in enumerate(factories):
+            made = c.get(f"factory {i}")
+            assert made[0] == "made"
+            assert type(made[1]) is getattr(app, _nfkc(classes[i]))
+    c.close()
+    assert not hasattr(builtins, SENTINEL)
+
+
+ODD_CLASSES = """\
+import injectq as _fz_injectq
+
+_FZ_NAMES = {names!r}
+
+
+class _FzModule(_fz_injectq.Module):
+    def configure(self) -> None:
+        for name in _FZ_NAMES:
+            self.bind(_FZ_CLASSES[name], _FZ_CLASSES[name])
+
+
+_FZ_CLASSES = {{name: type(name, (), {{"__module__": __name__}}) for name in _FZ_NAMES}}
+_fz_globals = globals()  # before a class named `globals` shadows the builtin
+for _fz_name, _fz_class in _FZ_CLASSES.items():
+    _fz_globals[_fz_name] = _fz_class
+"""
+
+
+def _importable_as(name: str) -> bool:
+    """Whether ``from m import NAME`` can name a class stored in m under ``name``."""
+    return (
+        name.isidentifier() and not keyword.iskeyword(name) and _nfkc(name) == name
+        and name not in ("__dict__", "__class__")
+    )
+
+
+@settings(
+    max_examples=scaled(25), deadline=None, database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(names=st.lists(
+    st.one_of(st.sampled_from(DUNDERS + PAYLOADS + TRICKY + TRICKY_IDENTIFIERS),
+              st.text(max_size=10))
+    .filter(lambda n: not n.lower().startswith("_fz") and "\x00" not in n),  # type() refuses NUL
+    min_size=1, max_size=6, unique=True,
+))
+def test_classes_with_any_name_build_or_give_iq007(codegen_env: Path, names: list[str]) -> None:
+    """Classes made by type() under any name (keywords, dunders such as __annotations__ or
+    __builtins__, text that is no identifier, unnormalized unicode) stored in their module
+    under that name: a name an import statement can spell builds and resolves; any other
+    is IQ007 not-importable, never an internal error and never run."""
+    package = unique_name("fzodd")
+    try:
+        _check_odd_classes(codegen_env, package, names)
+    finally:  # a user module whose __file__ or __spec__ is a class confuses other tools
+        for name in (f"{package}.app", f"{package}.app2"):
+            sys.modules.pop(name, None)
+
+
+def _check_odd_classes(root: Path, package: str, names: list[str]) -> None:
+    make_project(root, {f"{package}/app.py": ODD_CLASSES.format(names=names)})
+    target = f"{package}.app:_FzModule"
+    app = importlib.import_module(f"{package}.app")
+    bad = [n for n in names if not _importable_as(n)]
+    event(f"{len(bad)} not importable of {len(names)}")
+    try:
+        generate([target])
+    except GraphProblems as exc:
+        assert bad, [p.render() for p in exc.problems]
+        assert {p.code for p in exc.problems} == {"IQ007"}
+        assert len(exc.problems) == len(bad)
+        good = [n for n in names if n not in bad]
+        if not good:
+            return
+        # the rest builds once the bad ones are gone
+        make_project(root, {f"{package}/app2.py": ODD_CLASSES.format(names=good)})
+        names, app = good, importlib.import_module(f"{package}.app2")
+        target = f"{package}.app2:_FzModule"
+    else:
+        assert not bad
+    wiring = build_wiring([target])
+    for name in names:
+        cls = app._FZ_CLASSES[name]
+        assert type(wiring.container.get(cls)) is cls
+    assert not hasattr(builtins, SENTINEL)
+
+
+SCALAR_KEYS = """\
+import pickle
+from pathlib import Path
+
+from injectq import Module
+
+KEYS = pickle.loads((Path(__file__).parent / "keys.pickle").read_bytes())
+
+
+class Value:
+    def __init__(self, tag: int) -> None:
+        self.tag = tag
+
+
+class KeysModule(Module):
+    def configure(self) -> None:
+        for i, key in enumerate(KEYS):
+            self.bind(key, Value(i))
+"""
+
+scalar_keys = st.one_of(
+    st.integers(), st.floats(allow_nan=False), st.binary(max_size=8), st.booleans(),
+    st.sampled_from([float("inf"), float("-inf"), 2**100, -(2**63), 5e-324, b"'\"\\\n"]),
+    names,
+)
+
+
+@settings(
+    max_examples=scaled(25), deadline=None, database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(keys=st.lists(scalar_keys, min_size=1, max_size=6, unique=True))
+def test_scalar_keys_of_every_type(codegen_env: Path, keys: list[Any]) -> None:
+    """Keys that are numbers (inf, huge ints, -0.0), bytes or text are written so that the
+    generated module resolves each one to its own value."""
+    package = unique_name("fzkey")
+    make_project(codegen_env, {f"{package}/app.py": SCALAR_KEYS})
+    (codegen_env / package / "keys.pickle").write_bytes(pickle.dumps(keys))
+    wiring = build_wiring([f"{package}.app:KeysModule"])
+    for i, key in enumerate(keys):
+        assert wiring.container.get(key).tag == i
+    assert not hasattr(builtins, SENTINEL)
+
+
 # -- random small graphs -----------------------------------------------------------------
 
 
-LIFETIMES = ["singleton", "transient", "scoped('request')", "scoped('action')"]
-PROVIDERS = ["class", "factory", "async_factory", "generator"]
+# weighted: an undeclared scope (IQ009) now and then, not in every other graph
+LIFETIMES = [
+    *["singleton"] * 3, *["transient"] * 3, *["scoped('request')"] * 2, "scoped('action')",
+    "scoped('custom')", "scoped('undeclared')",
+]
+PROVIDERS = ["class", "factory", "async_factory", "generator", "async_generator", "instance"]
 
 
 @dataclass
 class Spec:
-    deps: list[tuple[int, bool]]  # (target class, lazy)
+    deps: list[tuple[int, bool, bool]]  # (target class, lazy, asks by the wrong name or none)
     bound: bool
     lifetime: str
     provider: str
-    missing: bool
+    missing: bool  # a parameter nothing binds
+    named: bool  # bound under the name n<i>
+    second: bool  # declared by the second Module, binder style
+    default: bool  # the unbound parameter has a default
+
+
+@dataclass
+class GraphConfig:
+    specs: list[Spec]
+    duplicate: bool  # C0 bound twice
+    override: bool  # ... the second time with override=True
+    declare_custom: bool  # the scope 'custom' (inside 'action') is declared
+    roots: list[int]  # classes given as --root
+    entry: str | None  # a function root taking C0: "sync" or "async"
+    cyclic: bool  # dependencies may point forward (C1 -> C3), so cycles can form
 
 
 def _spec(n: int) -> st.SearchStrategy[Spec]:
     return st.builds(
         Spec,
-        deps=st.lists(st.tuples(st.integers(0, n - 1), st.booleans()), max_size=3),
-        bound=st.booleans(),
+        deps=st.lists(
+            st.tuples(st.integers(0, n - 1), st.booleans(), st.integers(0, 7).map(lambda x: x == 0)),
+            max_size=3,
+        ),
+        bound=st.integers(0, 4).map(lambda x: x != 0),
         lifetime=st.sampled_from(LIFETIMES),
         provider=st.sampled_from(PROVIDERS),
         missing=st.integers(0, 9).map(lambda x: x == 0),
+        named=st.integers(0, 4).map(lambda x: x == 0),
+        second=st.booleans(),
+        default=st.booleans(),
     )
 
 
-graphs = st.integers(1, 5).flatmap(
-    lambda n: st.tuples(st.lists(_spec(n), min_size=n, max_size=n), st.booleans())
+graphs = st.integers(1, 6).flatmap(
+    lambda n: st.builds(
+        GraphConfig,
+        specs=st.lists(_spec(n), min_size=n, max_size=n),
+        duplicate=st.integers(0, 4).map(lambda x: x == 0),
+        override=st.booleans(),
+        declare_custom=st.integers(0, 3).map(lambda x: x != 0),
+        roots=st.lists(st.integers(0, n - 1), max_size=2, unique=True),
+        entry=st.sampled_from([None, None, "sync", "async"]),
+        cyclic=st.integers(0, 3).map(lambda x: x == 0),
+    )
 )
 
 
-def _graph_source(specs: list[Spec], duplicate: bool) -> str:
+def _graph_source(g: GraphConfig) -> str:
+    specs = g.specs
     out = [
         "from __future__ import annotations",
         "",
-        "from typing import Protocol",
+        "from typing import Annotated, Protocol",
         "",
-        "from injectq import Lazy, Module",
+        "from injectq import Lazy, Module, Named",
         "",
         "",
         "class Unbound(Protocol):",
@@ -331,12 +623,15 @@ def _graph_source(specs: list[Spec], duplicate: bool) -> str:
         "",
     ]
     for i, spec in enumerate(specs):
-        params = [
-            f"d{k}: {'Lazy[' if lazy else ''}C{j}{']' if lazy else ''}"
-            for k, (j, lazy) in enumerate(spec.deps)
-        ]
+        params = []
+        deps = [d for d in spec.deps if g.cyclic or d[0] < i]
+        for k, (j, lazy, mismatch) in enumerate(deps):
+            t = f"Lazy[C{j}]" if lazy else f"C{j}"
+            if specs[j].named != mismatch:  # ask for n<j> when it is named, mostly
+                t = f'Annotated[{t}, Named("n{j}")]'
+            params.append(f"d{k}: {t}")
         if spec.missing:
-            params.append("m: Unbound")
+            params.append("m: Unbound" + (" | None = None" if spec.default else ""))
         sig = ", ".join(params)
         args = ", ".join(p.split(":")[0] for p in params)
         out += [
@@ -357,51 +652,123 @@ def _graph_source(specs: list[Spec], duplicate: bool) -> str:
             f"def gen{i}({sig}):  # type: ignore[no-untyped-def]",
             f"    yield C{i}({args})",
             "",
+            "",
+            f"async def agen{i}({sig}):  # type: ignore[no-untyped-def]",
+            f"    yield C{i}({args})",
+            "",
         ]
-    out += ["", "class GraphModule(Module):", "    def configure(self) -> None:", "        pass"]
+    out += [""] + [f"INSTANCE{i} = C{i}.__new__(C{i})" for i in range(len(specs))]
+    if g.entry == "sync":
+        out += ["", "", "def entry(first: C0) -> None:", "    pass"]
+    elif g.entry == "async":
+        out += ["", "", "async def entry(first: C0) -> None:", "    pass"]
+    modules = {False: ["", "", "class GraphModule(Module):", "    def configure(self) -> None:",
+                       "        pass"],
+               True: ["", "", "class SecondModule(Module):",
+                      "    def configure(self, binder) -> None:  # type: ignore[no-untyped-def]",
+                      "        pass"]}
+    if g.declare_custom:
+        modules[False].append("        self.declare_scope('custom', parent='action')")
     for i, spec in enumerate(specs):
         if not spec.bound:
             continue
+        who = "binder" if spec.second else "self"
+        name = f', name="n{i}"' if spec.named else ""
+        if spec.provider == "instance":
+            modules[spec.second].append(f"        {who}.bind(C{i}, INSTANCE{i}{name})")
+            continue
         how = {
-            "class": f"self.bind(C{i}, C{i})",
-            "factory": f"self.bind_factory(C{i}, make{i})",
-            "async_factory": f"self.bind_factory(C{i}, amake{i})",
-            "generator": f"self.bind_factory(C{i}, gen{i})",
+            "class": f"{who}.bind(C{i}, C{i}{name})",
+            "factory": f"{who}.bind_factory(C{i}, make{i}{name})",
+            "async_factory": f"{who}.bind_factory(C{i}, amake{i}{name})",
+            "generator": f"{who}.bind_factory(C{i}, gen{i}{name})",
+            "async_generator": f"{who}.bind_factory(C{i}, agen{i}{name})",
         }[spec.provider]
-        out.append(f"        {how}.{spec.lifetime if '(' in spec.lifetime else spec.lifetime + '()'}")
-    if duplicate and specs[0].bound:
-        out.append("        self.bind(C0, C0)")
+        life = spec.lifetime if "(" in spec.lifetime else spec.lifetime + "()"
+        modules[spec.second].append(f"        {how}.{life}")
+    if g.duplicate and specs[0].bound:
+        extra = ", override=True" if g.override else ""
+        name = ', name="n0"' if specs[0].named else ""
+        modules[False].append(f"        self.bind(C0, C0{name}{extra})")
+    out += modules[False] + modules[True]
+    out += ["", "", "MODULES = [GraphModule(), SecondModule()]"]
     return "\n".join(out) + "\n"
 
 
-async def _resolve_everything(c: Any, keys: list[Any]) -> None:
+def _bound_keys(module: Any, specs: list[Spec]) -> list[Any]:
+    return [
+        make_key(getattr(module, f"C{i}"), f"n{i}" if spec.named else None)
+        for i, spec in enumerate(specs) if spec.bound
+    ]
+
+
+async def _resolve_everything(c: Any, keys: list[Any], custom: bool) -> None:
     async with c.scope("request"), c.scope("action"):
-        for key in keys:
-            await c.aget(key)
+        if custom:
+            async with c.scope("custom"):
+                for key in keys:
+                    await c.aget(key)
+        else:
+            for key in keys:
+                await c.aget(key)
     await c.aclose()
 
 
+def _views_never_crash(target: str, roots: list[str], errors: int) -> None:
+    """check (JSON), graph in every format and explain of every key, through the CLI:
+    exit 0 or 1 as the errors say, never 3, never an exception."""
+    runner = CliRunner()
+    root_args = [a for r in roots for a in ("--root", r)]
+    result = runner.invoke(main, ["check", target, *root_args, "--format", "json"])
+    assert isinstance(result.exception, SystemExit | None), result.output
+    assert result.exit_code == (1 if errors else 0), result.output
+    assert json.loads(result.stdout)["errors"] == errors
+    for fmt in ("json", "dot", "mermaid"):
+        shown = runner.invoke(main, ["graph", target, *root_args, "--format", fmt, "-q"])
+        assert shown.exit_code == 0, shown.output
+    nodes = json.loads(runner.invoke(main, ["graph", target, *root_args, "--format", "json"])
+                       .stdout)["nodes"]
+    for node in nodes:
+        told = runner.invoke(main, ["explain", target, node["key"], *root_args, "-q"])
+        assert told.exit_code == 0, told.output
+        assert told.stdout.splitlines()[0] == node["key"]
+
+
 @settings(
-    max_examples=40, deadline=None, database=None,
+    max_examples=scaled(60), deadline=None, database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(graph=graphs)
-def test_random_graphs_pass_or_give_iq_problems(
-    codegen_env: Path, graph: tuple[list[Spec], bool]
-) -> None:
-    """A random small configuration never crashes injectq-gen: it either builds (and the
-    wiring resolves every binding) or fails with IQ problems, the runtime's codes among
-    them."""
-    specs, duplicate = graph
+def test_random_graphs_pass_or_give_iq_problems(codegen_env: Path, graph: GraphConfig) -> None:
+    """A random configuration (every provider kind and lifetime, named bindings and named
+    requests, Lazy edges, unbound and defaulted parameters, custom and undeclared scopes,
+    duplicates with and without override, two Modules, class and function roots) never
+    crashes injectq-gen: it builds (and the wiring resolves every binding) or fails with IQ
+    problems, the same codes the runtime container reports; check, graph and explain exit
+    0 or 1 on it, never 3."""
+    specs = graph.specs
     package = unique_name("rg")
-    make_project(codegen_env, {f"{package}/graph.py": _graph_source(specs, duplicate)})
-    target = f"{package}.graph:GraphModule"
+    make_project(codegen_env, {f"{package}/graph.py": _graph_source(graph)})
+    target = f"{package}.graph:MODULES"
     module = importlib.import_module(f"{package}.graph")
+    roots = [f"{package}.graph:C{i}" for i in graph.roots]
+    if graph.entry:
+        roots.append(f"{package}.graph:entry")
+    root_objects = [getattr(module, r.split(":")[1]) for r in roots]
     runtime = InjectQ()
-    runtime.install(module.GraphModule())
-    runtime_codes = {p.code for p in runtime.check() if p.severity == "error"}
     try:
-        source, _ = generate([target])
+        for m in module.MODULES:
+            runtime.install(m)
+    except InjectQError as exc:  # a binding mistake: both refuse it the same way
+        event(f"install refused: {type(exc).__name__}")
+        result = CliRunner().invoke(main, ["check", target])
+        assert result.exit_code == 2, result.output
+        assert type(exc).__name__ in result.stderr or str(exc) in result.stderr
+        return
+    runtime_problems = runtime.check(root_objects)
+    runtime_codes = {p.code for p in runtime_problems if p.severity == "error"}
+    try:
+        source, _ = generate([target], roots)
     except GraphProblems as exc:
         codes = {p.code for p in exc.problems if p.severity == "error"}
         event("problems: " + " ".join(sorted(codes)))
@@ -410,13 +777,15 @@ def test_random_graphs_pass_or_give_iq_problems(
         assert codes == runtime_codes
         for problem in exc.problems:
             assert problem.render().startswith(f"{problem.site}: " if problem.site else "")
+        _views_never_crash(target, roots, sum(1 for p in exc.problems if p.severity == "error"))
         return
     event("built")
     assert runtime_codes == set()
     ast.parse(source)
-    wiring = build_wiring([target])
-    keys = [getattr(module, f"C{i}") for i, spec in enumerate(specs) if spec.bound]
-    asyncio.run(_resolve_everything(wiring.container, keys))
+    _views_never_crash(target, roots, 0)
+    wiring = build_wiring([target], roots)
+    keys = _bound_keys(module, specs)
+    asyncio.run(_resolve_everything(wiring.container, keys, graph.declare_custom))
     runtime.close()
 
 
