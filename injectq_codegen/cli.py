@@ -194,6 +194,8 @@ class _Group(click.Group):
             click.echo("injectq-gen: interrupted (an existing output file is left whole)",
                        err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:  # `injectq-gen graph | head`: click ends quietly
+            raise
         except Exception as exc:
             click.echo(traceback.format_exc(), err=True, nl=False)
             click.echo(
