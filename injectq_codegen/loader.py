@@ -18,6 +18,7 @@ import pkgutil
 import sys
 import sysconfig
 import traceback
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,14 @@ def parse_target(text: str) -> tuple[str, str]:
         raise UsageError(
             f"invalid target {text!r}: write it as package.module:Attribute "
             "(for example app.modules:AppModule)"
+        )
+    odd = next((p for p in [*module.split("."), *attr.split(".")]
+                if unicodedata.normalize("NFKC", p) != p), None)
+    if odd is not None:
+        raise UsageError(
+            f"invalid target {text!r}: {odd!r} is not in the form Python reads names in "
+            f"(NFKC: {unicodedata.normalize('NFKC', odd)!r}), so generated code could not "
+            "import it; rename it"
         )
     return module, attr
 

@@ -156,6 +156,14 @@ def test_sys_exit_in_configure_is_an_error(codegen_env: Path) -> None:
                  "app.quits:Quits: configure() called sys.exit(5) at app/quits.py:8")
 
 
+def test_target_not_in_normal_form_is_refused(codegen_env: Path) -> None:
+    """A package whose folder name Python would read differently in source (a ligature
+    that NFKC turns into `fi`): exit 2 before anything is generated that could not import."""
+    make_project(codegen_env, {"\N{LATIN SMALL LIGATURE FI}le/modules.py": MODULES})
+    _short_error(_run("check", "\N{LATIN SMALL LIGATURE FI}le.modules:AppModule"),
+                 "is not in the form Python reads names in", "NFKC: 'file'")
+
+
 def test_attribute_missing_suggests_close_names(codegen_env: Path) -> None:
     """A misspelt target attribute: exit 2 with the closest names in the module."""
     _app(codegen_env)

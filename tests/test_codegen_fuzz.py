@@ -396,13 +396,13 @@ def _identifier_app(classes: list[str], params: list[str], factories: list[str])
 def test_any_identifier_as_class_factory_or_parameter_name(
     codegen_env: Path, names: list[str], params: list[str], n_factories: int
 ) -> None:
-    """Classes, factory functions and parameters named anything a user may write (names of
-    the generated module's own helpers and locals, builtins, soft keywords, unicode that
-    the parser normalizes) give a module that builds, imports and resolves each to the
-    right object."""
+    """Classes, factory functions, parameters and packages named anything a user may write
+    (names of the generated module's own helpers and locals, builtins, soft keywords,
+    unicode that the parser normalizes) give a module that builds, imports and resolves
+    each to the right object."""
     classes = [n for i, n in enumerate(names) if i % 2 == 0 or n_factories == 0]
     factories = [n for i, n in enumerate(names) if n not in classes][: len(classes)]
-    package = unique_name("fzid")
+    package = f"{_nfkc(names[-1])}{unique_name('_p')}"  # a unicode package name too
     make_project(codegen_env, {f"{package}/app.py": _identifier_app(classes, params, factories)})
     wiring = build_wiring([f"{package}.app:_FzModule"])
     app = importlib.import_module(f"{package}.app")
