@@ -207,7 +207,7 @@ def run_startup(todo: list[tuple[str, str]], cases: list[str], quick: bool, jobs
     import graphs
 
     results: dict[str, Any] = {}
-    gave_up: dict[tuple[str, str], str] = {}  # (case, row) -> why larger sizes are skipped
+    gave_up: dict[tuple[str, str], dict[str, str]] = {}  # (case, row) -> cell of larger sizes
     work = Path(tempfile.mkdtemp(prefix="iqbench_graphs_"))
     try:
         for case, name, size in graph_sets(quick, cases):
@@ -244,18 +244,18 @@ def run_startup(todo: list[tuple[str, str]], cases: list[str], quick: bool, jobs
             sel = [r for r in todo if r[1] not in STARTUP_SKIP_ROWS]
             for _module, label in sel:
                 if (case, label) in gave_up:
-                    entry["rows"][label] = {"error": gave_up[case, label]}
+                    entry["rows"][label] = gave_up[case, label]
             sel = [r for r in sel if (case, r[1]) not in gave_up]
             with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
                 for label, got in pool.map(one, sel):
                     cell = got
                     if "timeout" in got:
                         cell = {"error": f"timeout at {size} (> {timeout:.0f} s)"}
-                        gave_up[case, label] = f"not run: timeout at {size} already"
+                        gave_up[case, label] = {"error": f"not run: timeout at {size} already"}
                     elif "crash" in got:
                         cell = {"error": f"crash: {got['crash']}"}
-                    elif "na" in got and "capped" in got["na"]:
-                        gave_up[case, label] = got["na"]
+                    elif "na" in got and "not run above" in got["na"]:
+                        gave_up[case, label] = got
                     entry["rows"][label] = cell
             results[name] = entry
             print(f"  {name:10} " + " ".join(

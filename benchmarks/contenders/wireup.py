@@ -83,7 +83,7 @@ class Wireup:
 
     def startup(self, g: Any) -> dict[int, Any]:
         if g.__name__.startswith("grid") and int(g.__name__.split("_")[1]) > GRID_CAP:
-            raise NotSupported(f"capped at {GRID_CAP}x{GRID_CAP}: build time explodes past it")
+            raise NotSupported(f"not run above {GRID_CAP}x{GRID_CAP}: its build time explodes past it")
         regs = [_reg(cls, lt) for cls, (lt, _d) in zip(g.CLASSES, g.NODES, strict=True)]
         ct = wireup.create_sync_container(injectables=regs)
         with ct.enter_scope() as sc:
