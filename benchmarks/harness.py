@@ -194,15 +194,32 @@ class Runner:
                     gc.enable()
         return run
 
-    def measure(self, op: Op) -> dict[str, Any]:
-        run = self._timer(op)
+    def _calibrate(self, run: Callable[[int], float]) -> int:
         n = 1
         while True:
             t = run(n)
             if t >= self.target / 5 or n >= 10**8:
                 break
             n *= 10 if t < self.target / 50 else 2
-        number = max(1, int(n * self.target / max(t, 1e-9)))
-        times = [run(number) / number * 1e9 for _ in range(self.repeats)]
-        return {"median_ns": statistics.median(times), "min_ns": min(times),
-                "loops": number, "repeats": self.repeats}
+        return max(1, int(n * self.target / max(t, 1e-9)))
+
+    def measure(self, op: Op, baseline: Op | None = None) -> dict[str, Any]:
+        """ns per operation of ``op``; with a baseline (the hand-written op of the same
+        case), the two are timed in alternating repeats in this process, so that the ratio
+        is immune to the machine's load drifting between contenders."""
+        run = self._timer(op)
+        number = self._calibrate(run)
+        base_run = self._timer(baseline) if baseline is not None else None
+        base_number = self._calibrate(base_run) if base_run is not None else 0
+        times: list[float] = []
+        base_times: list[float] = []
+        for _ in range(self.repeats):
+            if base_run is not None:
+                base_times.append(base_run(base_number) / base_number * 1e9)
+            times.append(run(number) / number * 1e9)
+        out = {"median_ns": statistics.median(times), "min_ns": min(times),
+               "loops": number, "repeats": self.repeats}
+        if base_times:
+            out["hand_median_ns"] = statistics.median(base_times)
+            out["hand_min_ns"] = min(base_times)
+        return out

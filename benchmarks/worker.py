@@ -56,6 +56,10 @@ def run_cases(adapter: Any, variant: str, cases: list[str], quick: bool) -> dict
 
     runner = Runner(quick)
     results: dict[str, Any] = {}
+    hand = None
+    if adapter.__name__ != "contenders.hand":  # the baseline, timed alongside in this process
+        from contenders import hand as hand_adapter
+        hand = hand_adapter.make("default")
     try:
         contender = adapter.make(variant)
     except Exception as exc:  # reported in every cell
@@ -67,7 +71,7 @@ def run_cases(adapter: Any, variant: str, cases: list[str], quick: bool) -> dict
             one = runner.once(op)
             first, second = one(), one()
             CHECKS[case](first, second)
-            results[case] = runner.measure(op)
+            results[case] = runner.measure(op, getattr(hand, case)() if hand else None)
         except NotSupported as exc:
             results[case] = {"na": str(exc)}
         except Exception as exc:  # one failing cell must not stop the run
