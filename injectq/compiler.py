@@ -475,23 +475,21 @@ class ResolverCompiler:
             head = [
                 f"    st = _var.get().get(_sc{n})",
                 f"    if st is None: _noscope(_k{n})",
-                f"    v = st.cache.get(_k{n}, _MISSING)",
+                "    c = st.cache",
+                f"    v = c.get(_k{n}, _MISSING)",
                 "    if v is not _MISSING: return v",
             ]
             if is_async:
                 head.append(f"    _needs_async(_k{n})")
-            else:
-                out += [
-                    f"def _n{n}(st):",
+            else:  # created in place: one call fewer per creation, on every request
+                head += [
                     "    with st.lock:",
-                    f"        v = st.cache.get(_k{n}, _MISSING)",
+                    f"        v = c.get(_k{n}, _MISSING)",
                     "        if v is not _MISSING: return v",
                     *self._build(node, n, False, "st.finalizers.add(g)", "        "),
-                    f"        st.cache[_k{n}] = v",
+                    f"        c[_k{n}] = v",
                     "        return v",
-                    "",
                 ]
-                head.append(f"    return _n{n}(st)")
         elif is_async:
             head = [f"    _needs_async(_k{n})"]
         else:

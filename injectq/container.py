@@ -63,6 +63,7 @@ from injectq.registry import Registry
 from injectq.scopes import (
     Finalizers,
     ScopeMap,
+    ScopeState,
 )
 
 __all__ = ["ContainerContext", "InjectQ"]
@@ -168,6 +169,7 @@ class InjectQ(ContainerInterface):
         thread_safe: bool = True,
         allow_override: bool = True,
     ) -> None:
+        self._scope_cache: dict[Any, tuple[str, Callable[[str], ScopeState] | None]] = {}
         self._registry = Registry(on_change=self._changed)
         self._registry.allow_override = allow_override
         self.use_async_scopes = use_async_scopes
@@ -253,6 +255,8 @@ class InjectQ(ContainerInterface):
             self._aentries = {}
             self._infos = {}
             self._hot.clear()
+            self._scope_cache = {}
+            self._generation += 1
 
     def _add(self, binding: Binding, replace: bool = False) -> BindingBuilder:
         if binding.kind is ProviderKind.AWAITABLE:

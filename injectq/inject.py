@@ -11,12 +11,15 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
 from injectq.errors import DependencyNotFoundError, InjectionError, InjectQError
 from injectq.graph import Resolution
-from injectq.introspect import Param, describe
+from injectq.interface import _current
+from injectq.introspect import Edge, Param, describe
+from injectq.markers import Lazy
 
 __all__ = ["current_container", "inject"]
 
@@ -24,10 +27,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def current_container() -> Any:
+    """The container ``@inject`` resolves from when none is given: the current context's
+    (``with c.context():``), else ``InjectQ.get_instance()``."""
+    container = _current.get()
+    if container is not None:
+        return container
     from injectq.container import InjectQ
-    from injectq.interface import _current
 
-    return _current.get() or InjectQ.get_instance()
+    return InjectQ.get_instance()
 
 
 @overload
@@ -56,36 +63,60 @@ def inject(func: Any = None, *, container: Any = None) -> Any:
     return _wrap(func, container)
 
 
+# how a planned parameter gets its value
+_GET, _CONTAINER, _NONE, _LAZY = 0, 1, 2, 3
+
+
 def _wrap(func: Callable[..., Any], fixed: Any) -> Callable[..., Any]:
     params: list[Param] | None = None
+    # (container, positional count, keyword names) -> (container generation, plan): what to
+    # fill and how. Built once per call shape, so a call reads no signature and no graph.
+    plans: weakref.WeakKeyDictionary[Any, dict[Any, tuple[int, list[tuple[str, int, Any]]]]]
+    plans = weakref.WeakKeyDictionary()
 
-    def plan(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, list[Param]]:
+    def build(container: Any, n_args: int, names: Any) -> list[tuple[str, int, Any]]:
         nonlocal params
         if params is None:
             params = list(describe(func).params)
-        missing = [
-            p
-            for i, p in enumerate(params)
-            if not (p.positional and i < len(args)) and p.name not in kwargs
-        ]
-        return (fixed if fixed is not None else current_container()), missing
+        todo: list[tuple[str, int, Any]] = []
+        for i, p in enumerate(params):
+            if (p.positional and i < n_args) or p.name in names:
+                continue
+            dep = container.dep_for(p)
+            if dep.resolution is Resolution.DEFAULT:
+                continue
+            if dep.resolution in (Resolution.MISSING, Resolution.UNRESOLVABLE):
+                reason = p.error or f"nothing is bound to {dep.target!r}"
+                raise InjectionError(
+                    f"cannot inject parameter {p.name!r} of {func.__qualname__}: {reason}; "
+                    "bind it, pass it explicitly, or give it a default"
+                )
+            if dep.resolution is Resolution.CONTAINER:
+                todo.append((p.name, _CONTAINER, None))
+            elif dep.resolution is Resolution.NONE:
+                todo.append((p.name, _NONE, None))
+            elif dep.edge is Edge.LAZY:
+                todo.append((p.name, _LAZY, dep.target))
+            else:
+                todo.append((p.name, _GET, dep.target))
+        return todo
 
-    def fill(container: Any, p: Param) -> tuple[bool, Any]:
-        dep = container.dep_for(p)
-        if dep.resolution is Resolution.DEFAULT:
-            return False, None
-        if dep.resolution in (Resolution.MISSING, Resolution.UNRESOLVABLE):
-            reason = p.error or f"nothing is bound to {dep.target!r}"
-            raise InjectionError(
-                f"cannot inject parameter {p.name!r} of {func.__qualname__}: {reason}; bind it, "
-                "pass it explicitly, or give it a default"
-            )
-        return True, dep
+    def plan(container: Any, n_args: int, kwargs: dict[str, Any]) -> list[tuple[str, int, Any]]:
+        shape = (n_args, tuple(kwargs)) if kwargs else n_args
+        generation = container._generation
+        try:
+            by_shape = plans[container]
+        except KeyError:
+            by_shape = plans.setdefault(container, {})
+        cached = by_shape.get(shape)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        todo = build(container, n_args, kwargs)
+        by_shape[shape] = (generation, todo)
+        return todo
 
-    def explain(exc: InjectQError, p: Param) -> InjectionError:
-        err = InjectionError(
-            f"cannot inject parameter {p.name!r} of {func.__qualname__}:\n{exc}"
-        )
+    def explain(exc: InjectQError, name: str) -> InjectionError:
+        err = InjectionError(f"cannot inject parameter {name!r} of {func.__qualname__}:\n{exc}")
         err.__cause__ = exc
         return err
 
@@ -101,14 +132,15 @@ def _wrap(func: Callable[..., Any], fixed: Any) -> Callable[..., Any]:
         @functools.wraps(func)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
             if len(args) + len(kwargs) < n_params:
-                container, missing = plan(args, kwargs)
-                for p in missing:
-                    use, dep = fill(container, p)
-                    if use:
+                container = fixed if fixed is not None else current_container()
+                for name, how, target in plan(container, len(args), kwargs):
+                    if how == _GET:
                         try:
-                            kwargs[p.name] = await container.aresolve_dep(dep)
+                            kwargs[name] = await container.aget(target)
                         except DependencyNotFoundError as exc:
-                            raise explain(exc, p) from exc
+                            raise explain(exc, name) from exc
+                    else:
+                        kwargs[name] = _special(container, how, target)
             return await func(*args, **kwargs)
 
         async_wrapper.__injectq_inject__ = True  # type: ignore[attr-defined]
@@ -117,15 +149,25 @@ def _wrap(func: Callable[..., Any], fixed: Any) -> Callable[..., Any]:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if len(args) + len(kwargs) < n_params:
-            container, missing = plan(args, kwargs)
-            for p in missing:
-                use, dep = fill(container, p)
-                if use:
+            container = fixed if fixed is not None else current_container()
+            get = container.get
+            for name, how, target in plan(container, len(args), kwargs):
+                if how == _GET:
                     try:
-                        kwargs[p.name] = container.resolve_dep(dep)
+                        kwargs[name] = get(target)
                     except DependencyNotFoundError as exc:
-                        raise explain(exc, p) from exc
+                        raise explain(exc, name) from exc
+                else:
+                    kwargs[name] = _special(container, how, target)
         return func(*args, **kwargs)
 
     wrapper.__injectq_inject__ = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def _special(container: Any, how: int, target: Any) -> Any:
+    if how == _CONTAINER:
+        return container
+    if how == _LAZY:
+        return Lazy(target, container)
+    return None

@@ -62,10 +62,18 @@ def close_unawaited(items: list[Any]) -> None:
             item.close()
 
 
+_SCOPE_ALIASES = {"async_request": "request", "async_action": "action"}  # 0.5.0 names
+
+
 class ContainerInterface:
     """Shared behaviour; a subclass provides get/aget/has/close/aclose and these fields."""
 
     scopes: contextvars.ContextVar[ScopeMap]
+    # scope() argument -> (scope name, state factory), for names known to the container;
+    # a subclass empties it when its scopes change
+    _scope_cache: dict[Any, tuple[str, Callable[[str], ScopeState] | None]]
+    # bumped whenever bindings change: what @inject planned against older ones is redone
+    _generation: int = 0
     finalizers: Finalizers
     _overrides_engine: Overrides
     _awaitables: list[Any]  # coroutines bound as instances
@@ -194,11 +202,18 @@ class ContainerInterface:
     # -- scopes ------------------------------------------------------------------------
     def scope(self, scope_name: str | ScopeType = "request") -> ScopeContext:
         """Open a scope: ``with container.scope():`` or ``async with container.scope():``."""
+        entry = self._scope_cache.get(scope_name)
+        if entry is not None:  # a name this container knows: checked once, not per request
+            return ScopeContext(self.scopes, entry[0], None, entry[1])
         name = str(getattr(scope_name, "value", scope_name))
         if name in ("singleton", "transient"):
             raise ScopeError(f"{name!r} is a lifetime, not a scope that can be opened")
-        name = {"async_request": "request", "async_action": "action"}.get(name, name)
-        return ScopeContext(self.scopes, name, self._scope_known, self._scope_factory(name))
+        name = _SCOPE_ALIASES.get(name, name)
+        factory = self._scope_factory(name)
+        if not self._scope_known(name):  # reported when opened (it may be declared first)
+            return ScopeContext(self.scopes, name, self._scope_known, factory)
+        self._scope_cache[scope_name] = (name, factory)
+        return ScopeContext(self.scopes, name, None, factory)
 
     def async_scope(self, scope_name: str | ScopeType = "request") -> ScopeContext:
         """Same as ``scope()``; kept for InjectQ 0.5.0 code (``async with``)."""

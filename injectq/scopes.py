@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import inspect
 import threading
+from _thread import RLock as _RLock
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
@@ -27,9 +28,10 @@ class Finalizers:
 
     __slots__ = ("_items", "_lock")
 
-    def __init__(self) -> None:
+    def __init__(self, lock: Any = None) -> None:
         self._items: list[Any] = []
-        self._lock = threading.Lock()
+        # a scope shares its own lock (one lock object fewer per scope opened)
+        self._lock = lock if lock is not None else threading.Lock()
 
     def add(self, item: Any) -> None:
         with self._lock:
@@ -125,29 +127,55 @@ async def arun_finalizers(items: list[Any], owner: str) -> None:
 
 
 class ScopeState:
-    """One open scope: its instances and the resources to finalize when it closes."""
+    """One open scope: its instances and the resources to finalize when it closes.
 
-    __slots__ = ("__weakref__", "cache", "finalizers", "lock", "name", "pending")
+    Opening a scope is on every request's path, so this is kept small: one lock (shared
+    with the finalizers), and the table of async creations under way made on first use."""
+
+    __slots__ = ("__weakref__", "_finalizers", "_pending", "cache", "lock", "name")
     # generated scope classes (injectq-gen) add one slot per scoped binding
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.cache: dict[Any, Any] = {}
-        self.finalizers = Finalizers()
-        self.lock = threading.RLock()
-        self.pending: dict[Any, Any] = {}  # key -> Future of an async creation under way
+        self.lock = _RLock()
+        self._finalizers: Finalizers | None = None
+        self._pending: dict[Any, Any] | None = None
+
+    @property
+    def finalizers(self) -> Finalizers:
+        """The resources to finalize when the scope closes (made on first use)."""
+        finalizers = self._finalizers
+        if finalizers is None:
+            with self.lock:
+                finalizers = self._finalizers
+                if finalizers is None:
+                    finalizers = self._finalizers = Finalizers(self.lock)
+        return finalizers
+
+    @property
+    def pending(self) -> dict[Any, Any]:
+        """key -> Future of an async creation under way in this scope."""
+        pending = self._pending
+        if pending is None:
+            with self.lock:
+                pending = self._pending
+                if pending is None:
+                    pending = self._pending = {}
+        return pending
 
     def clear(self) -> None:
         """Drop every instance (the scope is closing)."""
         self.cache.clear()
-        self.pending.clear()
+        self._pending = None
 
     def after_fork_in_child(self) -> None:
         """In a forked child (a scope open in the forking thread): fresh locks; async
         creations run by another thread's loop are abandoned."""
         self.lock = fresh_rlock(self.lock)
-        self.finalizers.after_fork_in_child()
-        for key, fut in list(self.pending.items()):
+        if self._finalizers is not None:
+            self._finalizers._lock = self.lock
+        for key, fut in list((self._pending or {}).items()):
             if not fut.done() and not owned_here(fut):
                 del self.pending[key]
 
@@ -164,13 +192,13 @@ class ScopeContext:
         self,
         var: contextvars.ContextVar[ScopeMap],
         name: str,
-        known: Callable[[str], bool],
+        known: Callable[[str], bool] | None,
         factory: Callable[[str], ScopeState] | None = None,
     ) -> None:
         self._var = var
         self._factory = factory or ScopeState
         self._name = name
-        self._known = known
+        self._known = known  # None: the container already knows the name
         self._state: ScopeState | None = None
         self._token: contextvars.Token[ScopeMap] | None = None
 
@@ -181,26 +209,29 @@ class ScopeContext:
         return self._state
 
     def _open(self) -> ScopeState:
-        if not self._known(self._name):
+        name = self._name
+        if self._known is not None and not self._known(name):
             raise ScopeError(
-                f"unknown scope {self._name!r}: declare it first with "
-                f"container.declare_scope({self._name!r}, parent='request')"
+                f"unknown scope {name!r}: declare it first with "
+                f"container.declare_scope({name!r}, parent='request')"
             )
         if self._token is not None:
-            raise ScopeError(f"this scope({self._name!r}) object is already open; make a new one")
-        state = self._factory(self._name)
-        current = dict(self._var.get())
-        current[self._name] = state
-        current[None] = state
+            raise ScopeError(f"this scope({name!r}) object is already open; make a new one")
+        self._state = state = self._factory(name)
+        current: dict[str | None, ScopeState] = self._var.get().copy()  # type: ignore[attr-defined]
+        current[name] = current[None] = state
         self._token = self._var.set(current)
-        self._state = state
         return state
 
-    def _detach(self) -> ScopeState:
-        state = self.state
-        assert self._token is not None
+    def _detach(self) -> tuple[ScopeState, list[Any] | None]:
+        """Leave the scope; the state and the resources it has to finalize (None: none)."""
+        state = self._state
+        if state is None:
+            raise ScopeError(f"scope {self._name!r} is not open")
+        fin = state._finalizers
+        items = fin.take() if fin is not None and fin._items else None
         try:
-            self._var.reset(self._token)
+            self._var.reset(self._token)  # type: ignore[arg-type]
         except ValueError:  # closed from another context: restore by hand
             current = dict(self._var.get())
             current.pop(self._name, None)
@@ -208,10 +239,9 @@ class ScopeContext:
         self._token = None
         self._state = None
         state.clear()
-        return state
+        return state, items
 
-    def __enter__(self) -> ScopeState:
-        return self._open()
+    __enter__ = _open
 
     def __exit__(
         self,
@@ -219,10 +249,9 @@ class ScopeContext:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        state = self.state
-        items = state.finalizers.take()
-        self._detach()
-        run_finalizers(items, f"scope {self._name!r}")
+        _, items = self._detach()
+        if items:
+            run_finalizers(items, f"scope {self._name!r}")
 
     async def __aenter__(self) -> ScopeState:
         return self._open()
@@ -233,7 +262,6 @@ class ScopeContext:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        state = self.state
-        items = state.finalizers.take()
-        self._detach()
-        await arun_finalizers(items, f"scope {self._name!r}")
+        _, items = self._detach()
+        if items:
+            await arun_finalizers(items, f"scope {self._name!r}")
