@@ -236,7 +236,7 @@ def run_startup(todo: list[tuple[str, str]], cases: list[str], quick: bool, jobs
                     if "peak_mb" in mem:
                         cell["peak_mb"] = mem["peak_mb"]
                     else:  # tracemalloc slows the run several times: it may time out
-                        cell["peak_error"] = (f"timeout (> {timeout:.0f} s under tracemalloc)"
+                        cell["peak_error"] = (f"timeout (> {timeout:g} s under tracemalloc)"
                                               if "timeout" in mem else
                                               str(mem.get("error") or mem.get("crash")))
                 return label, cell
@@ -250,7 +250,7 @@ def run_startup(todo: list[tuple[str, str]], cases: list[str], quick: bool, jobs
                 for label, got in pool.map(one, sel):
                     cell = got
                     if "timeout" in got:
-                        cell = {"error": f"timeout at {size} (> {timeout:.0f} s)"}
+                        cell = {"error": f"timeout at {size} (> {timeout:g} s)"}
                         gave_up[case, label] = {"error": f"not run: timeout at {size} already"}
                     elif "crash" in got:
                         cell = {"error": f"crash: {got['crash']}"}
@@ -273,7 +273,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true",
                    help="smoke mode: short timings, small graphs; writes to benchmarks/.quick/")
-    p.add_argument("--only", default="", help=f"comma-separated cases among {','.join(ALL_CASES)}")
+    p.add_argument("--only", default="", help=f"comma-separated cases among {','.join(ALL_CASES)} (b: b3,b10)")
     p.add_argument("--contenders", default="",
                    help="comma-separated adapter modules or row labels (default: all)")
     p.add_argument("--out", default="", help="folder for RESULTS.md, results.png, results.json")
@@ -288,7 +288,8 @@ def main() -> None:
         os.execv(str(VPY), [str(VPY), str(Path(__file__).resolve()), *sys.argv[1:]])
 
     t0 = time.perf_counter()
-    cases = [c for c in (args.only.split(",") if args.only else ALL_CASES) if c]
+    asked = args.only.split(",") if args.only else ALL_CASES
+    cases = [x for c in asked for x in (("b3", "b10") if c == "b" else (c,)) if x]
     unknown = sorted(set(cases) - set(ALL_CASES))
     if unknown:
         p.error(f"unknown case(s) {', '.join(unknown)}; choose among {', '.join(ALL_CASES)}")
