@@ -482,13 +482,17 @@ class ResolverCompiler:
             if is_async:
                 head.append(f"    _needs_async(_k{n})")
             else:  # created in place: one call fewer per creation, on every request
-                head += [
-                    "    with st.lock:",
+                head += [  # acquire/release: about half the cost of `with` on a C lock
+                    "    lock = st.lock",
+                    "    lock.acquire()",
+                    "    try:",
                     f"        v = c.get(_k{n}, _MISSING)",
                     "        if v is not _MISSING: return v",
                     *self._build(node, n, False, "st.finalizers.add(g)", "        "),
                     f"        c[_k{n}] = v",
                     "        return v",
+                    "    finally:",
+                    "        lock.release()",
                 ]
         elif is_async:
             head = [f"    _needs_async(_k{n})"]

@@ -169,7 +169,7 @@ class InjectQ(ContainerInterface):
         thread_safe: bool = True,
         allow_override: bool = True,
     ) -> None:
-        self._scope_cache: dict[Any, tuple[str, Callable[[str], ScopeState] | None]] = {}
+        self._scope_cache: dict[Any, tuple[str, Callable[[str], ScopeState]]] = {}
         self._registry = Registry(on_change=self._changed)
         self._registry.allow_override = allow_override
         self.use_async_scopes = use_async_scopes

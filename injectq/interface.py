@@ -71,7 +71,7 @@ class ContainerInterface:
     scopes: contextvars.ContextVar[ScopeMap]
     # scope() argument -> (scope name, state factory), for names known to the container;
     # a subclass empties it when its scopes change
-    _scope_cache: dict[Any, tuple[str, Callable[[str], ScopeState] | None]]
+    _scope_cache: dict[Any, tuple[str, Callable[[str], ScopeState]]]
     # bumped whenever bindings change: what @inject planned against older ones is redone
     _generation: int = 0
     finalizers: Finalizers
@@ -204,16 +204,18 @@ class ContainerInterface:
         """Open a scope: ``with container.scope():`` or ``async with container.scope():``."""
         entry = self._scope_cache.get(scope_name)
         if entry is not None:  # a name this container knows: checked once, not per request
-            return ScopeContext(self.scopes, entry[0], None, entry[1])
+            state = entry[1](entry[0])
+            state._var = self.scopes
+            return state
         name = str(getattr(scope_name, "value", scope_name))
         if name in ("singleton", "transient"):
             raise ScopeError(f"{name!r} is a lifetime, not a scope that can be opened")
         name = _SCOPE_ALIASES.get(name, name)
-        factory = self._scope_factory(name)
+        factory = self._scope_factory(name) or ScopeState
         if not self._scope_known(name):  # reported when opened (it may be declared first)
-            return ScopeContext(self.scopes, name, self._scope_known, factory)
+            return factory(name).bind(self.scopes, self._scope_known)
         self._scope_cache[scope_name] = (name, factory)
-        return ScopeContext(self.scopes, name, None, factory)
+        return factory(name).bind(self.scopes, None)
 
     def async_scope(self, scope_name: str | ScopeType = "request") -> ScopeContext:
         """Same as ``scope()``; kept for InjectQ 0.5.0 code (``async with``)."""

@@ -127,12 +127,18 @@ async def arun_finalizers(items: list[Any], owner: str) -> None:
 
 
 class ScopeState:
-    """One open scope: its instances and the resources to finalize when it closes.
+    """One scope: its instances and the resources to finalize when it closes, and the
+    ``with`` / ``async with`` block that opens and closes it.
 
-    Opening a scope is on every request's path, so this is kept small: one lock (shared
-    with the finalizers), and the table of async creations under way made on first use."""
+    ``container.scope()`` returns a fresh one; entering it puts it in the container's
+    ContextVar. Opening a scope is on every request's path, so this is one small object:
+    one lock (shared with the finalizers), and the finalizers and the table of async
+    creations under way made on first use."""
 
-    __slots__ = ("__weakref__", "_finalizers", "_pending", "cache", "lock", "name")
+    __slots__ = (
+        "__weakref__", "_finalizers", "_known", "_pending", "_token", "_var", "cache", "lock",
+        "name",
+    )
     # generated scope classes (injectq-gen) add one slot per scoped binding
 
     def __init__(self, name: str) -> None:
@@ -141,6 +147,18 @@ class ScopeState:
         self.lock = _RLock()
         self._finalizers: Finalizers | None = None
         self._pending: dict[Any, Any] | None = None
+        self._token: contextvars.Token[ScopeMap] | None = None
+        # set by bind(): the container's ContextVar, and a check of the name to run when
+        # opened (None: the container already knows the name)
+        self._var: contextvars.ContextVar[ScopeMap] | None = None
+        self._known: Callable[[str], bool] | None = None
+
+    def bind(
+        self, var: contextvars.ContextVar[ScopeMap], known: Callable[[str], bool] | None
+    ) -> ScopeState:
+        self._var = var
+        self._known = known
+        return self
 
     @property
     def finalizers(self) -> Finalizers:
@@ -164,6 +182,13 @@ class ScopeState:
                     pending = self._pending = {}
         return pending
 
+    @property
+    def state(self) -> ScopeState:
+        """The open scope (this object); kept for code written against ScopeContext."""
+        if self._token is None:
+            raise ScopeError(f"scope {self.name!r} is not open")
+        return self
+
     def clear(self) -> None:
         """Drop every instance (the scope is closing)."""
         self.cache.clear()
@@ -182,34 +207,12 @@ class ScopeState:
     def __repr__(self) -> str:
         return f"<scope {self.name!r}: {len(self.cache)} instance(s)>"
 
-
-class ScopeContext:
-    """``with container.scope("request"):`` and ``async with`` of the same object."""
-
-    __slots__ = ("_factory", "_known", "_name", "_state", "_token", "_var")
-
-    def __init__(
-        self,
-        var: contextvars.ContextVar[ScopeMap],
-        name: str,
-        known: Callable[[str], bool] | None,
-        factory: Callable[[str], ScopeState] | None = None,
-    ) -> None:
-        self._var = var
-        self._factory = factory or ScopeState
-        self._name = name
-        self._known = known  # None: the container already knows the name
-        self._state: ScopeState | None = None
-        self._token: contextvars.Token[ScopeMap] | None = None
-
-    @property
-    def state(self) -> ScopeState:
-        if self._state is None:
-            raise ScopeError(f"scope {self._name!r} is not open")
-        return self._state
-
+    # -- the with block ----------------------------------------------------------------
     def _open(self) -> ScopeState:
-        name = self._name
+        name = self.name
+        var = self._var
+        if var is None:
+            raise ScopeError(f"scope {name!r} was not made by a container: use container.scope()")
         if self._known is not None and not self._known(name):
             raise ScopeError(
                 f"unknown scope {name!r}: declare it first with "
@@ -217,29 +220,29 @@ class ScopeContext:
             )
         if self._token is not None:
             raise ScopeError(f"this scope({name!r}) object is already open; make a new one")
-        self._state = state = self._factory(name)
-        current: dict[str | None, ScopeState] = self._var.get().copy()  # type: ignore[attr-defined]
-        current[name] = current[None] = state
-        self._token = self._var.set(current)
-        return state
+        current: dict[str | None, ScopeState] = var.get().copy()  # type: ignore[attr-defined]
+        current[name] = current[None] = self
+        self._token = var.set(current)
+        return self
 
-    def _detach(self) -> tuple[ScopeState, list[Any] | None]:
-        """Leave the scope; the state and the resources it has to finalize (None: none)."""
-        state = self._state
-        if state is None:
-            raise ScopeError(f"scope {self._name!r} is not open")
-        fin = state._finalizers
+    def _detach(self) -> list[Any] | None:
+        """Leave the scope; the resources it has to finalize (None: none)."""
+        token = self._token
+        if token is None:
+            raise ScopeError(f"scope {self.name!r} is not open")
+        fin = self._finalizers
         items = fin.take() if fin is not None and fin._items else None
+        var = self._var
+        assert var is not None
         try:
-            self._var.reset(self._token)  # type: ignore[arg-type]
+            var.reset(token)
         except ValueError:  # closed from another context: restore by hand
-            current = dict(self._var.get())
-            current.pop(self._name, None)
-            self._var.set(current)
+            current = dict(var.get())
+            current.pop(self.name, None)
+            var.set(current)
         self._token = None
-        self._state = None
-        state.clear()
-        return state, items
+        self.clear()
+        return items
 
     __enter__ = _open
 
@@ -249,9 +252,9 @@ class ScopeContext:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        _, items = self._detach()
+        items = self._detach()
         if items:
-            run_finalizers(items, f"scope {self._name!r}")
+            run_finalizers(items, f"scope {self.name!r}")
 
     async def __aenter__(self) -> ScopeState:
         return self._open()
@@ -262,6 +265,9 @@ class ScopeContext:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        _, items = self._detach()
+        items = self._detach()
         if items:
-            await arun_finalizers(items, f"scope {self._name!r}")
+            await arun_finalizers(items, f"scope {self.name!r}")
+
+
+ScopeContext = ScopeState  # the scope object and its with block are one object

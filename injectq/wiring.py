@@ -182,7 +182,7 @@ class GeneratedContainer(ContainerInterface):
         self.finalizers = Finalizers()
         self.scopes = scope_var
         self._scope_types = scope_types or {}
-        self._scope_cache: dict[Any, tuple[str, Callable[[str], ScopeState] | None]] = {}
+        self._scope_cache: dict[Any, tuple[str, Callable[[str], ScopeState]]] = {}
         self._overrides_engine = Overrides(self, frame_var)
         forking.track(self)
 
