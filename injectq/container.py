@@ -622,6 +622,16 @@ class InjectQ(ContainerInterface):
             return errorpath.NONE
         return self._key_of_ident(frame.f_code.co_name)
 
+    def _real_callee(self, callee: str, frame_key: Any) -> str:
+        """A name read from a resolver line: the line's text is its shape's, shared by
+        bindings, where ``_3`` is the fourth per-binding name of ``frame_key``'s source."""
+        compiler = self._compiler
+        if compiler is not None and callee[1:].isdigit():
+            names = compiler.placeholders.get(frame_key, ())
+            index = int(callee[1:])
+            return names[index] if index < len(names) else callee
+        return callee
+
     def _callee_key(self, callee: str, parent: Any) -> Any:
         """The binding whose provider ``_p<name>`` is (inlined into a resolver line)."""
         return self._key_of_ident(callee) if callee.startswith("_p") else errorpath.NONE

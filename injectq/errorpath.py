@@ -30,6 +30,7 @@ class PathHost(Protocol):
     def node_info(self, key: Any) -> Any: ...
     def _frame_key(self, frame: FrameType) -> Any: ...  # a binding's key, or _NONE
     def _callee_key(self, callee: str, parent: Any) -> Any: ...  # inlined provider, or _NONE
+    def _real_callee(self, callee: str, frame_key: Any) -> str: ...  # a name in frame_key's code
 
 
 def calls_at(code: CodeType, lasti: int) -> list[str]:
@@ -82,7 +83,7 @@ def note_path(host: PathHost, key: Any, exc: BaseException) -> None:
             if k is not _NONE:
                 push(k)
                 for callee in calls_at(tb.tb_frame.f_code, tb.tb_lasti):
-                    push(host._callee_key(callee, keys[-1]))
+                    push(host._callee_key(host._real_callee(callee, k), keys[-1]))
             tb = tb.tb_next
         path = tuple(_link(host, k) for k in keys)
     except Exception:  # never hide the user's error behind ours

@@ -234,6 +234,10 @@ class GeneratedContainer(ContainerInterface):
             return frame.f_locals.get("key", errorpath.NONE)
         return errorpath.NONE
 
+    def _real_callee(self, callee: str, frame_key: Any) -> str:
+        """Generated source is the module's own text: names are real."""
+        return callee
+
     def _callee_key(self, callee: str, parent: Any) -> Any:
         """Which binding a provider call inlined into ``parent``'s function builds."""
         info = self._nodes.get(parent)
