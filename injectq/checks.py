@@ -239,13 +239,19 @@ def _cycle_problems(nodes: list[Node]) -> list[Problem]:
     problems = []
     counter = 0
 
+    targets_of: dict[Key, list[Key]] = {}
+
     def plain_targets(n: Node) -> list[Key]:
-        return [
-            d.target
-            for d in n.deps
-            if d.resolution is Resolution.BINDING and d.edge is Edge.PLAIN
-            and d.target in index_of
-        ]
+        # once per node: the walk below comes back to a node once per edge
+        targets = targets_of.get(n.key)
+        if targets is None:
+            targets = targets_of[n.key] = [
+                d.target
+                for d in n.deps
+                if d.resolution is Resolution.BINDING and d.edge is Edge.PLAIN
+                and d.target in index_of
+            ]
+        return targets
 
     for start in nodes:
         if start.key in index:
