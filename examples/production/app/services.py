@@ -370,7 +370,8 @@ class PostgresPool(ConnectionPool):
     def description(self) -> str:
         return f"PostgreSQL {self._server} (asyncpg), schema {self.schema}"
 
-    async def _connect_once(self) -> Any:
+    @staticmethod
+    def _asyncpg() -> Any:
         try:
             import asyncpg  # type: ignore[import-untyped,unused-ignore]
         except ImportError as exc:
@@ -378,14 +379,17 @@ class PostgresPool(ConnectionPool):
                 "DATABASE_URL names a PostgreSQL server, but asyncpg is not installed: "
                 "pip install asyncpg (or unset DATABASE_URL to use sqlite)"
             ) from exc
+        return asyncpg
+
+    async def _connect_once(self) -> Any:
+        asyncpg = self._asyncpg()
         try:
             return await asyncpg.connect(self.url, timeout=self.config.connection_timeout)
         except (OSError, asyncpg.PostgresError) as exc:
             raise DatabaseError(f"cannot connect to DATABASE_URL: {exc}") from exc
 
     async def open(self) -> None:
-        import asyncpg
-
+        asyncpg = self._asyncpg()
         admin = await self._connect_once()
         try:
             self._server = str(await admin.fetchval("SHOW server_version")).split()[0]
