@@ -22,6 +22,7 @@ from injectq.errors import (
     ScopeError,
 )
 from injectq.inject import inject
+from injectq.loading import load_container
 from injectq.markers import Inject, Lazy, Named
 from injectq.module import (
     ConfigurationModule,
@@ -39,6 +40,7 @@ __all__ = [
     # containers
     "InjectQ",
     "ContainerContext",
+    "load_container",
     # modules
     "Module",
     "ModuleBinder",

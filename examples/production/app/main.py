@@ -28,7 +28,7 @@ from app.services import (
     RedisClient,
     RedisServerClient,
 )
-from injectq import InjectQ
+from injectq import InjectQ, load_container
 from injectq.wiring import GeneratedContainer
 
 Container = InjectQ | GeneratedContainer
@@ -132,22 +132,14 @@ def describe_l2(client: RedisClient) -> str:
 
 
 def make_container(runtime: bool) -> tuple[Container, str]:
-    if not runtime:
-        try:
-            from app._wiring import container
-        except ModuleNotFoundError as exc:
-            if exc.name != "app._wiring":
-                raise
-            print("app/_wiring.py not found (run `injectq-gen build`): using the runtime "
-                  "container", file=sys.stderr)
-        else:
-            return container, "generated (app/_wiring.py)"
+    """app/_wiring.py's container when it has been built (and not ``runtime``), else the
+    runtime container on ProductionModule, validated."""
     from app.modules import ProductionModule
 
-    runtime_container = InjectQ()
-    runtime_container.install(ProductionModule())
-    runtime_container.validate()
-    return runtime_container, "runtime (InjectQ + ProductionModule)"
+    container = load_container("app._wiring", lambda: [ProductionModule()], runtime=runtime)
+    if isinstance(container, GeneratedContainer):
+        return container, "generated (app/_wiring.py)"
+    return container, "runtime (InjectQ + ProductionModule)"
 
 
 def cli(argv: Sequence[str] | None = None) -> int:

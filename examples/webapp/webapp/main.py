@@ -9,13 +9,12 @@ connection gets its own request scope, so its own ``UnitOfWork``.
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel
 
-from injectq import InjectQ
+from injectq import InjectQ, load_container
 from injectq.integrations.fastapi import Injected, setup_fastapi
 from injectq.wiring import GeneratedContainer
 from webapp.services import Database, InvalidTitleError, Todo, TodoService, UnitOfWork
@@ -33,22 +32,10 @@ def todo_json(todo: Todo, unit: UnitOfWork) -> dict[str, Any]:
 
 def make_container(runtime: bool = False) -> tuple[Container, str]:
     """The generated container when present (and not ``runtime``), else the runtime one."""
-    if not runtime:
-        try:
-            from webapp._wiring import container
-        except ModuleNotFoundError as exc:
-            if exc.name != "webapp._wiring":
-                raise
-            print("webapp/_wiring.py not found (run `injectq-gen build`): using the runtime "
-                  "container", file=sys.stderr)
-        else:
-            return container, "generated"
     from webapp.modules import WebAppModule
 
-    runtime_container = InjectQ()
-    runtime_container.install(WebAppModule())
-    runtime_container.validate()
-    return runtime_container, "runtime"
+    container = load_container("webapp._wiring", lambda: [WebAppModule()], runtime=runtime)
+    return container, "generated" if isinstance(container, GeneratedContainer) else "runtime"
 
 
 def create_app(container: Container, label: str = "") -> FastAPI:
