@@ -58,6 +58,9 @@ _counter = itertools.count()
 _GENERATED_NAME = re.compile(r"\b_(?:sc|an|p|k|s|r|n|a|q)\d+(?:_\w*)?\b(?!=[^=])")
 _MAX_SHAPES = 4096
 _shapes: dict[str, types.CodeType] = {}  # shape source -> code of its maker (any container)
+# code of a function a maker defines -> the placeholder holding its binding's key (a free
+# variable: error paths read it from the failing frame)
+_key_placeholder: dict[types.CodeType, str] = {}
 
 
 class Slot:
@@ -107,6 +110,8 @@ class RuntimeHooks:
 
 
 def _ident(label: str) -> str:
+    if label.isidentifier() and label.isascii():
+        return label.strip("_")[:40] or "key"
     return re.sub(r"\W+", "_", label).strip("_")[:40] or "key"
 
 
@@ -351,23 +356,27 @@ class ResolverCompiler:
         names replaced by ``_0``, ``_1``, ... in order of appearance), each shape is
         compiled once per process into a maker ``def _mk(_0, _1, ...)`` returning the
         functions, and a node's functions are the maker called with its objects (closures:
-        as fast to read as globals). They get their real names back; the linecache text
-        is the shape's, and ``placeholders`` maps ``_3`` back to a real name for error
-        paths.
+        as fast to read as globals). Their ``__name__`` is the real one; their code, line
+        text and traceback names are the shape's. Error paths find the binding of a frame
+        from the free variable holding its key (``_key_placeholder``) and read ``_3`` in a
+        line through ``placeholders``.
         """
+        n = self._name(node)
+        # the functions it defines keep a name saying what they do (tracebacks show it)
+        roles = {f"_r{n}": "resolve", f"_n{n}": "create", f"_a{n}": "aresolve",
+                 f"_an{n}": "acreate"}
         local: dict[str, str] = {}
 
         def placeholder(match: re.Match[str]) -> str:
             real = match.group()
             ph = local.get(real)
             if ph is None:
-                ph = local[real] = f"_{len(local)}"
+                ph = local[real] = roles.get(real) or f"_{len(local)}"
             return ph
 
         shape = _GENERATED_NAME.sub(placeholder, source)
         names = list(local)
-        n = self._name(node)
-        defined = [f for f in (f"_r{n}", f"_n{n}", f"_a{n}", f"_an{n}") if f in local]
+        defined = [f for f in roles if f in local]
         free = [real for real in names if real not in defined]
         code = _shapes.get(shape)
         if code is None:
@@ -381,11 +390,16 @@ class ResolverCompiler:
             code = next(c for c in module.co_consts if isinstance(c, types.CodeType))
             if len(_shapes) >= _MAX_SHAPES:
                 _shapes.clear()
+                _key_placeholder.clear()
             _shapes[shape] = code
+            own_key = local[f"_k{n}"]
+            for const in code.co_consts:
+                if isinstance(const, types.CodeType):
+                    _key_placeholder[const] = own_key
         ns = self.ns
         made = types.FunctionType(code, ns)(*[ns[real] for real in free])
         for real, fn in zip(defined, made, strict=True):
-            fn.__code__ = fn.__code__.replace(co_name=real, co_qualname=real)
+            # the code (and so a traceback's function name) is the shape's: resolve_3...
             fn.__name__ = fn.__qualname__ = real
             ns[real] = fn
         self.placeholders[node.key] = names

@@ -38,6 +38,7 @@ from injectq.compiler import (
     RuntimeHooks,
     Slot,
 )
+from injectq.compiler import _key_placeholder as compiler_key_placeholder
 from injectq.errors import (
     AsyncResolutionError,
     BindingError,
@@ -618,9 +619,13 @@ class InjectQ(ContainerInterface):
 
     def _frame_key(self, frame: FrameType) -> Any:
         """The binding a compiled resolver's frame builds (errorpath.py)."""
-        if not frame.f_code.co_filename.startswith("<injectq resolvers"):
+        code = frame.f_code
+        if not code.co_filename.startswith("<injectq resolvers"):
             return errorpath.NONE
-        return self._key_of_ident(frame.f_code.co_name)
+        placeholder = compiler_key_placeholder.get(code)
+        if placeholder is not None:  # a shared shape: the key is one of its free variables
+            return frame.f_locals.get(placeholder, errorpath.NONE)
+        return self._key_of_ident(code.co_name)
 
     def _real_callee(self, callee: str, frame_key: Any) -> str:
         """A name read from a resolver line: the line's text is its shape's, shared by
