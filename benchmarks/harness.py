@@ -34,6 +34,30 @@ class Op:
     is_async: bool = False
 
 
+class KeyedCases:
+    """Cases a, b3, b10 and c for a library that resolves one key per call: an adapter
+    defines ``_get(key)`` (the Op resolving ``key``) and, when its keys are not the model
+    classes (dependency-injector's providers), ``_key(cls)``."""
+
+    def _get(self, key: Any) -> Op:
+        raise NotImplementedError
+
+    def _key(self, cls: type) -> Any:
+        return cls
+
+    def a(self) -> Op:
+        return self._get(self._key(m.S))
+
+    def b3(self) -> Op:
+        return self._get(self._key(m.C))
+
+    def b10(self) -> Op:
+        return self._get(self._key(m.K9))
+
+    def c(self) -> Op:
+        return self._get(self._key(m.Wide))
+
+
 CASES = ("a", "b3", "b10", "c", "d", "e", "f")
 CASE_TITLES = {
     "a": "a. cached singleton get",

@@ -12,9 +12,10 @@ from typing import Any
 import model as m
 from dependency_injector import containers, providers
 from dependency_injector.wiring import Provide, inject
-from harness import Op
+from harness import KeyedCases, Op
 
 ROWS = {"dependency-injector": "default"}
+PROVIDER_NAMES = {m.S: "s", m.C: "c", m.K9: "k9", m.Wide: "wide"}
 
 
 def version() -> str:
@@ -61,7 +62,7 @@ def fn(f1: m.F1 = Provide[Deps.f1], f2: m.F2 = Provide[Deps.f2],
     return (f1, f2, fs)
 
 
-class DependencyInjector:
+class DependencyInjector(KeyedCases):
     def __init__(self, variant: str) -> None:
         self.ct = Deps()
         self.ct.check_dependencies()
@@ -70,17 +71,8 @@ class DependencyInjector:
     def _get(self, provider: Any) -> Op:
         return Op("get()", {"get": provider})
 
-    def a(self) -> Op:
-        return self._get(self.ct.s)
-
-    def b3(self) -> Op:
-        return self._get(self.ct.c)
-
-    def b10(self) -> Op:
-        return self._get(self.ct.k9)
-
-    def c(self) -> Op:
-        return self._get(self.ct.wide)
+    def _key(self, cls: type) -> Any:
+        return getattr(self.ct, PROVIDER_NAMES[cls])  # its keys are its providers
 
     def d(self) -> Op:
         ct = self.ct

@@ -9,7 +9,7 @@ from typing import Any
 
 import model as m
 from dishka import FromDishka
-from harness import Op
+from harness import KeyedCases, Op
 
 ROWS = {"dishka": "default", "dishka (lock_factory=None)": "nolock"}
 
@@ -25,7 +25,7 @@ def fn(f1: FromDishka[m.F1], f2: FromDishka[m.F2], fs: FromDishka[m.FS]) -> tupl
     return (f1, f2, fs)
 
 
-class Dishka:
+class Dishka(KeyedCases):
     def __init__(self, variant: str) -> None:
         from threading import Lock
 
@@ -53,18 +53,6 @@ class Dishka:
 
     def _get(self, cls: type) -> Op:
         return Op("get(K)", {"get": self.ct.get, "K": cls})
-
-    def a(self) -> Op:
-        return self._get(m.S)
-
-    def b3(self) -> Op:
-        return self._get(m.C)
-
-    def b10(self) -> Op:
-        return self._get(m.K9)
-
-    def c(self) -> Op:
-        return self._get(m.Wide)
 
     def d(self) -> Op:
         ct, handler = self.ct, m.Handler

@@ -19,7 +19,7 @@ from diwire import (
     Scope,
     resolver_context,
 )
-from harness import Op
+from harness import KeyedCases, Op
 
 ROWS = {"diwire": "default", "diwire (strict, compiled)": "strict"}
 
@@ -37,7 +37,7 @@ LIFETIMES = {"singleton": (Lifetime.SCOPED, None), "transient": (Lifetime.TRANSI
              "scoped": (Lifetime.SCOPED, Scope.REQUEST)}
 
 
-class Diwire:
+class Diwire(KeyedCases):
     def __init__(self, variant: str) -> None:
         self.strict = variant == "strict"
         ct = self.ct = self._container()
@@ -73,18 +73,6 @@ class Diwire:
 
     def _get(self, cls: type) -> Op:
         return Op("get(K)", {"get": self.ct.resolve, "K": cls})
-
-    def a(self) -> Op:
-        return self._get(m.S)
-
-    def b3(self) -> Op:
-        return self._get(m.C)
-
-    def b10(self) -> Op:
-        return self._get(m.K9)
-
-    def c(self) -> Op:
-        return self._get(m.Wide)
 
     def d(self) -> Op:
         enter, handler = self.ct.enter_scope, m.Handler

@@ -8,7 +8,7 @@ from typing import Any
 
 import injector
 import model as m
-from harness import NotSupported, Op
+from harness import KeyedCases, NotSupported, Op
 
 ROWS = {"injector": "default"}
 
@@ -23,7 +23,7 @@ def fn(f1: m.F1, f2: m.F2, fs: m.FS) -> tuple[Any, ...]:
     return (f1, f2, fs)
 
 
-class Injector:
+class Injector(KeyedCases):
     def __init__(self, variant: str) -> None:
         for cls in (m.B, m.C, *m.CHAIN10[1:], m.Wide):
             injector.inject(cls)
@@ -37,18 +37,6 @@ class Injector:
 
     def _get(self, cls: type) -> Op:
         return Op("get(K)", {"get": self.inj.get, "K": cls})
-
-    def a(self) -> Op:
-        return self._get(m.S)
-
-    def b3(self) -> Op:
-        return self._get(m.C)
-
-    def b10(self) -> Op:
-        return self._get(m.K9)
-
-    def c(self) -> Op:
-        return self._get(m.Wide)
 
     def d(self) -> Op:
         raise NotSupported("no request scope")

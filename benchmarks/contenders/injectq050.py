@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import model as m
-from harness import Op
+from harness import KeyedCases, Op
 
 import injectq
 from injectq import InjectQ, Module, inject
@@ -45,24 +45,12 @@ class GraphModule(Module):
             binder.bind(cls, cls, scope=SCOPE[lifetime])
 
 
-class InjectQ050:
+class InjectQ050(KeyedCases):
     def __init__(self, variant: str) -> None:
         self.ct = InjectQ(modules=[CaseModule()])
 
     def _get(self, cls: type) -> Op:
         return Op("get(K)", {"get": self.ct.get, "K": cls})
-
-    def a(self) -> Op:
-        return self._get(m.S)
-
-    def b3(self) -> Op:
-        return self._get(m.C)
-
-    def b10(self) -> Op:
-        return self._get(m.K9)
-
-    def c(self) -> Op:
-        return self._get(m.Wide)
 
     def d(self) -> Op:
         scope, get, handler = self.ct.scope, self.ct.get, m.Handler

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import model as m
-from harness import NotSupported, Op
+from harness import KeyedCases, NotSupported, Op
 
 ROWS = {"injectq-gen container.get": "get", "injectq-gen provide_x()": "provide"}
 
@@ -42,7 +42,7 @@ def build_wiring(target: str, package: str) -> Any:
     return importlib.import_module(f"{package}._wiring")
 
 
-class Generated:
+class Generated(KeyedCases):
     def __init__(self, variant: str) -> None:
         self.provide = variant == "provide"
         self.w = build_wiring("iq_cases:CaseModule", "iqbench_cases")
@@ -59,18 +59,6 @@ class Generated:
         if self.provide:
             return Op("provide()", {"provide": self._fn(cls)})
         return Op("get(K)", {"get": self.ct.get, "K": cls})
-
-    def a(self) -> Op:
-        return self._get(m.S)
-
-    def b3(self) -> Op:
-        return self._get(m.C)
-
-    def b10(self) -> Op:
-        return self._get(m.K9)
-
-    def c(self) -> Op:
-        return self._get(m.Wide)
 
     def d(self) -> Op:
         scope, get, handler = self.ct.scope, self.ct.get, m.Handler

@@ -6,7 +6,7 @@ import importlib
 from typing import Any
 
 import model as m
-from harness import Op
+from harness import KeyedCases, Op
 
 ROWS = {"injectq (runtime)": "default"}
 
@@ -16,7 +16,7 @@ def version() -> str:
     return injectq.__version__
 
 
-class Runtime:
+class Runtime(KeyedCases):
     def __init__(self, variant: str) -> None:
         from iq_cases import CaseModule
 
@@ -27,18 +27,6 @@ class Runtime:
 
     def _get(self, cls: type) -> Op:
         return Op("get(K)", {"get": self.ct.get, "K": cls})
-
-    def a(self) -> Op:
-        return self._get(m.S)
-
-    def b3(self) -> Op:
-        return self._get(m.C)
-
-    def b10(self) -> Op:
-        return self._get(m.K9)
-
-    def c(self) -> Op:
-        return self._get(m.Wide)
 
     def d(self) -> Op:
         scope, get, handler = self.ct.scope, self.ct.get, m.Handler

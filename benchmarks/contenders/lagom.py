@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any, ContextManager  # noqa: UP035 - lagom keys context managers by it
 
 import model as m
-from harness import NotSupported, Op
+from harness import KeyedCases, NotSupported, Op
 from lagom import Container, Singleton, bind_to_container, injectable
 from lagom.context_based import ContextContainer
 
@@ -34,7 +34,7 @@ def register_scoped(ct: Container, cls: type) -> None:
     ct[ContextManager[cls]] = create  # type: ignore[valid-type]
 
 
-class Lagom:
+class Lagom(KeyedCases):
     def __init__(self, variant: str) -> None:
         ct = self.ct = Container()
         for cls in (m.S, *m.WIDE_SINGLETON, m.Config, m.FS):
@@ -44,18 +44,6 @@ class Lagom:
 
     def _get(self, cls: type) -> Op:
         return Op("get(K)", {"get": self.ct.resolve, "K": cls})
-
-    def a(self) -> Op:
-        return self._get(m.S)
-
-    def b3(self) -> Op:
-        return self._get(m.C)
-
-    def b10(self) -> Op:
-        return self._get(m.K9)
-
-    def c(self) -> Op:
-        return self._get(m.Wide)
 
     def d(self) -> Op:
         ct, handler, scoped = self.ct, m.Handler, m.SCOPED

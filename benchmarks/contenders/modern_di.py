@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import model as m
-from harness import NotSupported, Op
+from harness import KeyedCases, NotSupported, Op
 from modern_di import Container, Group, Scope, providers
 
 ROWS = {"modern-di": "default"}
@@ -35,7 +35,7 @@ def group(items: list[tuple[type, str]]) -> type[Group]:
     return type("Deps", (Group,), attrs)
 
 
-class ModernDi:
+class ModernDi(KeyedCases):
     def __init__(self, variant: str) -> None:
         items = [(m.S, "singleton")]
         items += [(c, "transient") for c in (m.A, m.B, m.C, *m.CHAIN10, *m.WIDE_TRANSIENT,
@@ -48,18 +48,6 @@ class ModernDi:
 
     def _get(self, cls: type) -> Op:
         return Op("get(K)", {"get": self.ct.resolve, "K": cls})
-
-    def a(self) -> Op:
-        return self._get(m.S)
-
-    def b3(self) -> Op:
-        return self._get(m.C)
-
-    def b10(self) -> Op:
-        return self._get(m.K9)
-
-    def c(self) -> Op:
-        return self._get(m.Wide)
 
     def d(self) -> Op:
         child, handler, request_scope = self.ct.build_child_container, m.Handler, Scope.REQUEST

@@ -7,7 +7,7 @@ from typing import Any
 
 import model as m
 import punq
-from harness import NotSupported, Op
+from harness import KeyedCases, NotSupported, Op
 
 ROWS = {"punq": "default"}
 
@@ -17,7 +17,7 @@ def version() -> str:
     return v("punq")
 
 
-class Punq:
+class Punq(KeyedCases):
     def __init__(self, variant: str) -> None:
         ct = self.ct = punq.Container()
         for cls in (m.S, *m.WIDE_SINGLETON):
@@ -27,18 +27,6 @@ class Punq:
 
     def _get(self, cls: type) -> Op:
         return Op("get(K)", {"get": self.ct.resolve, "K": cls})
-
-    def a(self) -> Op:
-        return self._get(m.S)
-
-    def b3(self) -> Op:
-        return self._get(m.C)
-
-    def b10(self) -> Op:
-        return self._get(m.K9)
-
-    def c(self) -> Op:
-        return self._get(m.Wide)
 
     def d(self) -> Op:
         raise NotSupported("no request scope")

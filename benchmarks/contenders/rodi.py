@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import model as m
-from harness import NotSupported, Op
+from harness import KeyedCases, NotSupported, Op
 from rodi import Container, inject
 
 ROWS = {"rodi": "default", "rodi (explicit scope)": "scope"}
@@ -27,7 +27,7 @@ def fn(f1: m.F1, f2: m.F2, fs: m.FS) -> tuple[Any, ...]:
 ADD = {"singleton": "add_singleton", "transient": "add_transient", "scoped": "add_scoped"}
 
 
-class Rodi:
+class Rodi(KeyedCases):
     def __init__(self, variant: str) -> None:
         self.explicit = variant == "scope"
         ct = Container()
@@ -46,18 +46,6 @@ class Rodi:
         if self.explicit:
             return Op("get(K, scope)", {"get": self.provider.get, "K": cls, "scope": self.scope})
         return Op("get(K)", {"get": self.provider.get, "K": cls})
-
-    def a(self) -> Op:
-        return self._get(m.S)
-
-    def b3(self) -> Op:
-        return self._get(m.C)
-
-    def b10(self) -> Op:
-        return self._get(m.K9)
-
-    def c(self) -> Op:
-        return self._get(m.Wide)
 
     def d(self) -> Op:
         provider, handler = self.provider, m.Handler

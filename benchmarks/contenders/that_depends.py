@@ -9,10 +9,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import model as m
-from harness import Op
+from harness import KeyedCases, Op
 from that_depends import BaseContainer, ContextScopes, Provide, container_context, inject
 from that_depends import providers as p
 
+PROVIDER_NAMES = {m.S: "s", m.C: "c", m.K9: "k9", m.Wide: "wide"}
 ROWS = {"that-depends": "default"}
 
 
@@ -71,24 +72,15 @@ def fn(f1: m.F1 = Provide[Deps.f1], f2: m.F2 = Provide[Deps.f2],
     return (f1, f2, fs)
 
 
-class ThatDepends:
+class ThatDepends(KeyedCases):
     def __init__(self, variant: str) -> None:
         pass
 
     def _get(self, provider: Any) -> Op:
         return Op("get()", {"get": provider.resolve_sync})
 
-    def a(self) -> Op:
-        return self._get(Deps.s)
-
-    def b3(self) -> Op:
-        return self._get(Deps.c)
-
-    def b10(self) -> Op:
-        return self._get(Deps.k9)
-
-    def c(self) -> Op:
-        return self._get(Deps.wide)
+    def _key(self, cls: type) -> Any:
+        return getattr(Deps, PROVIDER_NAMES[cls])  # its keys are its providers
 
     def d(self) -> Op:
         get = Deps.handler.resolve_sync
