@@ -65,6 +65,11 @@ class Port(abc.ABC):
     def run(self) -> None: ...
 
 
+class _PortImpl(Port):
+    def run(self) -> None:
+        pass
+
+
 class Boom:
     def __init__(self) -> None:
         raise ValueError("boom")
@@ -122,6 +127,41 @@ def test_explicit_args_win(c: InjectQ) -> None:
     assert handler(mine) == (mine, c.get(Mailer))
     assert handler(mailer=fake)[1] is fake
     assert handler(mine, fake) == (mine, fake)
+
+
+def test_call_shapes_are_planned_apart_and_replanned_after_rebinding(c: InjectQ) -> None:
+    """What to fill is planned once per call shape and container; a binding changed
+    afterwards (here Mailer rebound) is seen by the next call, and two containers keep
+    their own plans."""
+
+    @inject
+    def handler(db: Database, mailer: Mailer) -> tuple[Database, Mailer]:
+        return db, mailer
+
+    with c.context():
+        first = handler()
+        assert isinstance(first[1], SmtpMailer)
+        mine = Database()
+        assert handler(mine)[0] is mine  # another shape: only mailer is filled
+        assert handler()[0] is first[0]
+        c.bind(Mailer, FakeMailer, override=True)
+        assert isinstance(handler()[1], FakeMailer)
+        assert isinstance(handler(mine)[1], FakeMailer)
+    other = InjectQ()
+    other.bind(Database, Database)
+    other.bind(Mailer, SmtpMailer)
+    with other.context():
+        db, mailer = handler()
+    assert db is other.get(Database) and db is not first[0]
+    assert isinstance(mailer, SmtpMailer)
+
+    @inject(container=c)
+    def ported(port: Port | None = None) -> Port | None:
+        return port
+
+    assert ported() is None  # planned: nothing bound, the default
+    c.bind(Port, _PortImpl)
+    assert isinstance(ported(), _PortImpl)  # replanned: now injected
 
 
 def test_explicit_args_win_even_for_unresolvable(c: InjectQ) -> None:
