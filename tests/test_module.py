@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -659,3 +660,27 @@ def test_site_in_binding_error_message(c: InjectQ) -> None:
     line = inspect.getsourcelines(M.configure)[1] + 1
     with pytest.raises(BindingError, match=f"{HERE}:{line}"):
         c.install(M())
+
+
+def test_bind_sites_are_exact_in_a_long_configure(tmp_path: Path) -> None:
+    """Each bind() of a 300-line configure() records its own line (read from a table per
+    code object, not by rescanning the line table on every call)."""
+    import importlib.util
+
+    lines = ["from injectq import Module", ""]
+    lines += [f"class K{i}:\n    pass\n" for i in range(300)]
+    lines.append("class Long(Module):\n    def configure(self) -> None:")
+    first = len("\n".join(lines).splitlines()) + 1
+    lines += [f"        self.bind(K{i}).{'singleton' if i % 2 else 'transient'}()"
+              for i in range(300)]
+    path = tmp_path / "long_configure.py"
+    path.write_text("\n".join(lines) + "\n")
+    spec = importlib.util.spec_from_file_location("long_configure", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    c = InjectQ()
+    c.install(mod.Long())
+    sites = [c._registry.get(getattr(mod, f"K{i}")).site for i in range(300)]  # type: ignore[union-attr]
+    assert [int(s.rsplit(":", 1)[1]) for s in sites] == [first + i for i in range(300)]
+    assert all(s.rsplit(":", 1)[0].endswith("long_configure.py") for s in sites)
