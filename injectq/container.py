@@ -48,8 +48,9 @@ from injectq.errors import (
     ScopeError,
 )
 from injectq.graph import Dep, DependencyGraph, Node, Resolution
+from injectq.inject import CallPlan, afill, fill, plan_call
 from injectq.interface import ContainerInterface, _current, close_unawaited
-from injectq.introspect import Edge, describe, is_container_type
+from injectq.introspect import Edge, Param, describe, is_container_type
 from injectq.markers import Key, display_key, make_key
 from injectq.overrides import (
     CONTAINER,
@@ -537,7 +538,7 @@ class InjectQ(ContainerInterface):
 
     def _invoke_plan(
         self, service_type: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> tuple[Callable[..., Any], list[tuple[str, bool, Dep]]]:
+    ) -> tuple[Callable[..., Any], CallPlan]:
         binding = self._registry.get(service_type)
         if binding is None or not binding.kind.takes_parameters:
             raise DependencyNotFoundError(
@@ -549,39 +550,31 @@ class InjectQ(ContainerInterface):
                     help="bind one with bind_factory() before invoke()",
                 )
             )
-        graph = self.graph
-        todo = []
-        for i, p in enumerate(describe(binding.provider).params):
-            if (p.positional and i < len(args)) or p.name in kwargs:
-                continue
-            dep = graph._dep(p)
-            if dep.resolution is Resolution.DEFAULT:
-                continue
-            if dep.resolution in (Resolution.MISSING, Resolution.UNRESOLVABLE):
-                raise DependencyNotFoundError(
-                    Problem(
-                        "IQ001",
-                        "missing-binding",
-                        f"invoke({display_key(service_type)}): nothing satisfies parameter "
-                        f"{p.name!r} ({display_key(dep.target)})",
-                        key=display_key(dep.target),
-                        help="pass it as an argument, or bind it",
-                    )
+
+        def missing(p: Param, dep: Dep) -> DependencyNotFoundError:
+            return DependencyNotFoundError(
+                Problem(
+                    "IQ001",
+                    "missing-binding",
+                    f"invoke({display_key(service_type)}): nothing satisfies parameter "
+                    f"{p.name!r} ({display_key(dep.target)})",
+                    key=display_key(dep.target),
+                    help="pass it as an argument, or bind it",
                 )
-            todo.append((p.name, p.kind is inspect.Parameter.POSITIONAL_ONLY, dep))
-        return binding.provider, todo
+            )
+
+        params = describe(binding.provider).params
+        return binding.provider, plan_call(self, params, len(args), kwargs, missing)
 
     def invoke(self, service_type: Any, *args: Any, **kwargs: Any) -> Any:
         """Call the factory bound to ``service_type``, injecting what is not passed."""
-        fn, todo = self._invoke_plan(service_type, args, kwargs)
-        for pname, _, dep in todo:
-            kwargs[pname] = self.resolve_dep(dep)
+        fn, plan = self._invoke_plan(service_type, args, kwargs)
+        fill(self, plan, kwargs)
         return fn(*args, **kwargs)
 
     async def ainvoke(self, service_type: Any, *args: Any, **kwargs: Any) -> Any:
-        fn, todo = self._invoke_plan(service_type, args, kwargs)
-        for pname, _, dep in todo:
-            kwargs[pname] = await self.aresolve_dep(dep)
+        fn, plan = self._invoke_plan(service_type, args, kwargs)
+        await afill(self, plan, kwargs)
         result = fn(*args, **kwargs)
         if inspect.isawaitable(result):
             result = await result

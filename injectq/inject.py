@@ -12,11 +12,11 @@ import functools
 import inspect
 import sys
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Container, Sequence
 from typing import Any, TypeVar, overload
 
 from injectq.errors import DependencyNotFoundError, InjectionError, InjectQError
-from injectq.graph import Resolution
+from injectq.graph import Dep, Resolution
 from injectq.interface import _current
 from injectq.introspect import Edge, Param, describe
 from injectq.markers import Lazy
@@ -66,42 +66,97 @@ def inject(func: Any = None, *, container: Any = None) -> Any:
 # how a planned parameter gets its value
 _GET, _CONTAINER, _NONE, _LAZY = 0, 1, 2, 3
 
+CallPlan = list[tuple[str, int, Any]]  # (parameter name, how, key) of what to fill
+
+
+def plan_call(
+    container: Any,
+    params: Sequence[Param],
+    n_args: int,
+    passed: Container[str],
+    missing: Callable[[Param, Dep], Exception],
+) -> CallPlan:
+    """What ``container`` fills of ``params`` when a call passes ``n_args`` positional
+    arguments and the keywords ``passed`` (``@inject`` and ``invoke``). A parameter
+    nothing satisfies raises ``missing(param, dep)``."""
+    todo: CallPlan = []
+    for i, p in enumerate(params):
+        if (p.positional and i < n_args) or p.name in passed:
+            continue
+        dep = container.dep_for(p)
+        if dep.resolution is Resolution.DEFAULT:
+            continue
+        if dep.resolution in (Resolution.MISSING, Resolution.UNRESOLVABLE):
+            raise missing(p, dep)
+        if dep.resolution is Resolution.CONTAINER:
+            todo.append((p.name, _CONTAINER, None))
+        elif dep.resolution is Resolution.NONE:
+            todo.append((p.name, _NONE, None))
+        elif dep.edge is Edge.LAZY:
+            todo.append((p.name, _LAZY, dep.target))
+        else:
+            todo.append((p.name, _GET, dep.target))
+    return todo
+
+
+Explain = Callable[[DependencyNotFoundError, str], Exception] | None
+
+
+def fill(container: Any, plan: CallPlan, kwargs: dict[str, Any], explain: Explain = None) -> None:
+    """Put the planned values into ``kwargs``; ``explain`` rewraps a missing dependency
+    with the parameter's name."""
+    get = container.get
+    for name, how, target in plan:
+        if how == _GET:
+            try:
+                kwargs[name] = get(target)
+            except DependencyNotFoundError as exc:
+                if explain is None:
+                    raise
+                raise explain(exc, name) from exc
+        else:
+            kwargs[name] = _special(container, how, target)
+
+
+async def afill(
+    container: Any, plan: CallPlan, kwargs: dict[str, Any], explain: Explain = None
+) -> None:
+    for name, how, target in plan:
+        if how == _GET:
+            try:
+                kwargs[name] = await container.aget(target)
+            except DependencyNotFoundError as exc:
+                if explain is None:
+                    raise
+                raise explain(exc, name) from exc
+        else:
+            kwargs[name] = _special(container, how, target)
+
+
+def _special(container: Any, how: int, target: Any) -> Any:
+    if how == _CONTAINER:
+        return container
+    if how == _LAZY:
+        return Lazy(target, container)
+    return None
+
 
 def _wrap(func: Callable[..., Any], fixed: Any) -> Callable[..., Any]:
     params: list[Param] | None = None
-    # (container, positional count, keyword names) -> (container generation, plan): what to
-    # fill and how. Built once per call shape, so a call reads no signature and no graph.
-    plans: weakref.WeakKeyDictionary[Any, dict[Any, tuple[int, list[tuple[str, int, Any]]]]]
+    # container -> {call shape: (container generation, plan)}. Planned once per call shape,
+    # so a call reads no signature and no graph.
+    plans: weakref.WeakKeyDictionary[Any, dict[Any, tuple[int, CallPlan]]]
     plans = weakref.WeakKeyDictionary()
 
-    def build(container: Any, n_args: int, names: Any) -> list[tuple[str, int, Any]]:
-        nonlocal params
-        if params is None:
-            params = list(describe(func).params)
-        todo: list[tuple[str, int, Any]] = []
-        for i, p in enumerate(params):
-            if (p.positional and i < n_args) or p.name in names:
-                continue
-            dep = container.dep_for(p)
-            if dep.resolution is Resolution.DEFAULT:
-                continue
-            if dep.resolution in (Resolution.MISSING, Resolution.UNRESOLVABLE):
-                reason = p.error or f"nothing is bound to {dep.target!r}"
-                raise InjectionError(
-                    f"cannot inject parameter {p.name!r} of {func.__qualname__}: {reason}; "
-                    "bind it, pass it explicitly, or give it a default"
-                )
-            if dep.resolution is Resolution.CONTAINER:
-                todo.append((p.name, _CONTAINER, None))
-            elif dep.resolution is Resolution.NONE:
-                todo.append((p.name, _NONE, None))
-            elif dep.edge is Edge.LAZY:
-                todo.append((p.name, _LAZY, dep.target))
-            else:
-                todo.append((p.name, _GET, dep.target))
-        return todo
+    def missing(p: Param, dep: Dep) -> InjectionError:
+        reason = p.error or f"nothing is bound to {dep.target!r}"
+        return InjectionError(
+            f"cannot inject parameter {p.name!r} of {func.__qualname__}: {reason}; "
+            "bind it, pass it explicitly, or give it a default"
+        )
 
-    def plan(container: Any, n_args: int, kwargs: dict[str, Any]) -> list[tuple[str, int, Any]]:
+    def plan(container: Any, n_args: int, kwargs: dict[str, Any]) -> CallPlan:
+        nonlocal params
         shape = (n_args, tuple(kwargs)) if kwargs else n_args
         generation = container._generation
         try:
@@ -111,7 +166,9 @@ def _wrap(func: Callable[..., Any], fixed: Any) -> Callable[..., Any]:
         cached = by_shape.get(shape)
         if cached is not None and cached[0] == generation:
             return cached[1]
-        todo = build(container, n_args, kwargs)
+        if params is None:
+            params = list(describe(func).params)
+        todo = plan_call(container, params, n_args, kwargs, missing)
         by_shape[shape] = (generation, todo)
         return todo
 
@@ -133,14 +190,7 @@ def _wrap(func: Callable[..., Any], fixed: Any) -> Callable[..., Any]:
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
             if len(args) + len(kwargs) < n_params:
                 container = fixed if fixed is not None else current_container()
-                for name, how, target in plan(container, len(args), kwargs):
-                    if how == _GET:
-                        try:
-                            kwargs[name] = await container.aget(target)
-                        except DependencyNotFoundError as exc:
-                            raise explain(exc, name) from exc
-                    else:
-                        kwargs[name] = _special(container, how, target)
+                await afill(container, plan(container, len(args), kwargs), kwargs, explain)
             return await func(*args, **kwargs)
 
         async_wrapper.__injectq_inject__ = True  # type: ignore[attr-defined]
@@ -150,24 +200,8 @@ def _wrap(func: Callable[..., Any], fixed: Any) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if len(args) + len(kwargs) < n_params:
             container = fixed if fixed is not None else current_container()
-            get = container.get
-            for name, how, target in plan(container, len(args), kwargs):
-                if how == _GET:
-                    try:
-                        kwargs[name] = get(target)
-                    except DependencyNotFoundError as exc:
-                        raise explain(exc, name) from exc
-                else:
-                    kwargs[name] = _special(container, how, target)
+            fill(container, plan(container, len(args), kwargs), kwargs, explain)
         return func(*args, **kwargs)
 
     wrapper.__injectq_inject__ = True  # type: ignore[attr-defined]
     return wrapper
-
-
-def _special(container: Any, how: int, target: Any) -> Any:
-    if how == _CONTAINER:
-        return container
-    if how == _LAZY:
-        return Lazy(target, container)
-    return None

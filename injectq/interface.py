@@ -22,13 +22,10 @@ from injectq.errors import (
     Problem,
     ScopeError,
 )
-from injectq.graph import Dep, Resolution
-from injectq.introspect import Edge
-from injectq.markers import Key, Lazy, display_key
+from injectq.markers import Key, display_key
 from injectq.overrides import PLAIN, NodeInfo, Overrides
 from injectq.scopes import (
     Finalizers,
-    ScopeContext,
     ScopeMap,
     ScopeState,
     arun_finalizers,
@@ -180,27 +177,8 @@ class ContainerInterface:
         except DependencyNotFoundError:
             return default
 
-    def resolve_dep(self, dep: Dep) -> Any:
-        """The value for one parameter (``@inject``, ``invoke``)."""
-        if dep.resolution is Resolution.CONTAINER:
-            return self
-        if dep.resolution is Resolution.NONE:
-            return None
-        if dep.edge is Edge.LAZY:
-            return Lazy(dep.target, self)
-        return self.get(dep.target)
-
-    async def aresolve_dep(self, dep: Dep) -> Any:
-        if dep.resolution is Resolution.CONTAINER:
-            return self
-        if dep.resolution is Resolution.NONE:
-            return None
-        if dep.edge is Edge.LAZY:
-            return Lazy(dep.target, self)
-        return await self.aget(dep.target)
-
     # -- scopes ------------------------------------------------------------------------
-    def scope(self, scope_name: str | ScopeType = "request") -> ScopeContext:
+    def scope(self, scope_name: str | ScopeType = "request") -> ScopeState:
         """Open a scope: ``with container.scope():`` or ``async with container.scope():``."""
         entry = self._scope_cache.get(scope_name)
         if entry is not None:  # a name this container knows: checked once, not per request
@@ -217,7 +195,7 @@ class ContainerInterface:
         self._scope_cache[scope_name] = (name, factory)
         return factory(name).bind(self.scopes, None)
 
-    def async_scope(self, scope_name: str | ScopeType = "request") -> ScopeContext:
+    def async_scope(self, scope_name: str | ScopeType = "request") -> ScopeState:
         """Same as ``scope()``; kept for InjectQ 0.5.0 code (``async with``)."""
         return self.scope(scope_name)
 

@@ -18,7 +18,7 @@ from typing import Any
 from injectq.errors import ResourceCleanupError, ScopeError
 from injectq.forking import fresh_rlock, owned_here
 
-__all__ = ["Finalizers", "ScopeContext", "ScopeState", "run_finalizers", "arun_finalizers"]
+__all__ = ["Finalizers", "ScopeState", "run_finalizers", "arun_finalizers"]
 
 ScopeMap = Mapping[str | None, "ScopeState"]
 
@@ -182,13 +182,6 @@ class ScopeState:
                     pending = self._pending = {}
         return pending
 
-    @property
-    def state(self) -> ScopeState:
-        """The open scope (this object); kept for code written against ScopeContext."""
-        if self._token is None:
-            raise ScopeError(f"scope {self.name!r} is not open")
-        return self
-
     def clear(self) -> None:
         """Drop every instance (the scope is closing)."""
         self.cache.clear()
@@ -268,6 +261,3 @@ class ScopeState:
         items = self._detach()
         if items:
             await arun_finalizers(items, f"scope {self.name!r}")
-
-
-ScopeContext = ScopeState  # the scope object and its with block are one object

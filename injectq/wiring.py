@@ -495,8 +495,6 @@ class GeneratedContainer(ContainerInterface):
             return Dep(p, Resolution.NONE)
         return Dep(p, Resolution.MISSING, key if key is not None else p.name, p.edge)
 
-    # -- scopes ------------------------------------------------------------------------
-    # -- overrides -------------------------------------------------------------------
     # -- lifecycle -------------------------------------------------------------------
     def validate(self, roots: Iterable[Any] = ()) -> list[Problem]:
         """The graph was checked when it was generated; nothing is left to check."""

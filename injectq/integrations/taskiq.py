@@ -27,7 +27,7 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
 
 from injectq.errors import InjectionError
 from injectq.interface import set_current
-from injectq.scopes import ScopeContext
+from injectq.scopes import ScopeState
 
 __all__ = [
     "InjectQTaskMiddleware",
@@ -42,7 +42,7 @@ T = TypeVar("T")
 STATE_ATTRIBUTE = "injectq_container"
 
 # what the middleware opened for the task running in this context
-_task_scope: contextvars.ContextVar[tuple[ScopeContext, contextvars.Token[Any]] | None] = (
+_task_scope: contextvars.ContextVar[tuple[ScopeState, contextvars.Token[Any]] | None] = (
     contextvars.ContextVar("injectq_taskiq_scope", default=None)
 )
 
