@@ -22,8 +22,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+import injectq
+import injectq_codegen
 from injectq_codegen import cli as cli_module
 from injectq_codegen.cli import main
+from injectq_codegen.render import template_dir
 from tests.codegen_support import make_project, run_gen
 
 SERVICES = """\
@@ -257,14 +260,17 @@ def shared_dir() -> Iterator[Path]:
         shutil.rmtree(folder)
 
 
-# The CLI in a process that gives up root first (root may write anywhere): one build in
-# memory loads everything lazily imported (the interpreter's own files may be private to
-# root), then the process becomes `nobody` and runs the real command.
+# The CLI in a process that gives up root first (root may write anywhere). The checkout
+# (and the virtual environment) may sit under a folder only root can read, so the process
+# imports a readable copy of the project, laid out as the wheel installs it; one build in
+# memory then loads everything lazily imported from the interpreter and the dependencies
+# (their files may be private to root too), and the process becomes `nobody` and runs the
+# real command.
 AS_NOBODY = """\
 import os
 import sys
 
-sys.path.insert(0, os.getcwd())
+sys.path[:0] = [os.path.join(os.getcwd(), "project"), os.getcwd()]
 from injectq_codegen.build import generate
 from injectq_codegen.cli import main
 
@@ -280,6 +286,18 @@ main(sys.argv[1:])
 """
 
 
+def _readable_project_copy(folder: Path) -> None:
+    """The project's packages and template, in the wheel's layout, readable by anyone."""
+    ignore = shutil.ignore_patterns("__pycache__")
+    for package in (injectq, injectq_codegen):
+        source = Path(package.__file__ or "").parent
+        shutil.copytree(source, folder / source.name, ignore=ignore)
+    shutil.copytree(template_dir(), folder / "injectq_codegen" / "templates", ignore=ignore,
+                    dirs_exist_ok=True)
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
 @pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX permissions")
 def test_output_folder_not_writable(shared_dir: Path) -> None:
     """-o into a folder the user may not write: exit 2 with the OS's reason, nothing
@@ -288,8 +306,10 @@ def test_output_folder_not_writable(shared_dir: Path) -> None:
     ro = shared_dir / "ro"
     ro.mkdir()
     ro.chmod(0o555)
+    _readable_project_copy(shared_dir / "project")
     script = shared_dir / "as_nobody.py"
     script.write_text(AS_NOBODY, encoding="utf-8")
+    script.chmod(0o644)
     proc = subprocess.run(
         [sys.executable, str(script), "build", TARGET, "-o", "ro/_wiring.py"],
         cwd=shared_dir, capture_output=True, text=True, timeout=60, check=False,

@@ -176,7 +176,7 @@ def test_generated_module_passes_ruff(codegen_env: Path) -> None:
     out = codegen_env / "gen" / "_wiring.py"
     out.write_text(source, encoding="utf-8")
     proc = subprocess.run(
-        [str(REPO / ".venv/bin/ruff"), "check", "--no-cache", "--config", "pyproject.toml",
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--config", "pyproject.toml",
          str(out)],
         cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
     )
