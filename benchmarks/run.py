@@ -1,4 +1,4 @@
-"""Benchmarks of issue 4: injectq (runtime and generated) against hand-written wiring and
+"""Benchmarks: injectq (runtime and generated) against hand-written wiring and
 the major Python DI libraries, in one run.
 
     python3 benchmarks/run.py                 # full run: writes benchmarks/RESULTS.md,
