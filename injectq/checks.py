@@ -20,7 +20,16 @@ from injectq.introspect import Edge, describe
 from injectq.markers import Key, display_key
 from injectq.registry import APP_SCOPE
 
-__all__ = ["CODES", "check_graph", "cycle_problem", "missing_problem"]
+__all__ = [
+    "CODES",
+    "async_step_problem",
+    "check_graph",
+    "cycle_problem",
+    "missing_problem",
+    "reentry_problem",
+    "unknown_key_problem",
+    "warm_async_problem",
+]
 
 CODES: dict[str, str] = {
     "IQ001": "missing-binding",
@@ -44,6 +53,98 @@ def _chain(path: Sequence[tuple[Node, Dep | None]]) -> tuple[PathLink, ...]:
         links.append(node.link(via))
         prev = node
     return tuple(links)
+
+
+def unknown_key_problem(key: Key, *, wiring_of: str | None = None, role: str = "") -> Problem:
+    """IQ001 for a key asked for directly: ``get(key)``, a root, ``invoke(key)``.
+
+    ``wiring_of``: the targets a generated module was built from (the key is not in it);
+    ``role``: "root" (a root nothing binds) or "factory" (invoke() of a key without one).
+    """
+    label = display_key(key)
+    if wiring_of is not None:
+        message = f"{label} is not part of the generated wiring (built from {wiring_of})"
+        help_text = (
+            f"bind {label} in a Module, or add it as an entry point with "
+            f"`--root module:{label}`, then run `injectq-gen build` again"
+        )
+    elif role == "root":
+        message = f"root {label} is not bound"
+        help_text = f"bind {label} in a Module, or remove it from the roots"
+    elif role == "factory":
+        message = f"no factory is bound to {label}"
+        help_text = "bind one with bind_factory() before invoke()"
+    else:
+        message = f"{label} is not bound"
+        help_text = (
+            f"bind it in a Module (self.bind({label}, ...)); abstract classes, "
+            "Protocols, builtins and named keys are never auto-wired"
+        )
+    return Problem(code="IQ001", name="missing-binding", message=message, key=label,
+                   help=help_text)
+
+
+def unfilled_problem(fn_key: Key, param: str, wanted: Key) -> Problem:
+    """IQ001 for a parameter of ``invoke()``'s factory that nothing satisfies."""
+    return Problem(
+        code="IQ001",
+        name="missing-binding",
+        message=(
+            f"invoke({display_key(fn_key)}): nothing satisfies parameter {param!r} "
+            f"({display_key(wanted)})"
+        ),
+        key=display_key(wanted),
+        help="pass it as an argument, or bind it",
+    )
+
+
+def async_step_problem(chain: Sequence[Any]) -> Problem:
+    """IQ005 at ``get()``: ``chain`` (records: label, kind, lifetime_label, site) runs from
+    the key asked for to the first binding that is async by itself."""
+    node, first = chain[0], chain[-1]
+    return Problem(
+        code="IQ005",
+        name="async-on-sync-path",
+        message=(
+            f"{node.label} needs an async step ({first.label} is "
+            f"{str(first.kind).replace('_', ' ')}); get() cannot await it"
+        ),
+        site=node.site,
+        key=node.label,
+        chain=tuple(PathLink(n.label, n.lifetime_label, n.site) for n in chain),
+        help=f"use `await container.aget({node.label})`",
+    )
+
+
+def warm_async_problem(labels: Sequence[str]) -> Problem:
+    """IQ005 for ``warm()`` reaching singletons that need an await."""
+    return Problem(
+        "IQ005",
+        "async-on-sync-path",
+        f"warm() cannot create singletons that need an await: {', '.join(labels)}",
+        help="use `await container.awarm()`",
+    )
+
+
+def reentry_problem(key: Key, lazy: bool = False) -> Problem:
+    """IQ002 found while resolving: a construction asked for what it is constructing."""
+    label = display_key(key)
+    if lazy:
+        message = (
+            f"Lazy[{label}] was called again while it was resolving {label} "
+            "(its construction calls the handle that is creating it)"
+        )
+        help_text = "do not call the Lazy handle from inside the constructor it resolves"
+    else:
+        message = (
+            f"{label} was requested again while it was being created "
+            "(a factory resolves it from inside its own construction)"
+        )
+        help_text = "break the cycle: inject one side as Lazy[T]"
+    return Problem(
+        code="IQ002", name="cycle", message=message, key=label,
+        chain=(PathLink(label), PathLink(label)), help=help_text,
+    )
 
 
 def missing_problem(path: Sequence[tuple[Node, Dep | None]], dep: Dep) -> Problem:
@@ -141,15 +242,7 @@ def check_graph(
     problems += _sync_path_problems(graph, root_functions)
     for key in root_keys:
         if graph.node(key) is None:
-            problems.append(
-                Problem(
-                    code="IQ001",
-                    name="missing-binding",
-                    message=f"root {display_key(key)} is not bound",
-                    key=display_key(key),
-                    help=f"bind {display_key(key)} in a Module, or remove it from the roots",
-                )
-            )
+            problems.append(unknown_key_problem(key, role="root"))
     if importable is not None:
         for node in nodes:
             reason = importable(node)
@@ -161,7 +254,11 @@ def check_graph(
                         message=f"{node.label} cannot be used by generated code: {reason}",
                         site=node.binding.site,
                         key=node.label,
-                        help="define it at module level so the generated module can import it",
+                        help=(
+                            "the generated module imports classes and functions by module "
+                            "and name, and takes what configure() makes (instances, bound "
+                            "methods, partials) from running it again at import"
+                        ),
                     )
                 )
     if roots:

@@ -11,46 +11,44 @@ signature or a type hint.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextvars
-import inspect
 import itertools
 import linecache
 import re
-import sys
 import threading
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from injectq.binding import Lifetime, ProviderKind
-from injectq.checks import cycle_problem, missing_problem, unresolvable_problem
+from injectq.binding import Lifetime
+from injectq.checks import cycle_problem, missing_problem, unknown_key_problem, unresolvable_problem
+from injectq.creation import (
+    MISSING,
+    Slot,
+    acreate_keyed,
+    acreate_once,
+    aenter_resource,
+    await_instance,
+    create_keyed,
+    create_once,
+    enter_resource,
+)
 from injectq.errors import (
     CircularDependencyError,
     DependencyNotFoundError,
     InjectQError,
     Problem,
 )
-from injectq.forking import held_here, owned_here
 from injectq.graph import Dep, DependencyGraph, Node, Resolution
 from injectq.introspect import Edge
-from injectq.markers import Key, Lazy, display_key
+from injectq.markers import Key, Lazy
+from injectq.recipe import Arg, Call, Cookbook, Owner, Recipe, build_source
 from injectq.scopes import Finalizers, ScopeMap
 
-__all__ = ["MISSING", "CompiledEntry", "ResolverCompiler", "Slot"]
+__all__ = ["CompiledEntry", "ResolverCompiler", "RuntimeHooks"]
 
 
-class _Missing:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<missing>"
-
-
-MISSING: Any = _Missing()
-
-_INLINE_BUDGET = 4  # constructor calls inlined into one resolver: C(B(A())) and no more
 _counter = itertools.count()
 
 # the per-binding names resolver source uses (made by _name and _const); not a keyword
@@ -61,28 +59,6 @@ _shapes: dict[str, types.CodeType] = {}  # shape source -> code of its maker (an
 # code of a function a maker defines -> the placeholder holding its binding's key (a free
 # variable: error paths read it from the failing frame)
 _key_placeholder: dict[types.CodeType, str] = {}
-
-
-class Slot:
-    """Where one singleton lives: the value, a lock for creating it, an async creation."""
-
-    __slots__ = ("creating", "lock", "pending", "value")
-
-    def __init__(self) -> None:
-        self.value: Any = MISSING
-        self.lock = threading.RLock()
-        self.pending: PendingCreation | None = None
-        self.creating = False
-
-    def after_fork_in_child(self) -> None:
-        """In a forked child: a creation another thread had under way is abandoned (that
-        thread is gone), so the next request creates the instance again."""
-        if held_here(self.lock):
-            return  # the forking thread itself is creating it: it goes on
-        self.lock = threading.RLock()
-        self.creating = False
-        if self.pending is not None and not self.pending.done() and not owned_here(self.pending):
-            self.pending = None
 
 
 @dataclass
@@ -115,89 +91,12 @@ def _ident(label: str) -> str:
     return re.sub(r"\W+", "_", label).strip("_")[:40] or "key"
 
 
-def enter_resource(gen: Any, key: Key) -> Any:
-    try:
-        return next(gen)
-    except StopIteration:
-        raise InjectQError(
-            f"resource factory for {display_key(key)} returned without yielding an instance"
-        ) from None
-
-
-async def aenter_resource(gen: Any, key: Key) -> Any:
-    try:
-        return await gen.__anext__()
-    except StopAsyncIteration:
-        raise InjectQError(
-            f"resource factory for {display_key(key)} returned without yielding an instance"
-        ) from None
-
-
-class _Abandoned(Exception):
-    """The task creating an instance was cancelled (or interrupted) before it finished."""
-
-
-def abandon(exc: BaseException) -> BaseException:
-    """What a failed async creation leaves in its Future for the tasks waiting on it.
-
-    An ordinary exception is theirs too; a cancellation is the creator's own business, so
-    its waiters are told to retry the creation instead of being cancelled with it.
-    """
-    return exc if isinstance(exc, Exception) else _Abandoned()
-
-
-async def await_pending(fut: concurrent.futures.Future[Any], retry: Any = None) -> Any:
-    """Wait for another task's creation. Shielded: cancelling one waiter must not cancel
-    the shared Future (the creator and every other waiter would fail with it). Returns
-    ``retry`` when the creator was abandoned and ``retry`` is given."""
-    import asyncio  # only ever awaited inside a running loop: asyncio is loaded already
-
-    try:
-        return await asyncio.shield(asyncio.wrap_future(fut))
-    except _Abandoned:
-        if retry is None:
-            raise asyncio.CancelledError from None
-        return retry
-
-
-async def await_instance(awaitable: Any, key: Key) -> Any:
-    """Await an awaitable bound as an instance (its first and only await)."""
-    try:
-        return await awaitable
-    except RuntimeError as exc:
-        if "already awaited" not in str(exc):
-            raise
-        raise InjectQError(
-            f"the awaitable bound to {display_key(key)} was already awaited: its first await "
-            "failed (see that error) and a coroutine cannot be awaited twice; bind an async "
-            "factory with bind_factory() so that a retry can create a new one"
-        ) from exc
-
-
-def current_task() -> Any:
-    try:
-        asyncio = sys.modules.get("asyncio")  # not imported: no loop can be running
-        return asyncio.current_task() if asyncio is not None else None
-    except RuntimeError:  # no running loop
-        return None
-
-
-class PendingCreation(concurrent.futures.Future[Any]):
-    """An async creation under way, and the task doing it (to detect it waiting on itself)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.owner = current_task()
-
-    def waits_on_itself(self) -> bool:
-        return self.owner is not None and self.owner is current_task()
-
-
 class ResolverCompiler:
     """Compiles resolvers for one container generation (rebuilt when bindings change)."""
 
     def __init__(self, graph: DependencyGraph, hooks: RuntimeHooks) -> None:
         self.graph = graph
+        self.cookbook = Cookbook(graph)
         self.hooks = hooks
         self.entries: dict[Key, CompiledEntry] = {}
         self._names: dict[Key, str] = {}
@@ -216,11 +115,11 @@ class ResolverCompiler:
             "_Lazy": Lazy,
             "_enter": enter_resource,
             "_aenter": aenter_resource,
-            "_Future": PendingCreation,
             "_await_instance": await_instance,
-            "_wait": await_pending,
-            "_abandon": abandon,
-            "_task": current_task,
+            "_once": create_once,
+            "_aonce": acreate_once,
+            "_keyed": create_keyed,
+            "_akeyed": acreate_keyed,
             "_own": self._own,
             "_noscope": hooks.container.noscope,
             "_needs_async": hooks.container.needs_async,
@@ -284,21 +183,7 @@ class ResolverCompiler:
         return order
 
     def _unknown(self, key: Key) -> InjectQError:
-        from injectq.errors import DependencyNotFoundError
-
-        label = display_key(key)
-        err = DependencyNotFoundError(
-            Problem(
-                code="IQ001",
-                name="missing-binding",
-                message=f"{label} is not bound",
-                key=label,
-                help=(
-                    f"bind it in a Module (self.bind({label}, ...)); abstract classes, "
-                    "Protocols, builtins and named keys are never auto-wired"
-                ),
-            )
-        )
+        err = DependencyNotFoundError(unknown_key_problem(key))
         err.dependency_type = key
         return err
 
@@ -404,241 +289,119 @@ class ResolverCompiler:
             ns[real] = fn
         self.placeholders[node.key] = names
 
-    # -- source of one node ---------------------------------------------------------------
-    def _args(self, node: Node, in_async: bool, budget: list[int]) -> str:
-        parts: list[str] = []
-        keywords = False
-        params = [d.param for d in node.deps]
-        for i, dep in enumerate(node.deps):
-            p = dep.param
-            if dep.resolution is Resolution.DEFAULT:
-                later_positional_only = any(
-                    q.kind is inspect.Parameter.POSITIONAL_ONLY
-                    and node.deps[j].resolution is not Resolution.DEFAULT
-                    for j, q in enumerate(params) if j > i
-                )
-                if later_positional_only:
-                    parts.append(self._const(p.default))
-                else:
-                    keywords = True
-                continue
-            expr = self._dep_expr(dep, in_async, budget)
-            if p.kind is inspect.Parameter.KEYWORD_ONLY or (keywords and p.positional
-                                                             and p.kind is not
-                                                             inspect.Parameter.POSITIONAL_ONLY):
-                parts.append(f"{p.name}={expr}")
-            else:
-                parts.append(expr)
-        return ", ".join(parts)
+    # -- printing a recipe (the Spelling of recipe.py) ----------------------------------
+    container = "_c"
 
-    def _dep_expr(self, dep: Dep, in_async: bool, budget: list[int]) -> str:
-        if dep.resolution is Resolution.CONTAINER:
-            return "_c"
-        if dep.resolution is Resolution.NONE:
-            return "None"
-        assert dep.resolution is Resolution.BINDING
-        target = self.graph.node(dep.target)
-        assert target is not None
-        if dep.edge is Edge.LAZY:
-            return f"_Lazy({self._const(target.key, '_k')}, _c)"
-        name = self._name(target)
-        if in_async and self.graph.needs_async(target.key):
-            return f"(await _a{name}())"
-        b = target.binding
-        if (
-            b.lifetime is Lifetime.TRANSIENT
-            and b.kind in (ProviderKind.CLASS, ProviderKind.FACTORY)
-            and budget[0] > 0
-        ):
-            budget[0] -= 1
-            return f"_p{name}({self._args(target, in_async, budget)})"
-        return f"_r{name}()"
+    def provider(self, node: Node) -> str:
+        return f"_p{self._name(node)}"
+
+    def key(self, key: Key) -> str:
+        node = self.graph.node(key)
+        assert node is not None
+        return f"_k{self._name(node)}"
+
+    def resolve(self, key: Key, awaited: bool) -> str:
+        node = self.graph.node(key)
+        assert node is not None
+        return f"(await _a{self._name(node)}())" if awaited else f"_r{self._name(node)}()"
+
+    def lazy(self, key: Key) -> str:
+        node = self.graph.node(key)
+        assert node is not None
+        return f"_Lazy({self._const(node.key, '_k')}, _c)"
+
+    def default(self, call: Call, arg: Arg) -> str:
+        return self._const(arg.default)
+
+    def _build(self, r: Recipe, in_async: bool, indent: str) -> list[str]:
+        owner = {
+            Owner.CONTAINER: "_cfin.add(g)",
+            Owner.SCOPE: "st.finalizers.add(g)",
+            Owner.INNERMOST: "_own(g)",
+        }.get(r.owner, "")
+        lines = build_source(r, self, in_async, enter="_enter", aenter="_aenter",
+                             await_instance="_await_instance", owner=owner)
+        return [indent + line for line in lines]
 
     def _node_source(self, node: Node) -> list[str]:
-        b = node.binding
+        r = self.cookbook.recipe(node.key)
         n = self._name(node)
-        self.ns[f"_p{n}"] = b.provider
-        self.ns[f"_k{n}"] = b.key
-        lines = [f"# {b.label} [{b.lifetime_label}] bound at {b.site}"]
-        is_async = self.graph.needs_async(node.key)
-        if b.lifetime is Lifetime.SINGLETON:
-            slot = self.hooks.slots.get(b)
+        self.ns[f"_p{n}"] = r.provider
+        self.ns[f"_k{n}"] = r.key
+        lines = [f"# {r.label} [{r.lifetime_label}] bound at {r.site}"]
+        if r.lifetime is Lifetime.SINGLETON:
+            slot = self.hooks.slots.get(node.binding)
             if slot is None:
-                slot = self.hooks.slots[b] = Slot()
+                slot = self.hooks.slots[node.binding] = Slot()
             self.ns[f"_s{n}"] = slot
-        if b.lifetime is Lifetime.SCOPED:
-            self.ns[f"_sc{n}"] = b.scope
-        lines += self._sync_source(node, n, is_async)
-        if is_async:
-            lines += self._async_source(node, n)
+        if r.lifetime is Lifetime.SCOPED:
+            self.ns[f"_sc{n}"] = r.scope
+        lines += self._sync_source(r, n)
+        if r.is_async:
+            lines += self._async_source(r, n)
         return lines
 
-    def _build(self, node: Node, n: str, in_async: bool, owner: str, indent: str) -> list[str]:
-        """Statements that leave the new instance in ``v`` (and register a resource)."""
-        kind = node.binding.kind
-        if kind is ProviderKind.INSTANCE:
-            return [f"{indent}v = _p{n}"]
-        if kind is ProviderKind.AWAITABLE:
-            return [f"{indent}v = await _await_instance(_p{n}, _k{n})"]
-        args = self._args(node, in_async, [_INLINE_BUDGET])
-        if kind in (ProviderKind.CLASS, ProviderKind.FACTORY):
-            return [f"{indent}v = _p{n}({args})"]
-        if kind is ProviderKind.ASYNC_FACTORY:
-            return [f"{indent}v = await _p{n}({args})"]
-        if kind is ProviderKind.GENERATOR:
-            return [
-                f"{indent}g = _p{n}({args})",
-                f"{indent}v = _enter(g, _k{n})",
-                f"{indent}{owner}",
-            ]
-        assert kind is ProviderKind.ASYNC_GENERATOR
-        return [
-            f"{indent}g = _p{n}({args})",
-            f"{indent}v = await _aenter(g, _k{n})",
-            f"{indent}{owner}",
-        ]
-
-    def _sync_source(self, node: Node, n: str, is_async: bool) -> list[str]:
-        b = node.binding
+    def _sync_source(self, r: Recipe, n: str) -> list[str]:
         # an override block open in this context takes over (the engine resolves what is
         # not overridden with the frame cleared, so this very function serves it too)
-        check = f"    if _ov[0] and _frame.get() is not None: return _ovget(_k{n})"
-        out: list[str] = []
-        if b.lifetime is Lifetime.SINGLETON:
-            if is_async:
-                head = [
-                    f"    v = _s{n}.value",
-                    "    if v is not _MISSING: return v",
-                    f"    _needs_async(_k{n})",
-                ]
-            else:
-                out += [
-                    f"def _n{n}():",
-                    f"    s = _s{n}",
-                    "    with s.lock:",
-                    "        v = s.value",
-                    "        if v is not _MISSING: return v",
-                    f"        if s.creating: _reentry(_k{n})",
-                    "        s.creating = True",
-                    "        try:",
-                    *self._build(node, n, False, "_cfin.add(g)", "            "),
-                    "        finally:",
-                    "            s.creating = False",
-                    "        s.value = v",
-                    f"        _hot[_k{n}] = v",
-                    "        return v",
-                    "",
-                ]
-                head = [
-                    f"    v = _s{n}.value",
-                    "    if v is not _MISSING: return v",
-                    f"    return _n{n}()",
-                ]
-        elif b.lifetime is Lifetime.SCOPED:
-            head = [
+        out = [f"def _r{n}():", f"    if _ov[0] and _frame.get() is not None: return _ovget(_k{n})"]
+        if r.lifetime is Lifetime.SINGLETON:
+            out += [f"    v = _s{n}.value", "    if v is not _MISSING: return v"]
+            if r.is_async:
+                return [*out, f"    _needs_async(_k{n})"]
+            make = [f"def _n{n}():", f"    _k{n}  # names the binding in error paths",
+                    *self._build(r, False, "    "), "    return v", ""]
+            return [
+                *make, *out,
+                f"    v = _once(_s{n}, _n{n}, _k{n}, _reentry)",
+                f"    _hot[_k{n}] = v",
+                "    return v",
+            ]
+        if r.lifetime is Lifetime.SCOPED:
+            out += [
                 f"    st = _var.get().get(_sc{n})",
                 f"    if st is None: _noscope(_k{n})",
-                "    c = st.cache",
-                f"    v = c.get(_k{n}, _MISSING)",
+                f"    v = st.cache.get(_k{n}, _MISSING)",
                 "    if v is not _MISSING: return v",
             ]
-            if is_async:
-                head.append(f"    _needs_async(_k{n})")
-            else:  # created in place: one call fewer per creation, on every request
-                head += [  # acquire/release: about half the cost of `with` on a C lock
-                    "    lock = st.lock",
-                    "    lock.acquire()",
-                    "    try:",
-                    f"        v = c.get(_k{n}, _MISSING)",
-                    "        if v is not _MISSING: return v",
-                    *self._build(node, n, False, "st.finalizers.add(g)", "        "),
-                    f"        c[_k{n}] = v",
-                    "        return v",
-                    "    finally:",
-                    "        lock.release()",
-                ]
-        elif is_async:
-            head = [f"    _needs_async(_k{n})"]
-        else:
-            body = self._build(node, n, False, "_own(g)", "    ")
-            if len(body) == 1:
-                head = [f"    return {body[0].split('v = ', 1)[1]}"]
-            else:
-                head = [*body, "    return v"]
-        out += [f"def _r{n}():", check, *head]
-        return out
+            if r.is_async:
+                return [*out, f"    _needs_async(_k{n})"]
+            make = [f"def _n{n}(st):", f"    _k{n}  # names the binding in error paths",
+                    *self._build(r, False, "    "), "    return v", ""]
+            return [*make, *out, f"    return _keyed(st.lock, st.cache, _k{n}, _n{n}, st)"]
+        if r.is_async:
+            return [*out, f"    _needs_async(_k{n})"]
+        body = self._build(r, False, "    ")
+        if len(body) == 1:
+            return [*out, f"    return {body[0].split('v = ', 1)[1]}"]
+        return [*out, *body, "    return v"]
 
-    def _async_source(self, node: Node, n: str) -> list[str]:
-        b = node.binding
-        check = f"    if _ov[0] and _frame.get() is not None: return await _ovaget(_k{n})"
-        out: list[str] = []
-        if b.lifetime is Lifetime.TRANSIENT:
-            head = [*self._build(node, n, True, "_own(g)", "    "), "    return v"]
-        else:
-            if b.lifetime is Lifetime.SINGLETON:
-                owner_reg = "_cfin.add(g)"
-                prelude = [f"    s = _s{n}"]
-                get_v = "s.value"
-                get_p = "s.pending"
-                set_p = "s.pending = fut"
-                clear_p = "s.pending = None"
-                store = ["s.value = v", f"_hot[_k{n}] = v"]
-                lock = "s.lock"
-                sig = ""
-            else:
-                owner_reg = "st.finalizers.add(g)"
-                prelude = []
-                get_v = f"st.cache.get(_k{n}, _MISSING)"
-                get_p = f"st.pending.get(_k{n})"
-                set_p = f"st.pending[_k{n}] = fut"
-                clear_p = f"st.pending.pop(_k{n}, None)"
-                store = [f"st.cache[_k{n}] = v"]
-                lock = "st.lock"
-                sig = "st"
-            out += [
-                f"async def _an{n}({sig}):",
-                *prelude,
-                "    while True:",
-                f"        with {lock}:",
-                f"            v = {get_v}",
-                "            if v is not _MISSING: return v",
-                f"            fut = {get_p}",
-                "            mine = fut is None",
-                "            if mine:",
-                "                fut = _Future()",
-                f"                {set_p}",
-                "        if not mine:",
-                # the task creating it asks for it again: waiting would wait for itself
-                f"            if fut.waits_on_itself(): _reentry(_k{n})",
-                "            v = await _wait(fut, _MISSING)",
-                "            if v is not _MISSING: return v",
-                "            continue  # its creator was cancelled: try to create it here",
-                "        try:",
-                *self._build(node, n, True, owner_reg, "            "),
-                "        except BaseException as e:",
-                f"            with {lock}: {clear_p}",
-                "            fut.set_exception(_abandon(e))",
-                "            raise",
-                f"        with {lock}:",
-                *(f"            {s}" for s in store),
-                f"            {clear_p}",
-                "        fut.set_result(v)",
-                "        return v",
-                "",
+    def _async_source(self, r: Recipe, n: str) -> list[str]:
+        out = [
+            f"async def _a{n}():",
+            f"    if _ov[0] and _frame.get() is not None: return await _ovaget(_k{n})",
+        ]
+        if r.lifetime is Lifetime.TRANSIENT:
+            return [*out, *self._build(r, True, "    "), "    return v"]
+        if r.lifetime is Lifetime.SINGLETON:
+            make = [f"async def _an{n}():", f"    _k{n}  # names the binding in error paths",
+                    *self._build(r, True, "    "), "    return v", ""]
+            return [
+                *make, *out,
+                f"    v = _s{n}.value",
+                "    if v is not _MISSING: return v",
+                f"    v = await _aonce(_s{n}, _an{n}, _k{n}, _reentry)",
+                f"    _hot[_k{n}] = v",
+                "    return v",
             ]
-            if b.lifetime is Lifetime.SINGLETON:
-                head = [
-                    f"    v = _s{n}.value",
-                    "    if v is not _MISSING: return v",
-                    f"    return await _an{n}()",
-                ]
-            else:
-                head = [
-                    f"    st = _var.get().get(_sc{n})",
-                    f"    if st is None: _noscope(_k{n})",
-                    f"    v = st.cache.get(_k{n}, _MISSING)",
-                    "    if v is not _MISSING: return v",
-                    f"    return await _an{n}(st)",
-                ]
-        out += [f"async def _a{n}():", check, *head]
-        return out
+        make = [f"async def _an{n}(st):", f"    _k{n}  # names the binding in error paths",
+                *self._build(r, True, "    "), "    return v", ""]
+        return [
+            *make, *out,
+            f"    st = _var.get().get(_sc{n})",
+            f"    if st is None: _noscope(_k{n})",
+            f"    v = st.cache.get(_k{n}, _MISSING)",
+            "    if v is not _MISSING: return v",
+            f"    return await _akeyed(st.lock, st.cache, st.pending, _k{n}, _an{n}, st, _k{n}, "
+            "_reentry)",
+        ]

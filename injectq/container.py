@@ -18,49 +18,29 @@ from typing import Any, ClassVar, NoReturn, TypeVar, cast, overload
 
 from injectq import errorpath, forking
 from injectq.binding import (
-    UNSET,
     Binding,
-    BindingBuilder,
     Lifetime,
     ProviderKind,
-    ScopeType,
-    bind_site,
-    classify_factory,
-    classify_implementation,
-    key_for,
-    lifetime_from_scope,
 )
-from injectq.checks import check_graph
-from injectq.compiler import (
-    MISSING,
-    CompiledEntry,
-    ResolverCompiler,
-    RuntimeHooks,
-    Slot,
-)
+from injectq.checks import check_graph, unfilled_problem, unknown_key_problem, warm_async_problem
+from injectq.compiler import CompiledEntry, ResolverCompiler, RuntimeHooks
 from injectq.compiler import _key_placeholder as compiler_key_placeholder
+from injectq.creation import MISSING, Slot
 from injectq.errors import (
     AsyncResolutionError,
-    BindingError,
     DependencyNotFoundError,
     GraphValidationError,
     Problem,
     ScopeError,
 )
-from injectq.graph import Dep, DependencyGraph, Node, Resolution
+from injectq.graph import Dep, DependencyGraph, Resolution
 from injectq.inject import CallPlan, afill, fill, plan_call
 from injectq.interface import ContainerInterface, _current, close_unawaited
-from injectq.introspect import Edge, Param, describe, is_container_type
-from injectq.markers import Key, display_key, make_key
-from injectq.overrides import (
-    CONTAINER,
-    LAZY,
-    MISSING_EDGE,
-    NONE,
-    PLAIN,
-    NodeInfo,
-    Overrides,
-)
+from injectq.introspect import Param, describe, is_container_type
+from injectq.markers import Key, make_key
+from injectq.overrides import Overrides
+from injectq.recipe import Record
+from injectq.registrar import Registrar
 from injectq.registry import Registry
 from injectq.scopes import (
     Finalizers,
@@ -110,54 +90,7 @@ class ContainerContext:
             _current.reset(token)
 
 
-def node_info(node: Node, is_async: bool) -> NodeInfo:
-    """A NodeInfo for a runtime graph node: its injected deps and a call of its provider."""
-    b = node.binding
-    deps: list[tuple[str, Any]] = []
-    layout: list[tuple[str, Any]] = []  # ("pos" | "kw", name) per dep; ("const", default)
-    for i, d in enumerate(node.deps):
-        if d.resolution is Resolution.DEFAULT:
-            # a later positional-only argument needs this default passed positionally
-            if any(q.param.kind is inspect.Parameter.POSITIONAL_ONLY
-                   and q.resolution is not Resolution.DEFAULT for q in node.deps[i + 1:]):
-                layout.append(("const", d.param.default))
-            continue
-        if d.resolution is Resolution.CONTAINER:
-            deps.append((CONTAINER, None))
-        elif d.resolution is Resolution.NONE:
-            deps.append((NONE, None))
-        elif d.resolution is Resolution.UNRESOLVABLE:
-            deps.append(("unresolvable", d.param.error))
-        elif d.resolution is Resolution.MISSING:
-            deps.append((MISSING_EDGE, d.target))
-        else:
-            deps.append((LAZY if d.edge is Edge.LAZY else PLAIN, d.target))
-        positional = d.param.kind is inspect.Parameter.POSITIONAL_ONLY
-        layout.append(("pos" if positional else "kw", d.param.name))
-    provider = b.provider
-
-    def build(args: tuple[Any, ...]) -> Any:
-        if not b.kind.takes_parameters:
-            return provider
-        values = iter(args)
-        pos: list[Any] = []
-        kw: dict[str, Any] = {}
-        for how, what in layout:
-            if how == "const":
-                pos.append(what)
-            elif how == "pos":
-                pos.append(next(values))
-            else:
-                kw[what] = next(values)
-        return provider(*pos, **kw)
-
-    return NodeInfo(
-        key=b.key, label=b.label, kind=b.kind.value, lifetime=b.lifetime.value, scope=b.scope,
-        site=b.site, deps=tuple(deps), build=build, is_async=is_async,
-    )
-
-
-class InjectQ(ContainerInterface):
+class InjectQ(Registrar, ContainerInterface):
     """The dependency-injection container (runtime back end)."""
 
     __injectq_container__: ClassVar[bool] = True
@@ -183,7 +116,7 @@ class InjectQ(ContainerInterface):
         self._overrides_engine = Overrides(
             self, contextvars.ContextVar("injectq_override", default=None)
         )
-        self._infos: dict[Key, NodeInfo] = {}
+        self._infos: dict[Key, Record] = {}
         self.scopes: contextvars.ContextVar[ScopeMap] = contextvars.ContextVar(
             "injectq_scopes", default=_EMPTY
         )
@@ -244,11 +177,6 @@ class InjectQ(ContainerInterface):
             _current.reset(token)
             cls._instance = previous
 
-    # -- registration -----------------------------------------------------------------
-    @property
-    def registry(self) -> Registry:
-        return self._registry
-
     def _changed(self) -> None:
         """Bindings changed: compiled resolvers and the graph are rebuilt on next use."""
         with self._compile_lock:
@@ -260,168 +188,9 @@ class InjectQ(ContainerInterface):
             self._scope_cache = {}
             self._generation += 1
 
-    def _add(self, binding: Binding, replace: bool = False) -> BindingBuilder:
+    def _added(self, binding: Binding) -> None:
         if binding.kind is ProviderKind.AWAITABLE:
             self._awaitables.append(binding.provider)
-        self._registry.add(binding, replace=replace)
-        return BindingBuilder(binding, self._registry.changed)
-
-    def bind(
-        self,
-        service_type: Any,
-        implementation: Any = UNSET,
-        scope: str | ScopeType = ScopeType.SINGLETON,
-        to: Any = None,
-        allow_none: bool = False,
-        allow_concrete: bool = True,
-        *,
-        name: str | None = None,
-        override: bool = False,
-        _site: str | None = None,
-    ) -> BindingBuilder:
-        """Bind ``service_type`` to a class (constructed with injection) or an instance.
-
-        A class is constructed with its dependencies injected; anything else is bound as
-        that instance (an awaitable is awaited once, on the first ``aget``). With no
-        implementation a class is bound to itself. Returns a builder: ``.singleton()``,
-        ``.scoped(name="request")``, ``.transient()``.
-        """
-        site = _site or bind_site()
-        if to is not None:
-            implementation = to
-        if implementation is UNSET:
-            if not inspect.isclass(service_type):
-                raise BindingError(
-                    f"bind({display_key(service_type)}) at {site} needs an implementation: "
-                    "only a class can be bound to itself"
-                )
-            implementation = service_type
-        if implementation is None and not allow_none:
-            raise BindingError(
-                f"bind({display_key(service_type)}, None) at {site}: pass allow_none=True to "
-                "bind None on purpose"
-            )
-        kind = classify_implementation(implementation)
-        if kind is ProviderKind.CLASS and inspect.isabstract(implementation):
-            raise BindingError(
-                f"cannot bind {display_key(service_type)} to abstract class "
-                f"{implementation.__qualname__} at {site}: bind a concrete subclass"
-            )
-        lifetime, scope_name = lifetime_from_scope(scope)
-        if kind is not ProviderKind.CLASS:
-            lifetime, scope_name = Lifetime.SINGLETON, None
-        binding = Binding(
-            key=key_for(service_type, name),
-            provider=implementation,
-            kind=kind,
-            lifetime=lifetime,
-            scope=scope_name,
-            site=site,
-            override=override,
-            allow_none=allow_none,
-        )
-        return self._add(binding)
-
-    def bind_instance(
-        self,
-        service_type: Any,
-        instance: Any,
-        allow_none: bool = False,
-        allow_concrete: bool = True,
-        *,
-        name: str | None = None,
-        override: bool = False,
-        _site: str | None = None,
-    ) -> BindingBuilder:
-        """Bind ``service_type`` to this very object (a singleton)."""
-        site = _site or bind_site()
-        if inspect.isclass(instance):
-            raise BindingError(
-                f"bind_instance({display_key(service_type)}, {instance.__qualname__}) at {site}: "
-                "that is a class, not an instance; use bind() to have it constructed"
-            )
-        if instance is None and not allow_none:
-            raise BindingError(
-                f"bind_instance({display_key(service_type)}, None) at {site}: pass "
-                "allow_none=True to bind None on purpose"
-            )
-        kind = classify_implementation(instance)
-        binding = Binding(
-            key=key_for(service_type, name),
-            provider=instance,
-            kind=kind,
-            lifetime=Lifetime.SINGLETON,
-            site=site,
-            override=override,
-            allow_none=allow_none,
-        )
-        return self._add(binding)
-
-    def bind_factory(
-        self,
-        service_type: Any,
-        factory: Callable[..., Any],
-        *,
-        name: str | None = None,
-        override: bool = False,
-        scope: str | ScopeType = ScopeType.TRANSIENT,
-        _site: str | None = None,
-    ) -> BindingBuilder:
-        """Bind a factory (sync, async, generator or async generator); its parameters are
-        injected. Transient unless ``.singleton()`` / ``.scoped()`` follows."""
-        site = _site or bind_site()
-        if not callable(factory):
-            raise BindingError(
-                f"bind_factory({display_key(service_type)}, {factory!r}) at {site}: "
-                "the factory is not callable"
-            )
-        lifetime, scope_name = lifetime_from_scope(scope)
-        binding = Binding(
-            key=key_for(service_type, name),
-            provider=factory,
-            kind=classify_factory(factory),
-            lifetime=lifetime,
-            scope=scope_name,
-            site=site,
-            override=override,
-        )
-        return self._add(binding)
-
-    def declare_scope(self, name: str, parent: str = "request") -> None:
-        """Declare a custom scope name and the scope it nests in (app, request, ...)."""
-        self._registry.scopes.declare(name, parent)
-        self._changed()
-
-    def install(self, module: Any) -> InjectQ:
-        """Install a Module (seed style ``configure(self)`` or binder style)."""
-        self.install_module(module)
-        return self
-
-    def install_module(self, module: Any) -> None:
-        from injectq.module import install_into
-
-        install_into(self, module)
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        # dict semantics: assignment replaces silently
-        site = bind_site()
-        if inspect.isclass(value):
-            self.bind(key, value, override=True, _site=site)
-        else:
-            self.bind_instance(key, value, allow_none=value is None, override=True, _site=site)
-
-    def __delitem__(self, key: Any) -> None:
-        try:
-            self._registry.remove(key)
-        except KeyError:
-            raise KeyError(key) from None
-
-    def has(self, service_type: Any, name: str | None = None) -> bool:
-        """True when the key is explicitly bound (auto-wirable classes do not count)."""
-        try:
-            return make_key(service_type, name) in self._registry
-        except TypeError:
-            return False
 
     def clear(self) -> None:
         """Forget every binding and cached instance (finalizers are not run: see close())."""
@@ -541,27 +310,10 @@ class InjectQ(ContainerInterface):
     ) -> tuple[Callable[..., Any], CallPlan]:
         binding = self._registry.get(service_type)
         if binding is None or not binding.kind.takes_parameters:
-            raise DependencyNotFoundError(
-                Problem(
-                    "IQ001",
-                    "missing-binding",
-                    f"no factory is bound to {display_key(service_type)}",
-                    key=display_key(service_type),
-                    help="bind one with bind_factory() before invoke()",
-                )
-            )
+            raise DependencyNotFoundError(unknown_key_problem(service_type, role="factory"))
 
         def missing(p: Param, dep: Dep) -> DependencyNotFoundError:
-            return DependencyNotFoundError(
-                Problem(
-                    "IQ001",
-                    "missing-binding",
-                    f"invoke({display_key(service_type)}): nothing satisfies parameter "
-                    f"{p.name!r} ({display_key(dep.target)})",
-                    key=display_key(dep.target),
-                    help="pass it as an argument, or bind it",
-                )
-            )
+            return DependencyNotFoundError(unfilled_problem(service_type, p.name, dep.target))
 
         params = describe(binding.provider).params
         return binding.provider, plan_call(self, params, len(args), kwargs, missing)
@@ -643,14 +395,14 @@ class InjectQ(ContainerInterface):
                     return key
         return errorpath.NONE
 
-    def node_info(self, key: Key) -> NodeInfo | None:
-        """The graph node of ``key`` in the form the override engine reads."""
+    def node_info(self, key: Key) -> Record | None:
+        """The record of ``key``'s recipe: what messages and the override engine read."""
         info = self._infos.get(key)
         if info is None:
-            node = self.graph.node(key)
-            if node is None:
+            compiler = self._get_compiler()
+            if compiler.graph.node(key) is None:
                 return None
-            info = self._infos[key] = node_info(node, self.graph.needs_async(key))
+            info = self._infos[key] = compiler.cookbook.recipe(key).record()
         return info
 
     # -- whole graph ------------------------------------------------------------------
@@ -697,14 +449,7 @@ class InjectQ(ContainerInterface):
                 continue
             entry.sync()
         if pending:
-            raise AsyncResolutionError(
-                Problem(
-                    "IQ005",
-                    "async-on-sync-path",
-                    f"warm() cannot create singletons that need an await: {', '.join(pending)}",
-                    help="use `await container.awarm()`",
-                )
-            )
+            raise AsyncResolutionError(warm_async_problem(pending))
 
     async def awarm(self) -> None:
         """Create every singleton now, awaiting async ones."""

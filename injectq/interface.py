@@ -14,16 +14,16 @@ from types import TracebackType
 from typing import Any, NoReturn, Self, TypeVar
 
 from injectq.binding import ScopeType
+from injectq.checks import async_step_problem, reentry_problem
 from injectq.errors import (
     AsyncResolutionError,
     CircularDependencyError,
     DependencyNotFoundError,
-    PathLink,
-    Problem,
     ScopeError,
 )
-from injectq.markers import Key, display_key
-from injectq.overrides import PLAIN, NodeInfo, Overrides
+from injectq.markers import Key
+from injectq.overrides import Overrides
+from injectq.recipe import Record, Source
 from injectq.scopes import (
     Finalizers,
     ScopeMap,
@@ -90,7 +90,7 @@ class ContainerInterface:
     def _scope_factory(self, name: str) -> Callable[[str], ScopeState] | None:
         return None
 
-    def node_info(self, key: Key) -> NodeInfo | None:
+    def node_info(self, key: Key) -> Record | None:
         raise NotImplementedError
 
     def _forget_singletons(self) -> None:
@@ -115,7 +115,7 @@ class ContainerInterface:
         while chain[-1].kind not in _ASYNC_KINDS:
             nxt = None
             for edge, k in chain[-1].deps:
-                info = self.node_info(k) if edge == PLAIN and k not in seen else None
+                info = self.node_info(k) if edge == Source.DEP and k not in seen else None
                 if info is not None and info.is_async:
                     nxt = info
                     break
@@ -123,37 +123,10 @@ class ContainerInterface:
                 break
             seen.add(nxt.key)
             chain.append(nxt)
-        first = chain[-1]
-        raise AsyncResolutionError(
-            Problem(
-                code="IQ005",
-                name="async-on-sync-path",
-                message=(
-                    f"{node.label} needs an async step ({first.label} is "
-                    f"{first.kind.replace('_', ' ')}); get() cannot await it"
-                ),
-                site=node.site,
-                key=node.label,
-                chain=tuple(PathLink(n.label, _lifetime(n), n.site) for n in chain),
-                help=f"use `await container.aget({node.label})`",
-            )
-        )
+        raise AsyncResolutionError(async_step_problem(chain))
 
     def reentry(self, key: Key) -> NoReturn:
-        label = display_key(key)
-        raise CircularDependencyError(
-            Problem(
-                code="IQ002",
-                name="cycle",
-                message=(
-                    f"{label} was requested again while it was being created "
-                    "(a factory resolves it from inside its own construction)"
-                ),
-                key=label,
-                chain=(PathLink(label), PathLink(label)),
-                help="break the cycle: inject one side as Lazy[T]",
-            )
-        )
+        raise CircularDependencyError(reentry_problem(key))
 
     # -- lookups -----------------------------------------------------------------------
     def __getitem__(self, key: type[T]) -> T:
@@ -266,7 +239,3 @@ class ContainerInterface:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-def _lifetime(node: NodeInfo) -> str:
-    return f"scoped:{node.scope}" if node.lifetime == "scoped" else node.lifetime

@@ -113,22 +113,10 @@ class Lazy(Generic[T]):
         return cast(T, self._value)
 
     def _reentered(self) -> None:
-        from injectq.errors import CircularDependencyError, PathLink, Problem
+        from injectq.checks import reentry_problem
+        from injectq.errors import CircularDependencyError
 
-        label = display_key(self._key)
-        raise CircularDependencyError(
-            Problem(
-                code="IQ002",
-                name="cycle",
-                message=(
-                    f"Lazy[{label}] was called again while it was resolving {label} "
-                    "(its construction calls the handle that is creating it)"
-                ),
-                key=label,
-                chain=(PathLink(label), PathLink(label)),
-                help="do not call the Lazy handle from inside the constructor it resolves",
-            )
-        )
+        raise CircularDependencyError(reentry_problem(self._key, lazy=True))
 
     @property
     def resolved(self) -> bool:

@@ -1,10 +1,10 @@
 """``override()``: replace keys for one block, in one context. Shared by both containers.
 
 While no block is open, resolution never comes here. Inside a block, a key that reaches
-an overridden key (through plain edges) is rebuilt from ``NodeInfo`` records: once per
-block for a singleton, once per block and open scope for a scoped binding; everything
-else takes its container's own resolve path. The runtime container derives NodeInfo
-from its graph; a generated module writes it out.
+an overridden key (through plain edges) is rebuilt from its ``Record`` (see recipe.py):
+once per block for a singleton, once per block and open scope for a scoped binding;
+everything else takes its container's own resolve path. Instances are made by the shared
+create-once protocol (creation.py).
 """
 
 from __future__ import annotations
@@ -12,46 +12,25 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any, NoReturn, Protocol
 
-from injectq.compiler import (
-    MISSING,
+from injectq.creation import (
     PendingCreation,
-    abandon,
+    acreate_keyed,
     aenter_resource,
-    await_pending,
+    create_keyed,
     enter_resource,
 )
 from injectq.errors import DependencyNotFoundError
 from injectq.markers import Key, Lazy, make_key
+from injectq.recipe import Record, Source
 from injectq.scopes import Finalizers, ScopeMap, run_finalizers
 
-__all__ = ["CONTAINER", "LAZY", "NONE", "PLAIN", "Frame", "NodeInfo", "Overrides"]
+__all__ = ["Frame", "Overrides"]
 
-# edges of NodeInfo.deps
-PLAIN, LAZY, CONTAINER, NONE, MISSING_EDGE = "plain", "lazy", "container", "none", "missing"
+_INJECTED = (Source.DEP, Source.MISSING)  # edges whose value the engine resolves
 _ASYNC_KINDS = frozenset({"async_factory", "async_generator", "awaitable"})
-
-
-@dataclass(frozen=True)
-class NodeInfo:
-    """What the override path needs of one binding.
-
-    ``deps`` lists ``(edge, key)`` per injected parameter; ``build`` takes their values in
-    that order and returns what the provider returns (for a resource: the generator).
-    """
-
-    key: Any
-    label: str
-    kind: str  # ProviderKind value
-    lifetime: str  # singleton | scoped | transient
-    scope: str | None
-    site: str
-    deps: tuple[tuple[str, Any], ...]
-    build: Callable[[tuple[Any, ...]], Any]
-    is_async: bool
 
 
 class Host(Protocol):
@@ -59,12 +38,13 @@ class Host(Protocol):
 
     scopes: contextvars.ContextVar[ScopeMap]
 
-    def node_info(self, key: Key) -> NodeInfo | None: ...
+    def node_info(self, key: Key) -> Record | None: ...
     def raw(self, key: Key) -> Any: ...
     async def araw(self, key: Key) -> Any: ...
     def own(self, gen: Any) -> None: ...
     def noscope(self, key: Key) -> NoReturn: ...
     def needs_async(self, key: Key) -> NoReturn: ...
+    def reentry(self, key: Key) -> NoReturn: ...
     def overrides_changed(self, active: bool) -> None: ...
 
 
@@ -79,7 +59,8 @@ class Frame:
         self.taint: dict[Key, bool] = {}
         self.finalizers = Finalizers()
         self.lock = threading.RLock()
-        self.pending: dict[Any, PendingCreation] = {}
+        # id of a cache -> its creations under way
+        self.pending: dict[int, dict[Any, PendingCreation]] = {}
 
 
 class Overrides:
@@ -126,12 +107,12 @@ class Overrides:
         node = self.host.node_info(key)
         result = key in frame.values or (
             node is not None
-            and any(e in (PLAIN, MISSING_EDGE) and self.tainted(frame, k) for e, k in node.deps)
+            and any(e in _INJECTED and self.tainted(frame, k) for e, k in node.deps)
         )
         memo[key] = result
         return result
 
-    def _cache(self, frame: Frame, node: NodeInfo) -> tuple[dict[Any, Any], Any, Any]:
+    def _cache(self, frame: Frame, node: Record) -> tuple[dict[Any, Any], Any, Any]:
         if node.lifetime == "singleton":
             return frame.singletons, node.key, frame.finalizers
         if node.lifetime == "scoped":
@@ -149,11 +130,11 @@ class Overrides:
             owner.add(gen)
 
     def _value(self, edge: str, key: Any) -> Any:
-        if edge == CONTAINER:
+        if edge == Source.CONTAINER:
             return self.host
-        if edge == NONE:
+        if edge == Source.NONE:
             return None
-        if edge == LAZY:
+        if edge == Source.LAZY:
             return Lazy(key, self.host)
         raise DependencyNotFoundError(str(key))
 
@@ -181,22 +162,22 @@ class Overrides:
         node = self.host.node_info(key)
         assert node is not None
         cache, ckey, owner = self._cache(frame, node)
-        with frame.lock:
-            if ckey in cache:
-                return cache[ckey]
+
+        def make(owner: Finalizers | None) -> Any:
             if node.kind in _ASYNC_KINDS:
                 self.host.needs_async(key)
             args = tuple(
-                self.get(k) if e in (PLAIN, MISSING_EDGE) else self._value(e, k)
-                for e, k in node.deps
+                self.get(k) if e in _INJECTED else self._value(e, k) for e, k in node.deps
             )
             value = node.build(args)
             if node.kind == "generator":
                 gen, value = value, enter_resource(value, key)
                 self._adopt(owner, gen)
-            if node.lifetime != "transient":
-                cache[ckey] = value
             return value
+
+        if node.lifetime == "transient":
+            return make(owner)
+        return create_keyed(frame.lock, cache, ckey, make, owner)
 
     async def aget(self, key: Key) -> Any:
         frame = self.var.get()
@@ -210,35 +191,15 @@ class Overrides:
         if node.lifetime == "transient":
             return await self._abuild(node, owner)
         # one creation per block (and scope) even when many tasks ask at once
-        pkey = (id(cache), ckey)
-        while True:
-            with frame.lock:
-                if ckey in cache:
-                    return cache[ckey]
-                other = frame.pending.get(pkey)
-                if other is None:
-                    fut = frame.pending[pkey] = PendingCreation()
-                    break
-            value = await await_pending(other, MISSING)
-            if value is not MISSING:
-                return value
-        try:
-            value = await self._abuild(node, owner)
-        except BaseException as exc:
-            with frame.lock:
-                frame.pending.pop(pkey, None)
-            fut.set_exception(abandon(exc))
-            raise
-        with frame.lock:
-            cache[ckey] = value
-            frame.pending.pop(pkey, None)
-        fut.set_result(value)
-        return value
+        return await acreate_keyed(
+            frame.lock, cache, frame.pending.setdefault(id(cache), {}), ckey,
+            lambda owner: self._abuild(node, owner), owner, key, None,
+        )
 
-    async def _abuild(self, node: NodeInfo, owner: Finalizers | None) -> Any:
+    async def _abuild(self, node: Record, owner: Finalizers | None) -> Any:
         args = []
         for e, k in node.deps:
-            args.append(await self.aget(k) if e in (PLAIN, MISSING_EDGE) else self._value(e, k))
+            args.append(await self.aget(k) if e in _INJECTED else self._value(e, k))
         value = node.build(tuple(args))
         if node.kind in ("async_factory", "awaitable"):
             value = await value

@@ -16,130 +16,57 @@ from types import FrameType
 from typing import Any, ClassVar, TypeVar, overload
 
 from injectq import errorpath, forking
-from injectq.binding import UNSET
-from injectq.compiler import (
+from injectq.checks import unknown_key_problem, warm_async_problem
+from injectq.creation import (
     MISSING,
-    PendingCreation,
     Slot,
-    abandon,
+    acreate_keyed,
+    acreate_once,
     aenter_resource,
     await_instance,
-    await_pending,
+    create_keyed,
+    create_once,
     enter_resource,
 )
-from injectq.errors import (
-    AsyncResolutionError,
-    DependencyNotFoundError,
-    Problem,
-)
+from injectq.errors import AsyncResolutionError, DependencyNotFoundError, Problem
 from injectq.graph import _PRIMITIVES, Dep, Resolution
 from injectq.interface import ContainerInterface, close_unawaited
 from injectq.introspect import Edge, Param
 from injectq.markers import display_key, make_key, split_key
-from injectq.overrides import NodeInfo, Overrides
-from injectq.scopes import (
-    Finalizers,
-    ScopeMap,
-    ScopeState,
-)
+from injectq.overrides import Overrides
+from injectq.recipe import Record
+from injectq.registrar import Recorder
+from injectq.scopes import Finalizers, ScopeMap
 
 __all__ = [
     "MISSING",
-    "PendingCreation",
     "GeneratedContainer",
-    "NodeInfo",
+    "Record",
     "Slot",
-    "abandon",
+    "acreate_keyed",
     "aenter_resource",
     "await_instance",
-    "await_pending",
-    "capture_instances",
+    "capture",
+    "create_keyed",
     "enter_resource",
     "make_key",
 ]
 
 T = TypeVar("T")
 
-_CREATORS = ("singleton", "asingleton", "scoped", "ascoped")  # their local ``key``: the binding
+_CREATORS = ("singleton", "asingleton")  # their local ``key``: the binding
 
 
+def capture(modules: Iterable[Any]) -> dict[Any, Any]:
+    """Run the Modules' configure() against a Recorder (the real registration code) and
+    return each key's provider: the objects a generated module cannot import by name
+    (instances, bound methods, partials) are taken from there."""
+    from injectq.module import install_into
 
-class _Capture:
-    """Stands in for a container while a Module's configure() runs at import time, to
-    collect the instances it binds (the only values the generated module cannot import)."""
-
-    def __init__(self) -> None:
-        self.instances: dict[Any, Any] = {}
-
-    def _builder(self) -> Any:
-        return _NullBuilder()
-
-    def bind(self, service_type: Any, implementation: Any = UNSET, scope: Any = None,
-             to: Any = None, allow_none: bool = False, *args: Any, name: str | None = None,
-             **kwargs: Any) -> Any:
-        impl = to if to is not None else implementation
-        if impl is UNSET:
-            return _NullBuilder()
-        if not isinstance(impl, type) and (impl is not None or allow_none):
-            self.instances[make_key(service_type, name)] = impl
-        return _NullBuilder()
-
-    def bind_instance(self, service_type: Any, instance: Any, *args: Any,
-                      name: str | None = None, **kwargs: Any) -> Any:
-        self.instances[make_key(service_type, name)] = instance
-        return _NullBuilder()
-
-    def bind_factory(self, *args: Any, **kwargs: Any) -> Any:
-        return _NullBuilder()
-
-    def declare_scope(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-class _NullBuilder:
-    def singleton(self) -> _NullBuilder:
-        return self
-
-    def scoped(self, name: str = "request") -> _NullBuilder:
-        return self
-
-    def transient(self) -> _NullBuilder:
-        return self
-
-
-class _CaptureBinder:
-    def __init__(self, capture: _Capture) -> None:
-        self._container = capture
-        self.container = capture
-
-    def bind(self, *args: Any, **kwargs: Any) -> Any:
-        return self._container.bind(*args, **kwargs)
-
-    def bind_instance(self, *args: Any, **kwargs: Any) -> Any:
-        return self._container.bind_instance(*args, **kwargs)
-
-    def bind_factory(self, *args: Any, **kwargs: Any) -> Any:
-        return _NullBuilder()
-
-    def declare_scope(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def capture_instances(modules: Iterable[tuple[Any, bool]]) -> dict[Any, Any]:
-    """Run each ``(module, takes_binder)``'s configure against a recorder; the instances."""
-    capture = _Capture()
-    binder = _CaptureBinder(capture)
-    for module, takes_binder in modules:
-        previous = getattr(module, "_binder", None)
-        module._binder = binder
-        try:
-            if takes_binder:
-                module.configure(binder)
-            else:
-                module.configure()
-        finally:
-            module._binder = previous
-    return capture.instances
+    recorder = Recorder()
+    for module in modules:
+        install_into(recorder, module)  # type: ignore[arg-type]
+    return {key: b.provider for key, b in recorder.recorded().items()}
 
 
 class GeneratedContainer(ContainerInterface):
@@ -150,48 +77,46 @@ class GeneratedContainer(ContainerInterface):
     def __init__(
         self,
         *,
+        records: dict[Any, Record],
         sync: dict[Any, Callable[[], Any]],
         asyncs: dict[Any, Callable[[], Any]],
-        nodes: dict[Any, NodeInfo],
         explicit: Iterable[Any],
+        slots: dict[Any, tuple[str, Slot]],
         scopes: dict[str, str | None],
-        singletons: Iterable[Any],
         flags: dict[str, Any],
-        caches: Iterable[str] = (),
         targets: str,
-        resettable: Iterable[tuple[str, Slot]] = (),
-        awaitables: list[Any],
         scope_var: contextvars.ContextVar[ScopeMap],
         frame_var: contextvars.ContextVar[Any],
-        scope_types: dict[str, Callable[[str], ScopeState]] | None = None,
     ) -> None:
+        self._records = records
         self._sync = sync
         self._hot: dict[Any, Any] = {}  # created singletons, read first by get()
         self._hot_view = self._hot
         self._asyncs = asyncs
-        self._nodes = nodes
         self._explicit = frozenset(explicit)
         self._scope_parents = scopes
-        self._singleton_keys = tuple(singletons)
+        self._slots = slots  # singleton key -> (its module global, its slot)
+        self._singleton_keys = tuple(k for k in explicit if k in slots)
         self._flags = flags  # the generated module's globals: "_iq_OV" is read inline
-        self._caches = tuple(caches)  # globals holding singletons for the fast path
         self._targets = targets
-        self._resettable = tuple(resettable)  # singletons close() forgets (not awaited ones)
-        self._awaitables = awaitables
-        weakref.finalize(self, close_unawaited, awaitables)
+        # singletons close() forgets (an awaited instance keeps its one result)
+        self._resettable = tuple(
+            entry for key, entry in slots.items() if records[key].kind != "awaitable"
+        )
+        self._awaitables = [r.provider for r in records.values() if r.kind == "awaitable"]
+        weakref.finalize(self, close_unawaited, self._awaitables)
         self.finalizers = Finalizers()
         self.scopes = scope_var
-        self._scope_types = scope_types or {}
-        self._scope_cache: dict[Any, tuple[str, Callable[[str], ScopeState]]] = {}
+        self._scope_cache: dict[Any, Any] = {}
         self._overrides_engine = Overrides(self, frame_var)
+        self._fn_keys: dict[str, Any] | None = None
         forking.track(self)
 
     def _after_fork_in_child(self) -> None:
         """A forked child gets fresh locks; creations other threads had under way are
-        abandoned (see injectq.forking). The slots are the generated module's globals."""
-        for value in list(self._flags.values()):
-            if isinstance(value, Slot):
-                value.after_fork_in_child()
+        abandoned (see injectq.forking)."""
+        for _, slot in self._slots.values():
+            slot.after_fork_in_child()
         self.finalizers.after_fork_in_child()
         self._overrides_engine.lock = threading.Lock()
         for state in {id(s): s for s in self.scopes.get().values()}.values():
@@ -199,19 +124,7 @@ class GeneratedContainer(ContainerInterface):
 
     # -- errors ----------------------------------------------------------------------
     def _unknown(self, key: Any) -> DependencyNotFoundError:
-        label = display_key(key)
-        err = DependencyNotFoundError(
-            Problem(
-                code="IQ001",
-                name="missing-binding",
-                message=f"{label} is not part of the generated wiring (built from {self._targets})",
-                key=label,
-                help=(
-                    f"bind {label} in a Module, or add it as an entry point with "
-                    f"`--root module:{label}`, then run `injectq-gen build` again"
-                ),
-            )
-        )
+        err = DependencyNotFoundError(unknown_key_problem(key, wiring_of=self._targets))
         err.dependency_type = key
         return err
 
@@ -220,16 +133,17 @@ class GeneratedContainer(ContainerInterface):
         """The binding a frame of the generated module (or of its creation helpers) builds."""
         code = frame.f_code
         if frame.f_globals is self._flags:
-            name = code.co_name
-            if name.startswith("_amake_"):
-                name = "aprovide_" + name[len("_amake_"):]
-            elif name.startswith("_make_"):
-                name = "provide_" + name[len("_make_"):]
-            for table in (self._sync, self._asyncs):
-                for key, fn in table.items():
-                    if getattr(fn, "__name__", None) == name:
-                        return key
-            return errorpath.NONE
+            keys = self._fn_keys
+            if keys is None:
+                keys = {}
+                for table in (self._sync, self._asyncs):
+                    for key, fn in table.items():
+                        name = getattr(fn, "__name__", "")
+                        keys[name] = key
+                        base = name.partition("provide_")[2]
+                        keys[f"_iq_amake_{base}" if name[0] == "a" else f"_iq_make_{base}"] = key
+                self._fn_keys = keys
+            return keys.get(code.co_name, errorpath.NONE)
         if code.co_filename == __file__ and code.co_name in _CREATORS:
             return frame.f_locals.get("key", errorpath.NONE)
         return errorpath.NONE
@@ -240,14 +154,15 @@ class GeneratedContainer(ContainerInterface):
 
     def _callee_key(self, callee: str, parent: Any) -> Any:
         """Which binding a provider call inlined into ``parent``'s function builds."""
-        info = self._nodes.get(parent)
-        if info is None:
+        record = self._records.get(parent)
+        obj = self._flags.get(callee, MISSING)
+        if record is None or obj is MISSING:
             return errorpath.NONE
-        if callee in info.build.__code__.co_names[:1]:
+        if record.provider is obj:
             return parent
-        for edge, key in info.deps:
-            dep = self._nodes.get(key)
-            if edge == "plain" and dep is not None and callee in dep.build.__code__.co_names[:1]:
+        for edge, key in record.deps:
+            dep = self._records.get(key)
+            if edge == "plain" and dep is not None and dep.provider is obj:
                 return key
         return errorpath.NONE
 
@@ -256,129 +171,27 @@ class GeneratedContainer(ContainerInterface):
         engine = self._overrides_engine
         return bool(engine.count) and engine.var.get() is not None
 
-    def _enter(self, kind: str, made: Any, key: Any, owner: Finalizers) -> Any:
-        if kind == "generator":
-            value = enter_resource(made, key)
-            owner.add(made)
-            return value
-        return made
-
-    async def _aenter(self, kind: str, made: Any, key: Any, owner: Finalizers) -> Any:
-        if kind == "async_generator":
-            value = await aenter_resource(made, key)
-            owner.add(made)
-            return value
-        return self._enter(kind, made, key, owner)
-
-    def singleton(
-        self, slot: Slot, name: str, key: Any, make: Callable[[], Any] | None, kind: str
-    ) -> Any:
-        """Create a singleton once (lock only here), then put it on its fast path.
-
-        ``make`` returns what the provider returns; None for a binding that needs an await.
-        """
+    def singleton(self, slot: Slot, name: str, key: Any, make: Callable[[], Any] | None) -> Any:
+        """Create a singleton once, then put it on its fast path. ``make`` is None for a
+        binding that needs an await."""
         if self._overridden():
             return self._overrides_engine.get(key)
         value = slot.value
         if value is MISSING:
             if make is None:
                 self.needs_async(key)
-            with slot.lock:
-                value = slot.value
-                if value is MISSING:
-                    if slot.creating:
-                        self.reentry(key)
-                    slot.creating = True
-                    try:
-                        value = self._enter(kind, make(), key, self.finalizers)
-                    finally:
-                        slot.creating = False
-                    slot.value = value
+            value = create_once(slot, make, key, self.reentry)
         self.publish(name, key, value)
         return value
 
-    async def asingleton(
-        self, slot: Slot, name: str, key: Any, make: Callable[[], Any], kind: str
-    ) -> Any:
-        """``singleton`` for bindings that need an await: one creation however many tasks
-        ask at once; a cancelled creator lets a waiter create it instead."""
+    async def asingleton(self, slot: Slot, name: str, key: Any, make: Callable[[], Any]) -> Any:
         if self._overridden():
             return await self._overrides_engine.aget(key)
-        while True:
-            with slot.lock:
-                value = slot.value
-                if value is not MISSING:
-                    break
-                fut = slot.pending
-                mine = fut is None
-                if fut is None:
-                    fut = slot.pending = PendingCreation()
-            if not mine:
-                if fut.waits_on_itself():
-                    self.reentry(key)
-                value = await await_pending(fut, MISSING)
-                if value is MISSING:
-                    continue  # its creator was cancelled: create it here
-                break
-            try:
-                value = await self._aenter(kind, await make(), key, self.finalizers)
-            except BaseException as exc:
-                with slot.lock:
-                    slot.pending = None
-                fut.set_exception(abandon(exc))
-                raise
-            with slot.lock:
-                slot.value = value
-                slot.pending = None
-            fut.set_result(value)
-            break
+        value = slot.value
+        if value is MISSING:
+            value = await acreate_once(slot, make, key, self.reentry)
         self.publish(name, key, value)
         return value
-
-    def scoped(
-        self, state: Any, attr: str, key: Any, make: Callable[[], Any] | None, kind: str
-    ) -> Any:
-        """Create a scoped instance once per open scope, in its slot of the scope class."""
-        if make is None:
-            self.needs_async(key)
-        with state.lock:
-            value = getattr(state, attr)
-            if value is MISSING:
-                value = self._enter(kind, make(), key, state.finalizers)
-                setattr(state, attr, value)
-            return value
-
-    async def ascoped(
-        self, state: Any, attr: str, key: Any, make: Callable[[], Any], kind: str
-    ) -> Any:
-        while True:
-            with state.lock:
-                value = getattr(state, attr)
-                if value is not MISSING:
-                    return value
-                fut = state.pending.get(key)
-                mine = fut is None
-                if fut is None:
-                    fut = state.pending[key] = PendingCreation()
-            if not mine:
-                if fut.waits_on_itself():
-                    self.reentry(key)
-                value = await await_pending(fut, MISSING)
-                if value is not MISSING:
-                    return value
-                continue
-            try:
-                value = await self._aenter(kind, await make(), key, state.finalizers)
-            except BaseException as exc:
-                with state.lock:
-                    state.pending.pop(key, None)
-                fut.set_exception(abandon(exc))
-                raise
-            with state.lock:
-                setattr(state, attr, value)
-                state.pending.pop(key, None)
-            fut.set_result(value)
-            return value
 
     def publish(self, name: str, key: Any, value: Any) -> None:
         """Put a singleton on its fast paths (not while an override is open anywhere)."""
@@ -392,20 +205,17 @@ class GeneratedContainer(ContainerInterface):
     def _scope_known(self, name: str) -> bool:
         return name in self._scope_parents
 
-    def _scope_factory(self, name: str) -> Callable[[str], ScopeState] | None:
-        return self._scope_types.get(name)
-
     def overrides_changed(self, active: bool) -> None:
         """While any override block is open, every generated function checks for one:
         the ``_iq_OV`` flag is set and the singleton fast paths are emptied."""
         self._flags["_iq_OV"] = active
         if active:
-            for cache in self._caches:
-                self._flags[cache] = None
+            for name, _ in self._resettable:
+                self._flags[name] = None
         self._hot_view = {} if active else self._hot
 
-    def node_info(self, key: Any) -> NodeInfo | None:
-        return self._nodes.get(key)
+    def node_info(self, key: Any) -> Record | None:
+        return self._records.get(key)
 
     def raw(self, key: Any) -> Any:
         return self._sync[key]()
@@ -509,14 +319,7 @@ class GeneratedContainer(ContainerInterface):
             if key not in self._asyncs:
                 self._sync[key]()
         if pending:
-            raise AsyncResolutionError(
-                Problem(
-                    "IQ005",
-                    "async-on-sync-path",
-                    f"warm() cannot create singletons that need an await: {', '.join(pending)}",
-                    help="use `await container.awarm()`",
-                )
-            )
+            raise AsyncResolutionError(warm_async_problem(pending))
 
     async def awarm(self) -> None:
         for key in self._singleton_keys:

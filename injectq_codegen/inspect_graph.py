@@ -7,15 +7,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from injectq.checks import check_graph
 from injectq.errors import Problem
 from injectq.graph import DependencyGraph, Node, Resolution
 from injectq.introspect import Edge
 from injectq.markers import Key, display_key
-from injectq_codegen.annotations import type_checking_fallback
 from injectq_codegen.errors import UsageError
 from injectq_codegen.loader import load_roots, load_targets
-from injectq_codegen.plan import Names, Refs, _importable_check, _install, root_keys
+from injectq_codegen.plan import check_loaded, root_keys
 
 __all__ = ["Loaded", "explain_key", "graph_document", "graph_problems", "load_graph"]
 
@@ -45,12 +43,11 @@ def load_graph(targets: list[str], roots: list[str]) -> Loaded:
         raise UsageError("no targets given")
     loaded = load_targets(targets)
     root_objects = load_roots(roots)
-    container, _ = _install(loaded)
-    graph = DependencyGraph(container.registry, fallback=type_checking_fallback)
-    refs = Refs(Names(), {id(m.obj): f"_module_{i}" for i, m in enumerate(loaded)})
-    problems = check_graph(graph, root_objects, importable=_importable_check(refs))
+    checked = check_loaded(loaded, root_objects)
+    graph = checked.graph
     return Loaded(
-        graph, root_objects, root_keys(graph, root_objects), problems, len(container.registry)
+        graph, root_objects, root_keys(graph, root_objects), checked.problems,
+        len(checked.container.registry),
     )
 
 

@@ -19,7 +19,7 @@ import jinja2
 import libcst as cst
 
 from injectq_codegen.errors import InternalError
-from injectq_codegen.plan import WiringPlan
+from injectq_codegen.plan import HELPERS, WiringPlan, literal, plain_str
 
 __all__ = ["render", "template_dir"]
 
@@ -38,7 +38,19 @@ def template_dir() -> Path:
 
 def _comment(value: Any) -> str:
     """Text safe inside a comment or docstring: no newlines, quotes or backslashes raw."""
-    return repr(str(value))[1:-1].replace('"', '\\"')
+    text = plain_str(value) if isinstance(value, str) else plain_str(str.__str__(str(value)))
+    return str.__repr__(text)[1:-1].replace('"', '\\"')
+
+
+def _pyrepr(value: Any) -> str:
+    """Source for a plain value (a str, a number, None, a dict of those), rebuilt from its
+    data: never the object's own repr."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_pyrepr(k)}: {_pyrepr(v)}" for k, v in value.items()) + "}"
+    text = literal(value)
+    if text is None:
+        raise InternalError(f"internal error: no literal for a {type(value).__name__}")
+    return text
 
 
 @cache
@@ -51,25 +63,11 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )
-    env.filters["pyrepr"] = repr
+    env.filters["pyrepr"] = _pyrepr
     env.filters["comment"] = _comment
+    env.globals["helper_module"] = lambda name: HELPERS[name][0]
+    env.globals["helper_attr"] = lambda name: HELPERS[name][1]
     return env
-
-
-def _uses(plan: WiringPlan) -> dict[str, bool]:
-    text = " ".join(
-        f"{n.build} {n.abuild} {n.override_build}" for n in plan.nodes
-    ) + " ".join(expr for _, expr in plan.constants)
-    return {
-        "Lazy": "_iq_Lazy(" in text,
-        "enter": any(n.kind == "generator" and n.lifetime == "transient" for n in plan.nodes),
-        "aenter": any(
-            n.kind == "async_generator" and n.lifetime == "transient" for n in plan.nodes
-        ),
-        "await_instance": any(n.kind == "awaitable" for n in plan.nodes),
-        "capture": any(captured for *_, captured in plan.modules),
-        "key": "_iq_key(" in text,
-    }
 
 
 # libcst parses about 0.4 MB a second, and a 10,000-binding module is 6 MB of a few dozen
@@ -163,6 +161,6 @@ def check_syntax(source: str) -> None:
 
 def render(plan: WiringPlan) -> str:
     template = _environment().get_template("wiring.py.jinja")
-    source = template.render(plan=plan, uses=_uses(plan))
+    source = template.render(plan=plan)
     check_syntax(source)
     return source

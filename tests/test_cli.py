@@ -718,7 +718,7 @@ def test_module_local_class_is_not_importable(codegen_env: Path) -> None:
     line = _line_of(local, "self.bind(Local, Local)")
     assert f"app/local.py:{line}: error[IQ007 not-importable]" in result.stderr
     assert "inside the function LocalClassModule.configure()" in result.stderr
-    assert "help: define it at module level" in result.stderr
+    assert "define it at module level" in result.stderr
     assert not (codegen_env / "app/_wiring.py").exists()
 
 

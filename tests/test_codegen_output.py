@@ -155,13 +155,13 @@ def test_singleton_accessor_reads_a_slot_and_locks_only_to_create(codegen_env: P
     source, _ = generate(["snap.app:SnapModule"])
     assert _function(source, "provide_settings") == textwrap.dedent("""\
         def provide_settings() -> Any:
-            v = _settings
+            v = _iq_v_settings
             if v is None:
-                v = container.singleton(_settings_slot, '_settings', Settings, _make_settings, 'class')
+                v = container.singleton(_iq_slot_settings, '_iq_v_settings', Settings, _iq_make_settings)
             return v
         """)
-    assert _function(source, "_make_settings") == textwrap.dedent("""\
-        def _make_settings() -> Any:
+    assert _function(source, "_iq_make_settings") == textwrap.dedent("""\
+        def _iq_make_settings() -> Any:
             return Settings(A())
         """)
 

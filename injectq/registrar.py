@@ -1,0 +1,224 @@
+"""Registration: the API ``configure()`` calls (``bind``, ``bind_instance``, ``bind_factory``,
+``declare_scope``, ``install``, ``container[key] = value``, ``has``), written once.
+
+``InjectQ`` is a Registrar with a resolver; ``Recorder`` is a Registrar and nothing more. A
+generated module re-runs ``configure()`` against a Recorder at import to take the objects
+it cannot import by name (instances, bound methods, partials), so any ``configure()`` that
+builds also imports: both run the same registration code.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, Self
+
+from injectq.binding import (
+    UNSET,
+    Binding,
+    BindingBuilder,
+    Lifetime,
+    ProviderKind,
+    ScopeType,
+    bind_site,
+    classify_factory,
+    classify_implementation,
+    key_for,
+    lifetime_from_scope,
+)
+from injectq.errors import BindingError
+from injectq.markers import display_key, make_key
+from injectq.registry import Registry
+
+__all__ = ["Recorder", "Registrar"]
+
+
+class Registrar:
+    """The registration half of a container, over a Registry."""
+
+    _registry: Registry
+
+    @property
+    def registry(self) -> Registry:
+        return self._registry
+
+    def _changed(self) -> None:
+        """Bindings changed (a container drops what it derived from them)."""
+
+    def _add(self, binding: Binding, replace: bool = False) -> BindingBuilder:
+        self._added(binding)
+        self._registry.add(binding, replace=replace)
+        return BindingBuilder(binding, self._registry.changed)
+
+    def bind(
+        self,
+        service_type: Any,
+        implementation: Any = UNSET,
+        scope: str | ScopeType = ScopeType.SINGLETON,
+        to: Any = None,
+        allow_none: bool = False,
+        allow_concrete: bool = True,
+        *,
+        name: str | None = None,
+        override: bool = False,
+        _site: str | None = None,
+    ) -> BindingBuilder:
+        """Bind ``service_type`` to a class (constructed with injection) or an instance.
+
+        A class is constructed with its dependencies injected; anything else is bound as
+        that instance (an awaitable is awaited once, on the first ``aget``). With no
+        implementation a class is bound to itself. Returns a builder: ``.singleton()``,
+        ``.scoped(name="request")``, ``.transient()``.
+        """
+        site = _site or bind_site()
+        if to is not None:
+            implementation = to
+        if implementation is UNSET:
+            if not inspect.isclass(service_type):
+                raise BindingError(
+                    f"bind({display_key(service_type)}) at {site} needs an implementation: "
+                    "only a class can be bound to itself"
+                )
+            implementation = service_type
+        if implementation is None and not allow_none:
+            raise BindingError(
+                f"bind({display_key(service_type)}, None) at {site}: pass allow_none=True to "
+                "bind None on purpose"
+            )
+        kind = classify_implementation(implementation)
+        if kind is ProviderKind.CLASS and inspect.isabstract(implementation):
+            raise BindingError(
+                f"cannot bind {display_key(service_type)} to abstract class "
+                f"{implementation.__qualname__} at {site}: bind a concrete subclass"
+            )
+        lifetime, scope_name = lifetime_from_scope(scope)
+        if kind is not ProviderKind.CLASS:
+            lifetime, scope_name = Lifetime.SINGLETON, None
+        binding = Binding(
+            key=key_for(service_type, name),
+            provider=implementation,
+            kind=kind,
+            lifetime=lifetime,
+            scope=scope_name,
+            site=site,
+            override=override,
+            allow_none=allow_none,
+        )
+        return self._add(binding)
+
+    def bind_instance(
+        self,
+        service_type: Any,
+        instance: Any,
+        allow_none: bool = False,
+        allow_concrete: bool = True,
+        *,
+        name: str | None = None,
+        override: bool = False,
+        _site: str | None = None,
+    ) -> BindingBuilder:
+        """Bind ``service_type`` to this very object (a singleton)."""
+        site = _site or bind_site()
+        if inspect.isclass(instance):
+            raise BindingError(
+                f"bind_instance({display_key(service_type)}, {instance.__qualname__}) at {site}: "
+                "that is a class, not an instance; use bind() to have it constructed"
+            )
+        if instance is None and not allow_none:
+            raise BindingError(
+                f"bind_instance({display_key(service_type)}, None) at {site}: pass "
+                "allow_none=True to bind None on purpose"
+            )
+        kind = classify_implementation(instance)
+        binding = Binding(
+            key=key_for(service_type, name),
+            provider=instance,
+            kind=kind,
+            lifetime=Lifetime.SINGLETON,
+            site=site,
+            override=override,
+            allow_none=allow_none,
+        )
+        return self._add(binding)
+
+    def bind_factory(
+        self,
+        service_type: Any,
+        factory: Callable[..., Any],
+        *,
+        name: str | None = None,
+        override: bool = False,
+        scope: str | ScopeType = ScopeType.TRANSIENT,
+        _site: str | None = None,
+    ) -> BindingBuilder:
+        """Bind a factory (sync, async, generator or async generator); its parameters are
+        injected. Transient unless ``.singleton()`` / ``.scoped()`` follows."""
+        site = _site or bind_site()
+        if not callable(factory):
+            raise BindingError(
+                f"bind_factory({display_key(service_type)}, {factory!r}) at {site}: "
+                "the factory is not callable"
+            )
+        lifetime, scope_name = lifetime_from_scope(scope)
+        binding = Binding(
+            key=key_for(service_type, name),
+            provider=factory,
+            kind=classify_factory(factory),
+            lifetime=lifetime,
+            scope=scope_name,
+            site=site,
+            override=override,
+        )
+        return self._add(binding)
+
+    def declare_scope(self, name: str, parent: str = "request") -> None:
+        """Declare a custom scope name and the scope it nests in (app, request, ...)."""
+        self._registry.scopes.declare(name, parent)
+        self._changed()
+
+    def _added(self, binding: Binding) -> None:
+        """A binding was made (before it is registered)."""
+
+    def install(self, module: Any) -> Self:
+        """Install a Module (seed style ``configure(self)`` or binder style)."""
+        self.install_module(module)
+        return self
+
+    def install_module(self, module: Any) -> None:
+        from injectq.module import install_into
+
+        install_into(self, module)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        # dict semantics: assignment replaces silently
+        site = bind_site()
+        if inspect.isclass(value):
+            self.bind(key, value, override=True, _site=site)
+        else:
+            self.bind_instance(key, value, allow_none=value is None, override=True, _site=site)
+
+    def __delitem__(self, key: Any) -> None:
+        try:
+            self._registry.remove(key)
+        except KeyError:
+            raise KeyError(key) from None
+
+    def has(self, service_type: Any, name: str | None = None) -> bool:
+        """True when the key is explicitly bound (auto-wirable classes do not count)."""
+        try:
+            return make_key(service_type, name) in self._registry
+        except TypeError:
+            return False
+
+
+class Recorder(Registrar):
+    """A container that only records bindings (what a generated module's import uses)."""
+
+    __injectq_container__ = True
+
+    def __init__(self) -> None:
+        self._registry = Registry(on_change=self._changed)
+
+    def recorded(self) -> dict[Any, Binding]:
+        """Each key's binding, as the last registration left it."""
+        return {b.key: b for b in self._registry}
