@@ -405,7 +405,7 @@ EXAMPLES: tuple[Example, ...] = (
                 from injectq import Module
 
                 if TYPE_CHECKING:
-                    from app.db import Database
+                    from app.database import Database
 
 
                 class Repository:
@@ -433,17 +433,18 @@ EXAMPLES: tuple[Example, ...] = (
                 ),
                 "DependencyNotFoundError",
             ),
-            cli("injectq-gen check app.modules:AppModule"),
+            cli("injectq-gen check app.modules:AppModule", "exit 1"),
         ),
         cause=(
             "`Database` is imported only under `if TYPE_CHECKING:`, so at run time the name "
-            "does not exist in `app.modules` and the string annotation `\"Database\"` cannot be "
-            "evaluated. `injectq-gen` reads the module's imports with libcst and resolves such "
-            "names, so the compiler accepts what the runtime container cannot."
+            "does not exist in `app.modules`. Both containers then import what that block "
+            "names, to evaluate the string annotation `\"Database\"` the same way; here the "
+            "block names a module that does not exist (`app.database`, not `app.db`), so the "
+            "annotation cannot be evaluated by either."
         ),
         fix=(
-            "Import the name at module level. If the import is under `TYPE_CHECKING` to avoid "
-            "an import cycle, bind the parameter by name instead: "
+            "Correct the import under `TYPE_CHECKING` (or import the name at module level). "
+            "If the name cannot be imported at run time at all, bind the parameter by name: "
             "`self.bind(\"db\", Database)`."
         ),
     ),

@@ -11,7 +11,10 @@ from __future__ import annotations
 import ast
 import contextlib
 import enum
+import functools
+import importlib
 import inspect
+import keyword
 import sys
 import types
 import typing
@@ -71,6 +74,11 @@ def is_container_type(annotation: Any) -> bool:
 
 def _callable_target(provider: Any) -> tuple[Callable[..., Any] | None, str]:
     """The function whose parameters are injected, and its name for messages."""
+    if inspect.isclass(provider) and _declares_signature(provider):
+        return provider, f"{provider.__qualname__}()"  # pydantic models and the like
+    if isinstance(provider, functools.partial):
+        home = _home(provider)
+        return provider, f"partial({getattr(home, '__qualname__', type(home).__qualname__)})"
     if inspect.isclass(provider):
         init = provider.__init__
         if init is object.__init__:
@@ -82,14 +90,20 @@ def _callable_target(provider: Any) -> tuple[Callable[..., Any] | None, str]:
     return provider, getattr(provider, "__qualname__", repr(provider))
 
 
+def _declares_signature(cls: type) -> bool:
+    """A class whose own ``__signature__`` says how it is called (pydantic models set one:
+    their ``__init__`` takes only ``**data``)."""
+    return any("__signature__" in vars(c) for c in cls.__mro__[:-1])
+
+
 Fallback = Callable[[str], dict[str, Any]]  # module name -> extra names for annotations
 
 
 def describe(provider: Any, fallback: Fallback | None = None) -> ProviderInfo:
     """The injectable parameters of ``provider`` (a class or a callable).
 
-    ``fallback`` (injectq-gen passes one) supplies names a module imports only under
-    ``TYPE_CHECKING``, so string annotations naming them can still be evaluated.
+    Names a module imports only under ``TYPE_CHECKING`` are imported for real
+    (``type_checking_names``), so string annotations naming them can still be evaluated.
     """
     try:
         info = _cache[provider]
@@ -97,15 +111,32 @@ def describe(provider: Any, fallback: Fallback | None = None) -> ProviderInfo:
         info = None
     if info is None:
         info = _describe(provider, None)
+        if any(p.error for p in info.params):
+            info = _describe(provider, fallback or type_checking_names)
         with contextlib.suppress(TypeError):  # not weak-referenceable (some builtins)
             _cache[provider] = info
-    if fallback is not None and any(p.error for p in info.params):
-        return _describe(provider, fallback)
     return info
 
 
+def _home(fn: Any) -> Any:
+    """The function whose module and annotations a callable's parameters come from: the
+    wrapped function of a partial, of a decorator, of a bound method."""
+    seen = 0
+    while seen < 100:
+        seen += 1
+        if isinstance(fn, functools.partial):
+            fn = fn.func
+        elif inspect.ismethod(fn):
+            fn = fn.__func__
+        elif getattr(fn, "__wrapped__", None) is not None:
+            fn = fn.__wrapped__
+        else:
+            break
+    return fn
+
+
 def _source_position(fn: Any) -> tuple[str, int]:
-    target = inspect.unwrap(fn)
+    target = _home(fn)
     code = getattr(target, "__code__", None)
     if code is not None:
         return code.co_filename, code.co_firstlineno
@@ -183,10 +214,9 @@ def _describe(provider: Any, fallback: Fallback | None) -> ProviderInfo:
     raw = _parameters(fn)
     if raw is None:
         return ProviderInfo((), qualname, file, line)
-    unwrapped = inspect.unwrap(fn)
-    hints, failures = _hints(unwrapped, raw, provider, fallback)
+    hints, failures = _hints(_home(fn), raw, provider, fallback)
     params: list[Param] = []
-    is_method = inspect.isclass(provider)
+    is_method = inspect.isclass(provider) and fn is not provider
     for index, p in enumerate(raw):
         if is_method and index == 0:
             continue  # self of __init__, cls of __new__
@@ -194,6 +224,12 @@ def _describe(provider: Any, fallback: Fallback | None) -> ProviderInfo:
             continue  # never injected
         has_default = p.default is not _EMPTY
         default = p.default if has_default else None
+        if not isinstance(p.name, str) or not p.name.isidentifier() or keyword.iskeyword(
+            p.name
+        ):
+            params.append(Param(str(p.name), p.kind, None, Edge.PLAIN, False, has_default,
+                                default, error=f"its name {str(p.name)!r} is not an identifier"))
+            continue
         if isinstance(default, _InjectMarker):
             key, edge, optional = _interpret(default.key)
             params.append(Param(p.name, p.kind, key, edge, optional, False, None))
@@ -228,11 +264,11 @@ def _hints(
         return typing.get_type_hints(fn, include_extras=True), {}
     except Exception:
         pass
-    globalns = dict(getattr(fn, "__globals__", {})) or _globalns(fn, provider)
+    globalns = dict(getattr(fn, "__globals__", None) or {}) or _globalns(fn, provider)
     if inspect.isclass(provider):
         globalns.setdefault(provider.__name__, provider)
     if fallback is not None:
-        module_name = str(getattr(provider, "__module__", None) or getattr(fn, "__module__", ""))
+        module_name = str(getattr(fn, "__module__", None) or getattr(provider, "__module__", ""))
         for name, value in fallback(module_name).items():
             globalns.setdefault(name, value)
     hints: dict[str, Any] = {}
@@ -252,15 +288,15 @@ def _hints(
 
 
 def _explain_failure(annotation: str, exc: Exception, fn: Any, provider: Any) -> str:
-    module_name = str(getattr(provider, "__module__", None) or getattr(fn, "__module__", "?"))
+    module_name = str(getattr(fn, "__module__", None) or getattr(provider, "__module__", "?"))
     missing = exc.name if isinstance(exc, NameError) else None
     if missing:
         tc = type_checking_imports(module_name)
         if missing in tc:
             return (
                 f"annotation {annotation!r} names {missing!r}, which module {module_name} "
-                f"imports only under `if TYPE_CHECKING:` ({tc[missing]}); it does not exist "
-                "at run time"
+                f"imports only under `if TYPE_CHECKING:` ({_spelled(tc[missing])}), and "
+                "importing it failed"
             )
         return (
             f"annotation {annotation!r} cannot be evaluated: name {missing!r} is not defined "
@@ -271,14 +307,16 @@ def _explain_failure(annotation: str, exc: Exception, fn: Any, provider: Any) ->
     return f"annotation {annotation!r} cannot be evaluated: {type(exc).__name__}: {exc}"
 
 
-_tc_cache: dict[str, dict[str, str]] = {}
+_tc_cache: dict[str, dict[str, tuple[str, str | None, int]]] = {}
+_tc_names: dict[str, dict[str, Any]] = {}
 
 
-def type_checking_imports(module_name: str) -> dict[str, str]:
-    """Names a module imports only under ``if TYPE_CHECKING:``, each with ``module.attr``."""
+def type_checking_imports(module_name: str) -> dict[str, tuple[str, str | None, int]]:
+    """Names a module imports only under ``if TYPE_CHECKING:``: name -> (module, attribute
+    or None for ``import x``, relative level). Read from the module's source."""
     if module_name in _tc_cache:
         return _tc_cache[module_name]
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, str | None, int]] = {}
     module = sys.modules.get(module_name)
     try:
         source = inspect.getsource(module) if module is not None else ""
@@ -287,16 +325,54 @@ def type_checking_imports(module_name: str) -> dict[str, str]:
         tree = ast.Module(body=[], type_ignores=[])
     for node in ast.walk(tree):
         if isinstance(node, ast.If) and _is_type_checking_test(node.test):
-            for stmt in node.body:
-                if isinstance(stmt, ast.ImportFrom) and stmt.module:
-                    base = "." * stmt.level + stmt.module
+            for stmt in ast.walk(node):
+                if isinstance(stmt, ast.ImportFrom):
                     for alias in stmt.names:
-                        found[alias.asname or alias.name] = f"{base}.{alias.name}"
+                        if alias.name != "*":
+                            found[alias.asname or alias.name] = (
+                                stmt.module or "", alias.name, stmt.level
+                            )
                 elif isinstance(stmt, ast.Import):
                     for alias in stmt.names:
-                        found[alias.asname or alias.name.split(".")[0]] = alias.name
+                        if alias.asname:
+                            found[alias.asname] = (alias.name, None, 0)
+                        else:
+                            top = alias.name.split(".")[0]
+                            found[top] = (top, None, 0)
     _tc_cache[module_name] = found
     return found
+
+
+def _spelled(entry: tuple[str, str | None, int]) -> str:
+    module, attr, level = entry
+    base = "." * level + module
+    return f"{base}.{attr}" if attr else base
+
+
+def type_checking_names(module_name: str) -> dict[str, Any]:
+    """What ``module_name`` imports under ``TYPE_CHECKING``, imported for real: both
+    containers evaluate annotations with these names, so they agree on every parameter."""
+    if module_name in _tc_names:
+        return _tc_names[module_name]
+    out: dict[str, Any] = {}
+    package = module_name.rpartition(".")[0]
+    for name, (module, attr, level) in type_checking_imports(module_name).items():
+        target = "." * level + module
+        try:
+            imported = importlib.import_module(target, package or None)
+            if attr and not hasattr(imported, attr):  # `from pkg import submodule`
+                importlib.import_module(f"{imported.__name__}.{attr}")
+            out[name] = getattr(imported, attr) if attr else imported
+        except Exception:
+            continue
+    _tc_names[module_name] = out
+    return out
+
+
+def forget_type_checking_names() -> None:
+    """Drop what was read and imported (tests that rewrite modules call this)."""
+    _tc_cache.clear()
+    _tc_names.clear()
 
 
 def _is_type_checking_test(test: ast.expr) -> bool:

@@ -33,7 +33,6 @@ from injectq.graph import DependencyGraph, Node, Resolution
 from injectq.introspect import describe
 from injectq.markers import Key, Named, split_key
 from injectq.recipe import Arg, Call, Cookbook, Owner, Recipe, Source, build_source
-from injectq_codegen.annotations import type_checking_fallback
 from injectq_codegen.errors import GraphProblems, UsageError
 from injectq_codegen.loader import LoadedModule, user_failure
 
@@ -461,7 +460,7 @@ def check_loaded(loaded: list[LoadedModule], roots: list[Any]) -> Checked:
     """Install the Modules and check the graph, the generated module's own check included
     (IQ007: what it could not refer to)."""
     container = _install(loaded)
-    graph = DependencyGraph(container.registry, fallback=type_checking_fallback)
+    graph = DependencyGraph(container.registry)
     book = Cookbook(graph)
     names = Names()
     refs = Refs(names, {})

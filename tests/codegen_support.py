@@ -20,7 +20,7 @@ from types import ModuleType
 
 import pytest
 
-from injectq_codegen.annotations import type_checking_fallback
+from injectq.introspect import forget_type_checking_names
 from injectq_codegen.build import generate
 
 __all__ = [
@@ -358,4 +358,4 @@ def codegen_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
         yield tmp_path
     finally:
         _forget_modules(tmp_path, before)
-        type_checking_fallback.cache_clear()
+        forget_type_checking_names()

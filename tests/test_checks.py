@@ -729,7 +729,7 @@ def test_iq006_type_checking_only_import() -> None:
         f"{HERE}:{line}: error[IQ006 unresolvable-annotation]: parameter 'rate' of "
         "PriceService.__init__: annotation 'Fraction' names 'Fraction', which module "
         "tests.fixtures.type_checking_only imports only under `if TYPE_CHECKING:` "
-        "(fractions.Fraction); it does not exist at run time",
+        "(fractions_stubs_only.Fraction), and importing it failed",
         "  chain: PriceService [singleton]",
         f"    PriceService  bound at {HERE}:{line}",
         "  help: import the name at module level (not only under TYPE_CHECKING), or bind the "

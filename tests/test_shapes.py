@@ -1,0 +1,307 @@
+"""Every key and provider shape the runtime container resolves, injectq-gen compiles, and
+both containers give the same objects: generic aliases, type aliases and NewType keys,
+Annotated keys, classmethod, staticmethod and bound-method factories, functools.partial,
+ProviderModules installed from another Module, keyword-only and positional-only
+parameters with any defaults."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from injectq import InjectQ
+from injectq_codegen.build import generate
+from injectq_codegen.errors import GraphProblems
+from tests.codegen_support import build_wiring, make_project, unique_name
+
+SHAPES = """\
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Generic, NewType, TypeVar
+
+from typing_extensions import TypeAliasType
+
+from injectq import Module, ProviderModule, provider
+
+T = TypeVar("T")
+
+
+class User:
+    pass
+
+
+class Order:
+    pass
+
+
+class Repository(Generic[T]):
+    def __init__(self) -> None:
+        self.items: list[T] = []
+
+
+class UserRepository(Repository[User]):
+    pass
+
+
+UserRepo = TypeAliasType("UserRepo", Repository[User])
+OrderRepo = TypeAliasType("OrderRepo", Repository[Order])
+UserId = NewType("UserId", str)
+
+
+class Settings:
+    def __init__(self) -> None:
+        self.host = "smtp.example"
+
+    def smtp_config(self) -> SmtpConfig:
+        return SmtpConfig(self.host)
+
+
+class SmtpConfig:
+    def __init__(self, host: str) -> None:
+        self.host = host
+
+
+class Client:
+    def __init__(self, host: str) -> None:
+        self.host = host
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Client:
+        return cls(settings.host)
+
+
+class Clock:
+    @staticmethod
+    def system() -> Clock:
+        return Clock()
+
+
+class Pool:
+    def __init__(self, size: int, users: Repository[User]) -> None:
+        self.size = size
+        self.users = users
+
+
+def make_pool(users: Repository[User], size: int = 1) -> Pool:
+    return Pool(size, users)
+
+
+class Cache:
+    pass
+
+
+class RedisCache(Cache):
+    pass
+
+
+class Mode:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+PROD = Mode("prod")
+SENTINEL = object()
+
+
+class Thing:
+    def __init__(self, *parts: object) -> None:
+        self.parts = parts
+
+
+def make_thing(
+    mode: Mode = PROD, limit: float = float("inf"), tag: object = SENTINEL,
+    users: Repository[User] | None = None, /,
+) -> Thing:
+    return Thing(mode, limit, tag, users)
+
+
+def make_keywords(*, tags: list[str] = [], clock: Clock, mode: Mode = PROD) -> Thing:  # noqa: B006
+    return Thing(tags, clock, mode)
+
+
+class Audit:
+    def __init__(
+        self, users: UserRepo, orders: OrderRepo, uid: UserId, client: Client,
+        smtp: SmtpConfig, pool: Pool, clock: Clock, thing: Thing,
+    ) -> None:
+        self.deps = (users, orders, uid, client, smtp, pool, clock, thing)
+
+
+class Stats:
+    def __init__(self, audit: Audit) -> None:
+        self.audit = audit
+
+
+class Providers(ProviderModule):
+    @provider(scope="singleton")
+    def stats(self, audit: Audit) -> Stats:
+        return Stats(audit)
+
+
+class Inner(Module):
+    def configure(self) -> None:
+        self.install(Providers())
+
+
+class ShapesModule(Module):
+    def configure(self) -> None:
+        settings = Settings()
+        self.bind(Repository[User], UserRepository).singleton()
+        self.bind(UserRepo, UserRepository).singleton()
+        self.bind(OrderRepo, Repository).singleton()
+        self.bind_instance(UserId, UserId("u-1"))
+        self.bind_instance(Settings, settings)
+        self.bind_factory(Client, Client.from_settings).singleton()
+        self.bind_factory(SmtpConfig, settings.smtp_config).singleton()
+        self.bind_factory(Clock, Clock.system).singleton()
+        self.bind_factory(Pool, functools.partial(make_pool, size=3)).singleton()
+        self.bind(Annotated[Cache, "redis"], RedisCache).singleton()
+        self.bind_factory(Thing, make_thing).transient()
+        self.bind_factory("keywords", make_keywords).transient()
+        self.bind(Audit).singleton()
+        self.install(Inner())
+"""
+
+
+@pytest.fixture
+def shapes(codegen_env: Path) -> tuple[Any, InjectQ, Any]:
+    package = unique_name("shapes")
+    make_project(codegen_env, {f"{package}/app.py": SHAPES})
+    mod = __import__(f"{package}.app", fromlist=["app"])
+    runtime = InjectQ()
+    runtime.install(mod.ShapesModule())
+    runtime.validate()
+    wiring = build_wiring([f"{package}.app:ShapesModule"])
+    return mod, runtime, wiring.container
+
+
+@pytest.mark.parametrize("which", ["runtime", "generated"])
+def test_every_shape_resolves_the_same_in_both(shapes: Any, which: str) -> None:
+    """Generic, alias and NewType keys, method, partial and nested-provider factories."""
+    mod, runtime, generated = shapes
+    c = runtime if which == "runtime" else generated
+    users, orders, uid, client, smtp, pool, clock, _ = c.get(mod.Audit).deps
+    assert type(users) is mod.UserRepository and type(orders) is mod.Repository
+    assert users is c.get(mod.UserRepo) is not c.get(mod.Repository[mod.User])
+    assert uid == "u-1" and c.get(mod.UserId) is uid
+    assert client.host == smtp.host == "smtp.example"
+    assert c.get(mod.Settings) is c.get(mod.Settings)
+    assert pool.size == 3 and pool.users is c.get(mod.Repository[mod.User])
+    assert type(clock) is mod.Clock
+    assert isinstance(c.get(mod.Annotated[mod.Cache, "redis"]), mod.RedisCache)
+    stats = c.get(mod.Stats)
+    assert stats is c.get(mod.Stats) and stats.audit is c.get(mod.Audit)
+
+
+@pytest.mark.parametrize("which", ["runtime", "generated"])
+def test_defaults_are_the_real_default_objects(shapes: Any, which: str) -> None:
+    """A default passed before an injected positional-only parameter is the very default
+    object (not a copy rebuilt from its repr); keyword-only defaults are left alone."""
+    mod, runtime, generated = shapes
+    c = runtime if which == "runtime" else generated
+    mode, limit, tag, users = c.get(mod.Thing).parts
+    assert mode is mod.PROD and limit == float("inf") and tag is mod.SENTINEL
+    assert users is c.get(mod.Repository[mod.User])
+    tags, clock, kw_mode = c.get("keywords").parts
+    assert tags is mod.make_keywords.__kwdefaults__["tags"] and kw_mode is mod.PROD
+    assert clock is c.get(mod.Clock)
+
+
+def test_the_generated_module_imports_or_captures_each_provider(shapes: Any) -> None:
+    """Classmethods and staticmethods are imported by name; a bound method and a partial
+    come from re-running configure() at import; no user object's repr is written."""
+    mod = shapes[0]
+    text = generate([f"{mod.__name__}:ShapesModule"])[0]
+    assert "Client.from_settings" in text and "Clock.system" in text
+    assert "_iq_provided[SmtpConfig]" in text and "_iq_provided[Pool]" in text
+    assert "make_thing.__defaults__[0]" in text and "make_thing.__defaults__[2]" in text
+    assert "object at 0x" not in text and "Mode(" not in text
+
+
+LOCAL = """\
+from injectq import Module
+
+
+class Thing:
+    pass
+
+
+class LambdaModule(Module):
+    def configure(self) -> None:
+        self.bind_factory(Thing, lambda: Thing())
+
+
+class LocalModule(Module):
+    def configure(self) -> None:
+        class Local(Thing):
+            pass
+
+        self.bind(Thing, Local)
+"""
+
+
+@pytest.mark.parametrize(
+    ("module", "says"),
+    [
+        ("LambdaModule", "it is a lambda, which cannot be imported; define a module-level"),
+        ("LocalModule", "is defined inside the function LocalModule.configure(), so it cannot"),
+    ],
+)
+def test_only_lambdas_and_local_definitions_are_refused(
+    codegen_env: Path, module: str, says: str
+) -> None:
+    """IQ007 names exactly what cannot be imported and how to fix it."""
+    package = unique_name("local")
+    make_project(codegen_env, {f"{package}/app.py": LOCAL})
+    with pytest.raises(GraphProblems) as info:
+        generate([f"{package}.app:{module}"])
+    (problem,) = info.value.problems
+    assert problem.code == "IQ007" and says in problem.message
+
+
+PEP695 = """\
+from injectq import Module
+
+
+class User:
+    pass
+
+
+class EventLog[T]:
+    def __init__(self) -> None:
+        self.events: list[T] = []
+
+
+type UserLog = EventLog[User]
+
+
+class Tracker:
+    def __init__(self, log: UserLog, logs: EventLog[User]) -> None:
+        self.log = log
+        self.logs = logs
+
+
+class LogModule(Module):
+    def configure(self) -> None:
+        self.bind(UserLog, EventLog).singleton()
+        self.bind(EventLog[User], EventLog).singleton()
+        self.bind(Tracker)
+"""
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="PEP 695 syntax needs Python 3.12")
+def test_pep_695_generic_classes_and_type_aliases(codegen_env: Path) -> None:
+    """``class EventLog[T]`` and ``type UserLog = EventLog[User]`` as keys, both containers."""
+    package = unique_name("pep695")
+    make_project(codegen_env, {f"{package}/app.py": PEP695})
+    mod = __import__(f"{package}.app", fromlist=["app"])
+    runtime = InjectQ()
+    runtime.install(mod.LogModule())
+    generated = build_wiring([f"{package}.app:LogModule"]).container
+    for c in (runtime, generated):
+        tracker = c.get(mod.Tracker)
+        assert tracker.log is c.get(mod.UserLog) and tracker.logs is c.get(mod.EventLog[mod.User])
