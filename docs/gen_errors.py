@@ -581,6 +581,50 @@ EXAMPLES: tuple[Example, ...] = (
             "scope that sits directly under the container)."
         ),
     ),
+    Example(
+        code="IQ010",
+        title="IQ010 wrong-implementation",
+        raised_as="`GraphValidationError` from `validate()`; reported by `injectq-gen check`",
+        summary=(
+            "A key is bound to a class that is not a subclass of it, or to an instance of "
+            "another class."
+        ),
+        files={
+            "app/modules.py": '''
+                from injectq import Module
+
+
+                class Clock:
+                    def now(self) -> float:
+                        return 0.0
+
+
+                class SystemClock(Clock):
+                    @staticmethod
+                    def create() -> "SystemClock":
+                        return SystemClock()
+
+
+                class AppModule(Module):
+                    def configure(self):
+                        self.bind(Clock, SystemClock.create)
+            ''',
+        },
+        steps=(
+            py(with_setup("container.validate()"), "GraphValidationError"),
+            cli("injectq-gen check app.modules:AppModule", "exit 1"),
+        ),
+        cause=(
+            "`bind()` constructs a class, and binds anything else as that very object: here "
+            "the function `SystemClock.create` itself would be handed out as the `Clock`, and "
+            "`get(Clock).now()` would fail far from the binding. An instance of a class with "
+            "the same name from another module is reported the same way."
+        ),
+        fix=(
+            "To have a factory called, bind it with `bind_factory(Clock, SystemClock.create)`; "
+            "otherwise bind a subclass of the key, or an instance of it."
+        ),
+    ),
     # -- errors that only resolution finds ----------------------------------------------
     Example(
         title="ScopeError: no open scope",
@@ -1192,7 +1236,7 @@ HEADER = """\
 # Errors
 
 Every error injectq raises derives from `InjectQError`. Problems in the graph
-have a code (IQ001-IQ009), the same in `container.validate()`, in `injectq-gen check`
+have a code (IQ001-IQ010), the same in `container.validate()`, in `injectq-gen check`
 and in the error `get` raises when it meets the problem first. Each problem names the
 binding where it starts, the chain of dependencies that leads to it with the line where
 each link was bound or injected, and a `help:` line with the fix.

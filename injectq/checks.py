@@ -4,20 +4,23 @@ Codes are shared by ``container.validate()`` and ``injectq-gen check``:
 
 IQ001 missing-binding, IQ002 cycle, IQ003 captive-lifetime, IQ004 duplicate-binding,
 IQ005 async-on-sync-path, IQ006 unresolvable-annotation, IQ007 not-importable,
-IQ008 unused-binding (warning), IQ009 unknown-scope.
+IQ008 unused-binding (warning), IQ009 unknown-scope, IQ010 wrong-implementation.
 """
 
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from injectq.binding import Lifetime
+import typing_extensions
+
+from injectq.binding import Lifetime, ProviderKind
 from injectq.errors import PathLink, Problem
 from injectq.graph import Dep, DependencyGraph, Node, Resolution
 from injectq.introspect import Edge, describe
-from injectq.markers import Key, display_key
+from injectq.markers import Key, display_key, split_key
 from injectq.registry import APP_SCOPE
 
 __all__ = [
@@ -41,6 +44,7 @@ CODES: dict[str, str] = {
     "IQ007": "not-importable",
     "IQ008": "unused-binding",
     "IQ009": "unknown-scope",
+    "IQ010": "wrong-implementation",
 }
 
 
@@ -240,6 +244,7 @@ def check_graph(
     problems += _cycle_problems(sorted(nodes, key=lambda n: rank.get(n.key, len(rank))))
     problems += _captive_problems(graph, nodes)
     problems += _sync_path_problems(graph, root_functions)
+    problems += _implementation_problems(graph)
     for key in root_keys:
         if graph.node(key) is None:
             problems.append(unknown_key_problem(key, role="root"))
@@ -520,6 +525,89 @@ def _async_chain(graph: DependencyGraph, node: Node) -> list[tuple[Node, Dep | N
         else:
             break
     return path
+
+
+def _class_of(token: Any) -> type | None:
+    """The class every instance bound to ``token`` must be an instance of, if there is one
+    to check: through type aliases, Annotated, NewType and generic aliases; None for a
+    Protocol (structural), a string or another non-class token."""
+    for _ in range(20):
+        if isinstance(token, typing_extensions.TypeAliasType) or type(token).__name__ == (
+            "TypeAliasType"
+        ):
+            token = token.__value__
+        elif typing.get_origin(token) is typing.Annotated:
+            token = token.__origin__
+        elif isinstance(token, typing.NewType):
+            token = token.__supertype__
+        elif typing.get_origin(token) is not None:
+            token = typing.get_origin(token)
+        else:
+            break
+    if not inspect.isclass(token) or getattr(token, "_is_protocol", False):
+        return None
+    return token
+
+
+def _implementation_problems(graph: DependencyGraph) -> list[Problem]:
+    """IQ010: a class bound to a key it is not a subclass of; an instance of another class."""
+    problems = []
+    for b in graph.registry:
+        token, _ = split_key(b.key)
+        expected = _class_of(token)
+        if expected is None or b.autowired:
+            continue
+        if b.kind is ProviderKind.CLASS:
+            impl = b.provider
+            ok = not inspect.isclass(impl) or _safe(issubclass, impl, expected)
+            what = f"the class {_where(impl)}"
+            help_text = (
+                f"bind a subclass of {_where(expected)}, or bind {display_key(b.key)} to the "
+                "class itself"
+            )
+        elif b.kind is ProviderKind.INSTANCE:
+            impl = b.provider
+            if impl is None and b.allow_none:
+                continue
+            ok = _safe(isinstance, impl, expected)
+            what = f"an instance of {_where(type(impl))}"
+            help_text = (
+                f"bind an instance of {_where(expected)}"
+                + (
+                    "; a callable was bound as an implementation: to have it called, use "
+                    f"bind_factory({display_key(b.key)}, ...)"
+                    if callable(impl) and not inspect.isclass(impl) else ""
+                )
+            )
+        else:
+            continue
+        if not ok:
+            problems.append(
+                Problem(
+                    code="IQ010",
+                    name="wrong-implementation",
+                    message=f"{b.label} is bound to {what}, which is not a {_where(expected)}",
+                    site=b.site,
+                    key=b.label,
+                    chain=(PathLink(b.label, b.lifetime_label, b.site),),
+                    help=help_text,
+                )
+            )
+    return problems
+
+
+def _safe(check: Callable[[Any, Any], bool], obj: Any, cls: type) -> bool:
+    try:
+        return check(obj, cls)
+    except TypeError:  # a class that refuses the check (a non-runtime Protocol subclass)
+        return True
+
+
+def _where(cls: Any) -> str:
+    """``module.Qualname`` of a class: two classes of one name are told apart."""
+    module = getattr(cls, "__module__", None)
+    name = getattr(cls, "__qualname__", None) or getattr(cls, "__name__", "?")
+    return f"{module}.{name}" if isinstance(module, str) and module != "builtins" else str(name)
 
 
 def _unused(graph: DependencyGraph, roots: list[Key]) -> list[Problem]:

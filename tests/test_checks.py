@@ -284,6 +284,7 @@ def test_codes_are_stable() -> None:
         "IQ007": "not-importable",
         "IQ008": "unused-binding",
         "IQ009": "unknown-scope",
+        "IQ010": "wrong-implementation",
     }
 
 
@@ -879,3 +880,80 @@ def test_iq009_opening_unknown_scope() -> None:
     c = InjectQ()
     with pytest.raises(ScopeError, match="declare_scope"), c.scope("session"):
         pass
+
+
+# -- IQ010 wrong implementation ----------------------------------------------------------------
+
+
+class Mailer:
+    pass
+
+
+class MemoryCache:
+    pass
+
+
+class SmtpMailer(Mailer):
+    pass
+
+
+class Clock:
+    def now(self) -> int:
+        return 0
+
+
+class SystemClock(Clock):
+    @staticmethod
+    def create() -> SystemClock:
+        return SystemClock()
+
+
+def test_iq010_class_that_is_not_a_subclass_of_its_key() -> None:
+    """bind(Mailer, MemoryCache) is reported before any get, with where it was bound."""
+    c = InjectQ()
+    line = _line() + 1
+    c.bind(Mailer, MemoryCache)
+    c.bind(SmtpMailer)
+    p = _only(c.check(), "IQ010")
+    assert p.render() == "\n".join([
+        f"{HERE}:{line}: error[IQ010 wrong-implementation]: Mailer is bound to the class "
+        f"{__name__}.MemoryCache, which is not a {__name__}.Mailer",
+        "  chain: Mailer [singleton]",
+        f"    Mailer  bound at {HERE}:{line}",
+        f"  help: bind a subclass of {__name__}.Mailer, or bind Mailer to the class itself",
+    ])
+
+
+def test_iq010_instance_of_another_class_and_a_function_bound_as_implementation() -> None:
+    """An instance of a same-named class elsewhere, and a factory passed to bind() (it
+    would be bound as the function object): each says what to do."""
+    other = type("Clock", (), {"__module__": "other.module"})
+    c = InjectQ()
+    c.bind_instance(Clock, other())
+    c.bind("clock", SystemClock.create)  # a string key: nothing to check
+    c.bind(SystemClock, SystemClock.create)
+    problems = [p for p in c.check() if p.code == "IQ010"]
+    assert [p.key for p in problems] == ["Clock", "SystemClock"]
+    assert f"an instance of other.module.Clock, which is not a {__name__}.Clock" in (
+        problems[0].message
+    )
+    assert "use bind_factory(SystemClock, ...)" in problems[1].help
+    with pytest.raises(GraphValidationError):
+        c.validate()
+
+
+def test_iq010_passes_subclasses_aliases_and_protocols() -> None:
+    """Subclasses, ABC registrations, generic keys, NewType and Protocol keys are fine."""
+    from typing import NewType, Protocol
+
+    class Sender(Protocol):
+        def send(self) -> None: ...
+
+    UserId = NewType("UserId", str)
+    c = InjectQ()
+    c.bind(Mailer, SmtpMailer)
+    c.bind(Sender, MemoryCache)  # structural: not checked
+    c.bind_instance(UserId, UserId("u"))
+    c.bind_instance(list[int], [1])
+    c.bind_instance(Clock, None, allow_none=True)
+    assert [p for p in c.check() if p.code == "IQ010"] == []
