@@ -236,6 +236,7 @@ class BindingBuilder:
         """One instance per open scope called ``name``."""
         if not isinstance(name, str) or not name:
             raise BindingError(f"scope name must be a non-empty string, got {name!r}")
+        name = str.__str__(name)  # a plain str: a subclass's methods never run again
         if name in ("singleton", "app"):
             return self.singleton()
         if name == "transient":
@@ -268,7 +269,7 @@ def lifetime_from_scope(scope: Any) -> tuple[Lifetime, str | None]:
         return Lifetime.SCOPED, "request"
     if not value:
         raise BindingError(f"invalid scope {scope!r}")
-    return Lifetime.SCOPED, value
+    return Lifetime.SCOPED, str.__str__(value)
 
 
 def key_for(service_type: Any, name: str | None) -> Key:
@@ -278,4 +279,8 @@ def key_for(service_type: Any, name: str | None) -> Key:
         hash(service_type)
     except TypeError:
         raise BindingError(f"key {service_type!r} is not hashable") from None
+    if name is not None:
+        if not isinstance(name, str):
+            raise BindingError(f"a binding name must be a string, got {type(name).__name__}")
+        name = str.__str__(name)  # a plain str: a subclass's methods never run again
     return make_key(service_type, name)

@@ -231,7 +231,7 @@ class _KeyedPlace(_Place):
         return self.cache.get(self.ckey, MISSING)
 
     def pending(self) -> PendingCreation | None:
-        return self.table.get(self.ckey)  # type: ignore[no-any-return]
+        return self.table.get(self.ckey)
 
     def claim(self, fut: PendingCreation) -> None:
         self.table[self.ckey] = fut

@@ -75,7 +75,7 @@ def is_container_type(annotation: Any) -> bool:
 def _callable_target(provider: Any) -> tuple[Callable[..., Any] | None, str]:
     """The function whose parameters are injected, and its name for messages."""
     if inspect.isclass(provider) and _declares_signature(provider):
-        return provider, f"{provider.__qualname__}()"  # pydantic models and the like
+        return provider, str(provider.__qualname__)  # pydantic models and the like
     if isinstance(provider, functools.partial):
         home = _home(provider)
         return provider, f"partial({getattr(home, '__qualname__', type(home).__qualname__)})"
@@ -260,10 +260,11 @@ def _hints(
     fn: Any, raw: list[_RawParam], provider: Any, fallback: Fallback | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Evaluated annotations by parameter name, and the reason for each one that failed."""
-    try:
-        return typing.get_type_hints(fn, include_extras=True), {}
-    except Exception:
-        pass
+    if not inspect.isclass(fn):  # a class's own __signature__: its annotations are there
+        try:
+            return typing.get_type_hints(fn, include_extras=True), {}
+        except Exception:
+            pass
     globalns = dict(getattr(fn, "__globals__", None) or {}) or _globalns(fn, provider)
     if inspect.isclass(provider):
         globalns.setdefault(provider.__name__, provider)

@@ -60,12 +60,25 @@ def display_key(key: Key) -> str:
     """A short readable rendering of a key for messages."""
     token, name = split_key(key)
     if isinstance(token, type):
-        text = token.__qualname__
+        text = str(token.__qualname__)
     elif isinstance(token, str):
-        text = repr(token)
+        text = str.__repr__(token)  # a str subclass's own __repr__ is never called
+    elif isinstance(token, int) and not isinstance(token, bool):
+        digits = token.bit_length() * 30103 // 100000 + 1
+        text = int.__repr__(token) if digits < 60 else f"<int of about {digits} digits>"
     else:
-        text = getattr(token, "__qualname__", None) or repr(token)
-    return text if name is None else f"{text}[name={name!r}]"
+        text = getattr(token, "__qualname__", None) or _safe_repr(token)
+    if name is None:
+        return text
+    return f"{text}[name={str.__repr__(name) if isinstance(name, str) else _safe_repr(name)}]"
+
+
+def _safe_repr(obj: Any) -> str:
+    try:
+        text = repr(obj)
+    except Exception:  # noqa: BLE001 - a message must never fail
+        text = f"<{type(obj).__qualname__} object>"
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 class Lazy(Generic[T]):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from injectq.binding import UNSET, BindingBuilder, ScopeType, bind_site, format_site
 from injectq.errors import BindingError
@@ -21,6 +21,7 @@ from injectq.introspect import return_key
 
 if TYPE_CHECKING:
     from injectq.container import InjectQ
+    from injectq.registrar import Registrar
 
 __all__ = [
     "ConfigurationModule",
@@ -38,12 +39,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 class ModuleBinder:
     """What ``configure(self, binder)`` receives: binds into the installing container."""
 
-    def __init__(self, container: InjectQ) -> None:
+    def __init__(self, container: Registrar) -> None:
         self._container = container
 
     @property
     def container(self) -> InjectQ:
-        return self._container
+        """The container being configured (a recorder while a generated module imports)."""
+        return cast("InjectQ", self._container)
 
     def bind(
         self,
@@ -178,7 +180,7 @@ def _takes_binder(configure: Callable[..., Any]) -> bool:
     return bool(params)
 
 
-def install_into(container: InjectQ, module: Any) -> None:
+def install_into(container: Registrar, module: Any) -> None:
     """Run a module's ``configure`` against ``container`` (either style)."""
     if inspect.isclass(module) and issubclass(module, Module):
         module = module()

@@ -65,6 +65,9 @@ class ScopeTree:
     def declare(self, name: str, parent: str = "request") -> None:
         if not name or not isinstance(name, str):
             raise ScopeError(f"a scope name must be a non-empty string, got {name!r}")
+        name = str.__str__(name)  # plain str: a subclass's methods never run again
+        if isinstance(parent, str):
+            parent = str.__str__(parent)
         if name in (APP_SCOPE, "singleton", "transient"):
             raise ScopeError(f"{name!r} is reserved and cannot be declared as a scope")
         if parent in ("singleton",):

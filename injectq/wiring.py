@@ -65,7 +65,7 @@ def capture(modules: Iterable[Any]) -> dict[Any, Any]:
 
     recorder = Recorder()
     for module in modules:
-        install_into(recorder, module)  # type: ignore[arg-type]
+        install_into(recorder, module)
     return {key: b.provider for key, b in recorder.recorded().items()}
 
 

@@ -160,10 +160,10 @@ def literal(value: Any) -> str | None:
         except ValueError:  # more digits than int -> str allows: hex has no limit
             return hex(number)
     if isinstance(value, float):
-        number = float(value)
-        if not math.isfinite(number):
-            return f"float({float.__repr__(number)!r})"  # `inf` / `nan` are names, not literals
-        return float.__repr__(number)
+        real = float(value)
+        if not math.isfinite(real):
+            return f"float({float.__repr__(real)!r})"  # `inf` / `nan` are names, not literals
+        return float.__repr__(real)
     if type(value) is tuple:
         items = [literal(v) for v in value]
         if any(i is None for i in items):
@@ -330,7 +330,7 @@ class Refs:
             meta = list(value.__metadata__)
             parts = [self.value(base), *(self.value(m) for m in meta)]
             expr = f"{PREFIX}Annotated[{', '.join(parts)}]"
-            rebuilt: Any = typing.Annotated[(base, *meta)]  # type: ignore[valid-type]
+            rebuilt: Any = typing.Annotated[(base, *meta)]
         elif origin in (typing.Union, types.UnionType):
             expr = " | ".join(self.value(a) for a in args)
             rebuilt = functools.reduce(operator.or_, args)

@@ -795,3 +795,117 @@ def test_fuzz_names_cover_keywords_and_unicode() -> None:
     assert any(keyword.iskeyword(n) for n in pool)
     assert any(not n.isascii() for n in pool)
     assert any("'''" in n for n in pool) and any('"""' in n for n in pool)
+
+
+# -- names drawn from the generated module's own patterns -------------------------------
+
+
+def _generated_patterns(base: str) -> list[str]:
+    """What the generated module would call things for a binding whose label is ``base``."""
+    from injectq_codegen.plan import ACCESSORS, PREFIX, ROLES, identifier
+
+    snake = identifier(base, "x")
+    return [
+        *(f"{PREFIX}{role}_{snake}" for role in ROLES),
+        *(f"{accessor}{snake}" for accessor in ACCESSORS),
+        f"Make{base}", f"{PREFIX}{snake}", f"{PREFIX}provided", f"{PREFIX}records",
+        f"{PREFIX}module_0", f"{PREFIX}user_{base}", f"_make_{snake}", f"_amake_{snake}",
+    ]
+
+
+@st.composite
+def pattern_apps(draw: st.DrawFn) -> tuple[list[str], list[tuple[str, str]]]:
+    """Class names, and (factory name, class it builds), that imitate generated names."""
+    bases = draw(st.lists(st.sampled_from(["Order", "Client", "Cache", "Store", "X"]),
+                          min_size=1, max_size=3, unique=True))
+    pool = [name for b in bases for name in _generated_patterns(b)]
+    classes = bases + draw(st.lists(st.sampled_from(pool), max_size=4, unique=True))
+    factories = draw(st.lists(
+        st.tuples(st.sampled_from(pool), st.sampled_from(classes)), max_size=4,
+        unique_by=lambda f: f[0],
+    ))
+    factories = [f for f in factories if f[0] not in classes]
+    return classes, factories
+
+
+@settings(
+    max_examples=scaled(25), deadline=None, database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(app=pattern_apps())
+def test_user_names_from_the_generated_patterns_never_clash(
+    codegen_env: Path, app: tuple[list[str], list[tuple[str, str]]]
+) -> None:
+    """Classes and factories named like what the generated module defines (``_iq_make_x``,
+    ``provide_x``, ``MakeOrder`` next to ``Order``, ``_make_client`` bound for ``Client``):
+    every key resolves to its own object, in a module that builds and imports."""
+    classes, factories = app
+    out = ["from injectq import Module", ""]
+    for name in classes:
+        out += ["", f"class {name}:", "    pass", ""]
+    for fname, cls in factories:
+        out += ["", f"def {fname}() -> object:", f"    return ('made by', {fname!r}, {cls}())", ""]
+    out += ["", "class PatternModule(Module):", "    def configure(self) -> None:"]
+    for name in classes:
+        out.append(f"        self.bind({name}).singleton()")
+    for i, (fname, _) in enumerate(factories):
+        out.append(f"        self.bind_factory('f{i}', {fname}).singleton()")
+    package = unique_name("pat")
+    make_project(codegen_env, {f"{package}/app.py": "\n".join(out) + "\n"})
+    mod = importlib.import_module(f"{package}.app")
+    c = build_wiring([f"{package}.app:PatternModule"]).container
+    for name in classes:
+        assert type(c.get(getattr(mod, name))) is getattr(mod, name)
+    for i, (fname, cls) in enumerate(factories):
+        made = c.get(f"f{i}")
+        assert made[:2] == ("made by", fname) and type(made[2]) is getattr(mod, cls)
+
+
+class _Code(str):
+    """A str whose repr is code: were it written through repr(), importing would run it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "__import__('os').system('exit 7') or 'x'"
+
+    def __str__(self) -> str:
+        return self.__repr__()
+
+    def __format__(self, spec: str) -> str:
+        return self.__repr__()
+
+
+def test_str_subclasses_and_huge_ints_are_written_from_their_data(codegen_env: Path) -> None:
+    """A str subclass used as a key, a binding name and a scope name is written as a plain
+    string literal; an int key of 5,000 digits is written (in hex), not an internal error."""
+    package = unique_name("reprs")
+    make_project(codegen_env, {f"{package}/app.py": """\
+        from injectq import Module
+        from tests.test_codegen_fuzz import _Code
+
+        KEY = _Code("key")
+        NAME = _Code("name")
+        SCOPE = _Code("tenant")
+        BIG = 10 ** 5000
+
+
+        class Thing:
+            pass
+
+
+        class ReprModule(Module):
+            def configure(self) -> None:
+                self.declare_scope(SCOPE, parent="request")
+                self.bind_instance(KEY, "k-value")
+                self.bind(Thing, name=NAME).scoped(SCOPE)
+                self.bind_instance(BIG, "big")
+        """})
+    mod = importlib.import_module(f"{package}.app")
+    source, _ = generate([f"{package}.app:ReprModule"])
+    assert "__import__" not in source and "system" not in source
+    assert "'key'" in source and "'name'" in source and "'tenant'" in source
+    c = build_wiring([f"{package}.app:ReprModule"]).container
+    assert c.get("key") == "k-value" and c.get(10 ** 5000) == "big"
+    with c.scope("request"), c.scope("tenant"):
+        assert type(c.get(mod.Thing, "name")) is mod.Thing

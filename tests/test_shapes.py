@@ -305,3 +305,151 @@ def test_pep_695_generic_classes_and_type_aliases(codegen_env: Path) -> None:
     for c in (runtime, generated):
         tracker = c.get(mod.Tracker)
         assert tracker.log is c.get(mod.UserLog) and tracker.logs is c.get(mod.EventLog[mod.User])
+
+
+RECORDED = """\
+from injectq import Module
+
+
+class Settings:
+    def __init__(self, env: str) -> None:
+        self.env = env
+
+
+class Service:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+
+class RecordedModule(Module):
+    def configure(self, binder) -> None:
+        binder.container[Settings] = Settings("prod")
+        assert binder.container.has(Settings)
+        builder = binder.bind(Service, Service)
+        assert builder.binding.key is Service
+        builder.singleton()
+"""
+
+
+def test_configure_using_the_whole_registration_api_builds_and_imports(
+    codegen_env: Path,
+) -> None:
+    """``binder.container[k] = v``, ``has()`` and ``.binding`` work when the generated
+    module re-runs configure() at import: it runs the same registration code."""
+    package = unique_name("recorded")
+    make_project(codegen_env, {f"{package}/app.py": RECORDED})
+    mod = __import__(f"{package}.app", fromlist=["app"])
+    generated = build_wiring([f"{package}.app:RecordedModule"]).container
+    assert generated.get(mod.Service).settings.env == "prod"
+    assert generated.get(mod.Service) is generated.get(mod.Service)
+
+
+def test_the_recorder_is_the_registration_api() -> None:
+    """Every public registration method of the runtime container is the Registrar's, so
+    the recorder a generated module uses at import has all of them."""
+    from injectq.registrar import Recorder, Registrar
+
+    registration = {
+        name for name in vars(Registrar) if not name.startswith("_") or name in (
+            "__setitem__", "__delitem__")
+    }
+    assert {"bind", "bind_instance", "bind_factory", "declare_scope", "install", "has",
+            "__setitem__", "__delitem__", "registry"} <= registration
+    for name in registration:
+        assert getattr(InjectQ, name) is getattr(Registrar, name), name
+        assert getattr(Recorder, name) is getattr(Registrar, name), name
+
+
+SIGNATURES = """\
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING
+
+from injectq import Module
+
+if TYPE_CHECKING:
+    from {package}.caching import Cache
+
+
+class Repo:
+    pass
+
+
+class Model:
+    # what pydantic does: __init__ takes **data, __signature__ says the fields
+    def __init__(self, **data: object) -> None:
+        self.data = data
+
+
+Model.__signature__ = inspect.Signature([
+    inspect.Parameter("name", inspect.Parameter.KEYWORD_ONLY, annotation=str),
+    inspect.Parameter("repo", inspect.Parameter.KEYWORD_ONLY, annotation=Repo),
+])
+
+
+class Service:
+    def __init__(self, cache: Cache | None = None) -> None:
+        self.cache = cache
+
+
+class ModelModule(Module):
+    def configure(self) -> None:
+        self.bind(Model)
+
+
+class CachedModule(Module):
+    def configure(self) -> None:
+        from {package}.caching import Cache
+
+        self.bind(Cache).singleton()
+        self.bind(Service)
+
+
+class UncachedModule(Module):
+    def configure(self) -> None:
+        self.bind(Service)
+"""
+
+
+def test_a_class_signature_with_required_fields_is_checked_before_get(codegen_env: Path) -> None:
+    """A class whose ``__signature__`` (pydantic models) has a required field nothing can
+    supply is reported by validate() and refused by injectq-gen, with the same problem."""
+    package = unique_name("sig")
+    make_project(codegen_env, {
+        f"{package}/app.py": SIGNATURES.replace("{package}", package),
+        f"{package}/caching.py": "class Cache:\n    pass\n",
+    })
+    mod = __import__(f"{package}.app", fromlist=["app"])
+    runtime = InjectQ()
+    runtime.install(mod.ModelModule())
+    problems = [p for p in runtime.check() if p.severity == "error"]
+    assert [(p.code, p.key) for p in problems] == [("IQ001", "str")]
+    assert "Model(name)" in problems[0].render()
+    with pytest.raises(GraphProblems) as info:
+        generate([f"{package}.app:ModelModule"])
+    assert [p.render() for p in info.value.problems] == [p.render() for p in problems]
+
+
+@pytest.mark.parametrize("module", ["CachedModule", "UncachedModule"])
+def test_type_checking_only_optional_parameter_resolves_the_same(
+    codegen_env: Path, module: str
+) -> None:
+    """``cache: Cache | None = None`` with Cache imported only under TYPE_CHECKING: both
+    containers inject the bound Cache, or both pass the default."""
+    package = unique_name("tc")
+    make_project(codegen_env, {
+        f"{package}/app.py": SIGNATURES.replace("{package}", package),
+        f"{package}/caching.py": "class Cache:\n    pass\n",
+    })
+    mod = __import__(f"{package}.app", fromlist=["app"])
+    runtime = InjectQ()
+    runtime.install(getattr(mod, module)())
+    assert runtime.check() == []
+    generated = build_wiring([f"{package}.app:{module}"]).container
+    for c in (runtime, generated):
+        cache = c.get(mod.Service).cache
+        if module == "CachedModule":
+            assert type(cache).__name__ == "Cache"
+        else:
+            assert cache is None
