@@ -76,7 +76,7 @@ def display_key(key: Key) -> str:
 def _safe_repr(obj: Any) -> str:
     try:
         text = repr(obj)
-    except Exception:  # noqa: BLE001 - a message must never fail
+    except Exception:
         text = f"<{type(obj).__qualname__} object>"
     return text if len(text) <= 200 else text[:197] + "..."
 
