@@ -11,6 +11,7 @@ from injectq.container import ContainerContext, InjectQ
 from injectq.decorators import register_as, scoped, singleton, transient
 from injectq.errors import (
     AsyncResolutionError,
+    AutowireWarning,
     BindingError,
     CircularDependencyError,
     DependencyNotFoundError,
@@ -62,6 +63,7 @@ __all__ = [
     "ScopeType",
     # errors
     "InjectQError",
+    "AutowireWarning",
     "DependencyNotFoundError",
     "CircularDependencyError",
     "BindingError",

@@ -97,6 +97,7 @@ class ResolverCompiler:
     def __init__(self, graph: DependencyGraph, hooks: RuntimeHooks) -> None:
         self.graph = graph
         self.cookbook = Cookbook(graph)
+        self.reached: set[Key] | None = None  # what the explicit bindings reach (warnings)
         self.hooks = hooks
         self.entries: dict[Key, CompiledEntry] = {}
         self._names: dict[Key, str] = {}

@@ -156,6 +156,11 @@ class GraphValidationError(InjectQError):
         return [p.code for p in self.problems]
 
 
+class AutowireWarning(UserWarning):
+    """The runtime container built a class nothing binds and no binding reaches: a
+    generated wiring does not contain it unless it is given as a root."""
+
+
 class ResourceCleanupError(ExceptionGroup[Exception], InjectQError):
     """One or more resource finalizers failed; every finalizer still ran."""
 

@@ -1210,3 +1210,30 @@ def test_constructor_accepts_050_options() -> None:
     assert c.thread_safe is False
     c.bind(Database)
     assert c.get(Database) is c.get(Database)
+
+
+class _Unbound:
+    pass
+
+
+class _Reached:
+    def __init__(self, dep: _Unbound) -> None:
+        self.dep = dep
+
+
+def test_get_of_a_class_no_binding_reaches_warns_once_naming_root() -> None:
+    """The runtime builds it; a generated wiring would not hold it: warn once, say --root."""
+    from injectq import AutowireWarning
+
+    c = InjectQ()
+    with pytest.warns(AutowireWarning, match=r"--root .*:_Unbound`") as caught:
+        c.get(_Unbound)
+        c.get(_Unbound)
+    assert len(caught) == 1
+    c2 = InjectQ()
+    c2.bind(_Reached)
+    import warnings as _w
+
+    with _w.catch_warnings():
+        _w.simplefilter("error")
+        assert isinstance(c2.get(_Unbound), _Unbound)  # a binding reaches it: no warning
