@@ -49,8 +49,18 @@ KINDS = (
     "class", "factory", "async_factory", "generator", "async_generator", "instance", "unbound",
 )
 STYLES = ("normal", "posonly", "kwonly")
-# one more parameter: x: int = 3 / o: Unbound | None / ic: InjectQ (the container itself)
-EXTRAS = ("", "", "default", "optional", "container")
+# one more parameter: x: int = 3 / xo: object = SENTINEL (a default that has no literal) /
+# o: Unbound | None / ic: InjectQ (the container itself)
+EXTRAS = ("", "", "default", "objdefault", "optional", "container")
+# the key a node is bound and asked for under: its class, a generic alias Box[C], a
+# NewType over it, a type alias of it
+KEY_SHAPES = ("class", "class", "generic", "newtype", "alias")
+# how a sync factory is written: a function, a classmethod, a staticmethod, a method bound
+# to an object made in configure(), a functools.partial
+FACTORY_SHAPES = ("function", "function", "classmethod", "staticmethod", "bound", "partial")
+# what the class (and its factory) is called: C3, or a name of the generated module's own
+# patterns (MakeC1 next to C1, _iq_make_c2, provide_c0, ...)
+NAME_SHAPES = ("plain", "plain", "Make", "_iq_make_", "provide_", "_iq_v_", "_make_")
 # "none": lifetimes made valid; "shuffled": lifetimes as drawn (may be captive)
 BREAKS = ("none", "none", "none", "shuffled", "missing", "cycle", "captive")
 RESOLVE = ("get", "get", "aget", "aget")
@@ -78,6 +88,10 @@ class NodeSpec:
     alias: str = ""  # lifetime of a second binding of the same provider, named "a<i>"
     fail_first: bool = False  # its first creation raises (each run)
     fail_close: bool = False  # its finalizer raises (a resource)
+    key_shape: str = "class"  # see KEY_SHAPES
+    factory_shape: str = "function"  # see FACTORY_SHAPES
+    name_shape: str = "plain"  # see NAME_SHAPES
+    name_of: int = 0  # the index its pattern name refers to
 
     @property
     def bound(self) -> bool:
@@ -166,6 +180,10 @@ def graphs(draw: st.DrawFn) -> GraphSpec:
             ),
             fail_first=kind != "instance" and draw(st.integers(0, 7)) == 0,
             fail_close=draw(st.integers(0, 5)) == 0,
+            key_shape="class" if kind == "unbound" else draw(st.sampled_from(KEY_SHAPES)),
+            factory_shape=draw(st.sampled_from(FACTORY_SHAPES)),
+            name_shape=draw(st.sampled_from(NAME_SHAPES)),
+            name_of=draw(st.integers(0, n - 1)),
         ))
     if breakage != "shuffled":
         nodes = _clamp(nodes)
@@ -205,11 +223,22 @@ HEADER = """\
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 from collections.abc import AsyncIterator, Iterator
-from typing import Annotated, Protocol
+from typing import Annotated, Generic, NewType, Protocol, TypeVar
+
+from typing_extensions import TypeAliasType
 
 from injectq import InjectQ, Lazy, Module, Named
+
+T = TypeVar("T")
+SENTINEL = object()  # a default with no literal: both containers must pass this object
+
+
+class Box(Generic[T]):
+    # every class of the graph is a Box, so Box[C] keys hold a subclass of their key
+    pass
 
 LOG: list[tuple[object, ...]] = []
 _SERIAL = itertools.count()
@@ -248,9 +277,27 @@ class Replacement:
 """
 
 
+def _key_text(spec: GraphSpec, i: int) -> str:
+    """The key node i is bound under, as source."""
+    shape = spec.nodes[i].key_shape
+    return {"class": f"C{i}", "generic": f"Box[C{i}]", "newtype": f"NT{i}",
+            "alias": f"AL{i}"}[shape]
+
+
+def _class_name(spec: GraphSpec, i: int) -> str:
+    """The name class i is defined under (C{i} is always an alias of it)."""
+    node = spec.nodes[i]
+    if node.name_shape == "plain":
+        return f"C{i}"
+    j = node.name_of
+    if node.name_shape == "Make":
+        return f"MakeC{j}" if j != i else f"MakeMakeC{j}"
+    return f"{node.name_shape}c{j}_{i}" if j == i else f"{node.name_shape}c{j}"
+
+
 def _annotation(spec: GraphSpec, edge: EdgeSpec) -> str:
     target = spec.nodes[edge.target]
-    text = f"C{edge.target}"
+    text = _key_text(spec, edge.target)
     if target.named:
         text = f'Annotated[{text}, Named("n{edge.target}")]'
     return f"Lazy[{text}]" if edge.lazy else text
@@ -269,8 +316,8 @@ def _params(spec: GraphSpec, i: int) -> tuple[str, str, str]:
     elif node.missing == "name":
         params.append(("m", f'Annotated[C{i}, Named("absent")]'))
     extra = {
-        "default": ("x", "int = 3"), "optional": ("o", "Unbound | None"),
-        "container": ("ic", "InjectQ"),
+        "default": ("x", "int = 3"), "objdefault": ("xo", "object = SENTINEL"),
+        "optional": ("o", "Unbound | None"), "container": ("ic", "InjectQ"),
     }.get(node.extra)
     if extra is not None:
         params.insert(min(node.extra_at, len(params)), extra)
@@ -287,14 +334,59 @@ def _params(spec: GraphSpec, i: int) -> tuple[str, str, str]:
     return ", ".join(decl), ", ".join(names), ", ".join(names)
 
 
+def _names(spec: GraphSpec) -> tuple[list[str], list[str]]:
+    """Class and factory-function names, unique: C{i} / make{i}, or pattern names."""
+    used: set[str] = set()
+    classes, factories = [], []
+    for i, node in enumerate(spec.nodes):
+        cls = _class_name(spec, i)
+        if cls in used:
+            cls = f"C{i}"
+        used.add(cls)
+        fn = f"make{i}"
+        if node.name_shape not in ("plain", "Make") and f"{node.name_shape}c{i}" not in used:
+            fn = f"{node.name_shape}c{i}"  # e.g. _iq_make_c3, bound for C3
+        used.add(fn)
+        classes.append(cls)
+        factories.append(fn)
+    return classes, factories
+
+
+def _factory(i: int, node: NodeSpec, fname: str, decl: str, call: str) -> list[str]:
+    """A sync factory of C{i} in its shape; ``make{i}`` names what configure() binds."""
+    shape = node.factory_shape
+    body = f"        return C{i}({call})"
+    if shape == "function":
+        return ["", f"def {fname}({decl}) -> C{i}:", f"    return C{i}({call})", "",
+                f"make{i} = {fname}", ""]
+    if shape == "partial":
+        tail = f"{decl}, _tag: str = ''" if decl else "_tag: str = ''"
+        return ["", f"def {fname}({tail}) -> C{i}:", f"    assert _tag == 'p{i}'",
+                f"    return C{i}({call})", "", ""]
+    first = {"classmethod": "cls", "staticmethod": "", "bound": "self"}[shape]
+    params = ", ".join(p for p in (first, decl) if p)
+    decorator = {"classmethod": ["    @classmethod"], "staticmethod": ["    @staticmethod"]}
+    return ["", f"class F{i}:", *decorator.get(shape, []), f"    def make({params}) -> C{i}:",
+            body, "", ""]
+
+
+def _factory_ref(i: int, node: NodeSpec, fname: str) -> str:
+    """What configure() passes to bind_factory for a sync factory."""
+    return {
+        "function": f"make{i}", "classmethod": f"F{i}.make", "staticmethod": f"F{i}.make",
+        "bound": f"F{i}().make", "partial": f"functools.partial({fname}, _tag='p{i}')",
+    }[node.factory_shape]
+
+
 def graph_source(spec: GraphSpec) -> str:
     out = [HEADER]
+    classes, factories = _names(spec)
     for i, node in enumerate(spec.nodes):
         decl, call, values = _params(spec, i)
         close_fail = f"\n    raise RuntimeError('closing C{i} failed')" if node.fail_close else ""
         out += [
             "",
-            f"class C{i}:",
+            f"class {classes[i]}(Box[object]):",
             f"    def __init__(self{', ' if decl else ''}{decl}) -> None:",
             f"        failing('C{i}')",
             "        self.serial = serial()",
@@ -302,8 +394,10 @@ def graph_source(spec: GraphSpec) -> str:
             f"        LOG.append(('create', 'C{i}', self.serial))",
             "",
         ]
+        if classes[i] != f"C{i}":
+            out += ["", f"C{i} = {classes[i]}", ""]
         if node.kind == "factory":
-            out += ["", f"def make{i}({decl}) -> C{i}:", f"    return C{i}({call})", ""]
+            out += _factory(i, node, factories[i], decl, call)
         elif node.kind == "async_factory":
             out += [
                 "", f"async def make{i}({decl}) -> C{i}:",
@@ -327,6 +421,11 @@ def graph_source(spec: GraphSpec) -> str:
             ]
         elif node.kind == "instance":
             out += ["", f"INSTANCE{i} = C{i}()", ""]
+    for i, node in enumerate(spec.nodes):
+        if node.key_shape == "newtype":
+            out.append(f'NT{i} = NewType("NT{i}", C{i})')
+        elif node.key_shape == "alias":
+            out.append(f'AL{i} = TypeAliasType("AL{i}", C{i})')
     fail_first = sorted(f"C{i}" for i, node in enumerate(spec.nodes) if node.fail_first)
     out += [
         "", f"FAIL_FIRST.update({fail_first!r})",
@@ -335,19 +434,24 @@ def graph_source(spec: GraphSpec) -> str:
     for i, node in enumerate(spec.nodes):
         if node.kind == "unbound":
             continue
-        out.append(_binding(i, node, f', name="n{i}"' if node.named else "", node.lifetime))
+        out.append(_binding(i, node, f', name="n{i}"' if node.named else "", node.lifetime,
+                            spec, factories[i]))
         if node.alias:
-            out.append(_binding(i, node, f', name="a{i}"', node.alias))
+            out.append(_binding(i, node, f', name="a{i}"', node.alias, spec, factories[i]))
     return "\n".join(out) + "\n"
 
 
-def _binding(i: int, node: NodeSpec, name: str, lifetime: str) -> str:
+def _binding(i: int, node: NodeSpec, name: str, lifetime: str, spec: GraphSpec,
+             fname: str) -> str:
+    key = _key_text(spec, i)
     if node.kind == "instance":
-        return f"        self.bind_instance(C{i}, INSTANCE{i}{name})"
+        return f"        self.bind_instance({key}, INSTANCE{i}{name})"
     if node.kind == "class":
-        how = f"self.bind(C{i}, C{i}{name})"
+        how = f"self.bind({key}, C{i}{name})"
+    elif node.kind == "factory":
+        how = f"self.bind_factory({key}, {_factory_ref(i, node, fname)}{name})"
     else:
-        how = f"self.bind_factory(C{i}, make{i}{name})"
+        how = f"self.bind_factory({key}, make{i}{name})"
     call = {
         "singleton": "singleton()", "transient": "transient()",
         "request": 'scoped("request")', "action": 'scoped("action")',
@@ -359,9 +463,11 @@ def _keys(spec: GraphSpec, mod: ModuleType) -> list[tuple[str, tuple[Any, ...]]]
     keys = []
     for i, node in enumerate(spec.nodes):
         cls = getattr(mod, f"C{i}")
-        keys.append((f"C{i}", (cls, f"n{i}") if node.named else (cls,)))
+        key = {"class": cls, "generic": mod.Box[cls], "newtype": getattr(mod, f"NT{i}", None),
+               "alias": getattr(mod, f"AL{i}", None)}[node.key_shape]
+        keys.append((f"C{i}", (key, f"n{i}") if node.named else (key,)))
         if node.alias:
-            keys.append((f"C{i} a{i}", (cls, f"a{i}")))
+            keys.append((f"C{i} a{i}", (key, f"a{i}")))
     return keys
 
 
