@@ -19,7 +19,7 @@ import threading
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from injectq.binding import Lifetime
 from injectq.checks import cycle_problem, missing_problem, unknown_key_problem, unresolvable_problem
@@ -314,15 +314,19 @@ class ResolverCompiler:
     def default(self, call: Call, arg: Arg) -> str:
         return self._const(arg.default)
 
+    enter = "_enter"
+    aenter = "_aenter"
+    await_instance = "_await_instance"
+    _OWNERS: ClassVar[dict[Owner, str]] = {
+        Owner.CONTAINER: "_cfin.add(g)", Owner.SCOPE: "st.finalizers.add(g)",
+        Owner.INNERMOST: "_own(g)",
+    }
+
+    def owner(self, owner: Owner) -> str:
+        return self._OWNERS[owner]
+
     def _build(self, r: Recipe, in_async: bool, indent: str) -> list[str]:
-        owner = {
-            Owner.CONTAINER: "_cfin.add(g)",
-            Owner.SCOPE: "st.finalizers.add(g)",
-            Owner.INNERMOST: "_own(g)",
-        }.get(r.owner, "")
-        lines = build_source(r, self, in_async, enter="_enter", aenter="_aenter",
-                             await_instance="_await_instance", owner=owner)
-        return [indent + line for line in lines]
+        return [indent + line for line in build_source(r, self, in_async)]
 
     def _node_source(self, node: Node) -> list[str]:
         r = self.cookbook.recipe(node.key)

@@ -292,7 +292,11 @@ class Spelling(Protocol):
     """How a printer spells the parts of a recipe in its source (names, never decisions)."""
 
     container: str  # the resolving container
+    enter: str  # enter_resource(gen, key)
+    aenter: str  # aenter_resource(gen, key), awaited
+    await_instance: str  # await_instance(awaitable, key), awaited
 
+    def owner(self, owner: Owner) -> str: ...  # a statement handing ``g`` to its owner
     def provider(self, node: Node) -> str: ...
     def key(self, key: Key) -> str: ...
     def resolve(self, key: Key, awaited: bool) -> str: ...  # a call of a binding's resolver
@@ -326,23 +330,22 @@ def _argument(call: Call, arg: Arg, spell: Spelling, in_async: bool) -> str:
     return spell.resolve(arg.target, in_async and arg.awaits)
 
 
-def build_source(recipe: Recipe, spell: Spelling, in_async: bool, *, enter: str, aenter: str,
-                 await_instance: str, owner: str) -> list[str]:
-    """Statements that leave the new instance in ``v``, a resource's generator in ``g``
-    handed to its owner by the statement ``owner``; ``enter``, ``aenter`` and
-    ``await_instance`` are the printer's names of those creation helpers."""
+def build_source(recipe: Recipe, spell: Spelling, in_async: bool) -> list[str]:
+    """Statements that leave the new instance in ``v``; a resource's generator is ``g``,
+    handed to its owner."""
     kind = recipe.kind
     key = spell.key(recipe.key)
     if kind is ProviderKind.INSTANCE:
         return [f"v = {spell.provider(recipe.node)}"]
     if kind is ProviderKind.AWAITABLE:
-        return [f"v = await {await_instance}({spell.provider(recipe.node)}, {key})"]
+        return [f"v = await {spell.await_instance}({spell.provider(recipe.node)}, {key})"]
     assert recipe.call is not None
     call = call_source(recipe.call, spell, in_async)
     if kind in (ProviderKind.CLASS, ProviderKind.FACTORY):
         return [f"v = {call}"]
     if kind is ProviderKind.ASYNC_FACTORY:
         return [f"v = await {call}"]
+    owner = spell.owner(recipe.owner)
     if kind is ProviderKind.GENERATOR:
-        return [f"g = {call}", f"v = {enter}(g, {key})", owner]
-    return [f"g = {call}", f"v = await {aenter}(g, {key})", owner]
+        return [f"g = {call}", f"v = {spell.enter}(g, {key})", owner]
+    return [f"g = {call}", f"v = await {spell.aenter}(g, {key})", owner]

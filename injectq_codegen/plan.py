@@ -23,7 +23,7 @@ import typing
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from injectq import InjectQ
 from injectq.binding import Lifetime
@@ -614,16 +614,19 @@ class _Builder:
         return self.provider(call.node) + default_path(call.node.binding.provider, arg.default)
 
     # -- one binding ---------------------------------------------------------------------
+    enter = f"{PREFIX}enter"
+    aenter = f"{PREFIX}aenter"
+    await_instance = f"{PREFIX}await_instance"
+    _OWNERS: ClassVar[dict[Owner, str]] = {
+        Owner.CONTAINER: "container.finalizers.add(g)", Owner.SCOPE: "st.finalizers.add(g)",
+        Owner.INNERMOST: "container.own(g)",
+    }
+
+    def owner(self, owner: Owner) -> str:
+        return self._OWNERS[owner]
+
     def _lines(self, recipe: Recipe, in_async: bool) -> list[str]:
-        owner = {
-            Owner.CONTAINER: "container.finalizers.add(g)",
-            Owner.SCOPE: "st.finalizers.add(g)",
-            Owner.INNERMOST: "container.own(g)",
-        }.get(recipe.owner, "")
-        return _body(build_source(
-            recipe, self, in_async, enter=f"{PREFIX}enter", aenter=f"{PREFIX}aenter",
-            await_instance=f"{PREFIX}await_instance", owner=owner,
-        ))
+        return _body(build_source(recipe, self, in_async))
 
     def _record(self, recipe: Recipe) -> str:
         layout = []
