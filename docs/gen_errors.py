@@ -1300,7 +1300,7 @@ def render_index() -> str:
 
 
 def missing_codes() -> list[str]:
-    from injectq.checks import CODES
+    from injectq.model.checks import CODES
 
     documented = {e.code for e in EXAMPLES}
     return [code for code in CODES if code not in documented]
@@ -1310,7 +1310,7 @@ def generate() -> str:
     missing = missing_codes()
     if missing:
         raise SystemExit(
-            f"gen_errors: no example for {', '.join(missing)} (injectq/checks.py CODES): "
+            f"gen_errors: no example for {', '.join(missing)} (injectq/model/checks.py CODES): "
             "add one to EXAMPLES in docs/gen_errors.py"
         )
     os.environ.pop("APP_DATABASE_URL", None)  # the provider-error example needs it unset

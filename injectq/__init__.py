@@ -6,9 +6,6 @@ Describe the graph in ``Module`` classes, develop against the runtime container
 
 from __future__ import annotations
 
-from injectq.binding import BindingBuilder, Lifetime, ScopeType
-from injectq.container import ContainerContext, InjectQ
-from injectq.decorators import register_as, scoped, singleton, transient
 from injectq.errors import (
     AsyncResolutionError,
     AutowireWarning,
@@ -22,10 +19,10 @@ from injectq.errors import (
     ResourceCleanupError,
     ScopeError,
 )
-from injectq.inject import inject
 from injectq.loading import load_container
-from injectq.markers import Inject, Lazy, Named
-from injectq.module import (
+from injectq.model.binding import BindingBuilder, Lifetime, ScopeType
+from injectq.model.markers import Inject, Lazy, Named
+from injectq.model.module import (
     ConfigurationModule,
     Module,
     ModuleBinder,
@@ -33,7 +30,10 @@ from injectq.module import (
     SimpleModule,
     provider,
 )
-from injectq.registry import AlreadyRegisteredError
+from injectq.model.registry import AlreadyRegisteredError
+from injectq.runtime.container import ContainerContext, InjectQ
+from injectq.runtime.decorators import register_as, scoped, singleton, transient
+from injectq.runtime.inject import inject
 
 __version__ = "0.6.0.dev0"
 

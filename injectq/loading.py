@@ -11,8 +11,8 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from injectq.container import InjectQ
 from injectq.errors import InjectQError
+from injectq.runtime.container import InjectQ
 from injectq.wiring import GeneratedContainer
 
 __all__ = ["load_container"]

@@ -23,9 +23,9 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from injectq.container import InjectQ
-from injectq.interface import current
-from injectq.module import SimpleModule
+from injectq.model.module import SimpleModule
+from injectq.runtime.container import InjectQ
+from injectq.runtime.interface import current
 
 if TYPE_CHECKING:
     import pytest

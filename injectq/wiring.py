@@ -15,9 +15,15 @@ from collections.abc import Callable, Iterable
 from types import FrameType
 from typing import Any, ClassVar, TypeVar, overload
 
-from injectq import errorpath, forking
-from injectq.checks import unknown_key_problem, warm_async_problem
-from injectq.creation import (
+from injectq.errors import AsyncResolutionError, DependencyNotFoundError, Problem
+from injectq.model.checks import unknown_key_problem, warm_async_problem
+from injectq.model.graph import _PRIMITIVES, Dep, Resolution
+from injectq.model.introspect import Edge, Param
+from injectq.model.markers import Lazy, Named, display_key, make_key, split_key
+from injectq.model.recipe import Record
+from injectq.model.registrar import Recorder
+from injectq.runtime import errorpath, forking
+from injectq.runtime.creation import (
     MISSING,
     Slot,
     acreate_keyed,
@@ -28,19 +34,16 @@ from injectq.creation import (
     create_once,
     enter_resource,
 )
-from injectq.errors import AsyncResolutionError, DependencyNotFoundError, Problem
-from injectq.graph import _PRIMITIVES, Dep, Resolution
-from injectq.interface import ContainerInterface, close_unawaited
-from injectq.introspect import Edge, Param
-from injectq.markers import display_key, make_key, split_key
-from injectq.overrides import Overrides
-from injectq.recipe import Record
-from injectq.registrar import Recorder
-from injectq.scopes import Finalizers, ScopeMap
+from injectq.runtime.interface import ContainerInterface, close_unawaited
+from injectq.runtime.overrides import Overrides
+from injectq.runtime.scopes import Finalizers, ScopeMap
 
+# what generated modules import (from here only: never from the exec compiler)
 __all__ = [
     "MISSING",
     "GeneratedContainer",
+    "Lazy",
+    "Named",
     "Record",
     "Slot",
     "acreate_keyed",
@@ -61,7 +64,7 @@ def capture(modules: Iterable[Any]) -> dict[Any, Any]:
     """Run the Modules' configure() against a Recorder (the real registration code) and
     return each key's provider: the objects a generated module cannot import by name
     (instances, bound methods, partials) are taken from there."""
-    from injectq.module import install_into
+    from injectq.model.module import install_into
 
     recorder = Recorder()
     for module in modules:
@@ -114,7 +117,7 @@ class GeneratedContainer(ContainerInterface):
 
     def _after_fork_in_child(self) -> None:
         """A forked child gets fresh locks; creations other threads had under way are
-        abandoned (see injectq.forking)."""
+        abandoned (see injectq.runtime.forking)."""
         for _, slot in self._slots.values():
             slot.after_fork_in_child()
         self.finalizers.after_fork_in_child()

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from injectq.errors import Problem
-from injectq.graph import DependencyGraph, Node, Resolution
-from injectq.introspect import Edge
-from injectq.markers import Key, display_key
+from injectq.model.graph import DependencyGraph, Node, Resolution
+from injectq.model.introspect import Edge
+from injectq.model.markers import Key, display_key
 from injectq_codegen.errors import UsageError
 from injectq_codegen.loader import load_roots, load_targets
 from injectq_codegen.plan import check_loaded, root_keys

@@ -22,7 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from injectq.binding import format_site
+from injectq.model.binding import format_site
 from injectq_codegen.errors import UsageError
 
 __all__ = ["LoadedModule", "load_roots", "load_targets", "parse_target", "user_failure"]

@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from injectq import InjectQ
-from injectq.binding import Lifetime
-from injectq.checks import check_graph
 from injectq.errors import InjectQError, Problem
-from injectq.graph import DependencyGraph, Node, Resolution
-from injectq.introspect import describe
-from injectq.markers import Key, Named, split_key
-from injectq.recipe import Arg, Call, Cookbook, Owner, Recipe, Source, build_source
+from injectq.model.binding import Lifetime
+from injectq.model.checks import check_graph
+from injectq.model.graph import DependencyGraph, Node, Resolution
+from injectq.model.introspect import describe
+from injectq.model.markers import Key, Named, split_key
+from injectq.model.recipe import Arg, Call, Cookbook, Owner, Recipe, Source, build_source
 from injectq_codegen.errors import GraphProblems, UsageError
 from injectq_codegen.loader import LoadedModule, user_failure
 
@@ -431,14 +431,14 @@ def _install(loaded: list[LoadedModule]) -> InjectQ:
 # support names a generated module may use: its name there -> (module, attribute)
 HELPERS = {
     f"{PREFIX}Annotated": ("typing", "Annotated"),
-    f"{PREFIX}Lazy": ("injectq.markers", "Lazy"),
-    f"{PREFIX}Named": ("injectq.markers", "Named"),
-    f"{PREFIX}key": ("injectq.markers", "make_key"),
-    f"{PREFIX}enter": ("injectq.creation", "enter_resource"),
-    f"{PREFIX}aenter": ("injectq.creation", "aenter_resource"),
-    f"{PREFIX}await_instance": ("injectq.creation", "await_instance"),
-    f"{PREFIX}keyed": ("injectq.creation", "create_keyed"),
-    f"{PREFIX}akeyed": ("injectq.creation", "acreate_keyed"),
+    f"{PREFIX}Lazy": ("injectq.wiring", "Lazy"),
+    f"{PREFIX}Named": ("injectq.wiring", "Named"),
+    f"{PREFIX}key": ("injectq.wiring", "make_key"),
+    f"{PREFIX}enter": ("injectq.wiring", "enter_resource"),
+    f"{PREFIX}aenter": ("injectq.wiring", "aenter_resource"),
+    f"{PREFIX}await_instance": ("injectq.wiring", "await_instance"),
+    f"{PREFIX}keyed": ("injectq.wiring", "create_keyed"),
+    f"{PREFIX}akeyed": ("injectq.wiring", "acreate_keyed"),
     f"{PREFIX}capture": ("injectq.wiring", "capture"),
 }
 _HELPER_USE = re.compile(rf"\b({'|'.join(map(re.escape, HELPERS))})\b")

@@ -20,7 +20,7 @@ from types import ModuleType
 
 import pytest
 
-from injectq.introspect import forget_type_checking_names
+from injectq.model.introspect import forget_type_checking_names
 from injectq_codegen.build import generate
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Graph checks (``injectq.checks``) through ``container.validate()`` / ``check()``.
+"""Graph checks (``injectq.model.checks``) through ``container.validate()`` / ``check()``.
 
 Every problem is reported at once, each with a stable code (IQ001..IQ009), the dependency
 path and bind sites, rendered compiler style. Bind lines are computed from this file's own
@@ -24,7 +24,7 @@ from injectq import (
     Problem,
     ScopeError,
 )
-from injectq.checks import CODES
+from injectq.model.checks import CODES
 from tests.fixtures.type_checking_only import PriceService, PriceServiceWithDefault
 
 HERE = os.path.relpath(__file__) if not os.path.relpath(__file__).startswith("..") else __file__

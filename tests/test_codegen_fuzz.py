@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from injectq import InjectQ
 from injectq.errors import InjectQError
-from injectq.markers import make_key
+from injectq.model.markers import make_key
 from injectq_codegen.build import generate
 from injectq_codegen.cli import main
 from injectq_codegen.errors import GraphProblems

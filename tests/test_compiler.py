@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from injectq import InjectQ, Module
-from injectq.compiler import _shapes
+from injectq.runtime.compiler import _shapes
 
 
 class A1:

@@ -1,4 +1,4 @@
-"""The runtime container's registration and resolution API (``injectq.container``).
+"""The runtime container's registration and resolution API (``injectq.runtime.container``).
 
 Covers InjectQ 0.5.0's public surface (``bind``, ``bind_instance``, ``bind_factory``, the dict
 interface, ``get``/``try_get``/``has``, ``invoke``, modules, the global instance) and what
@@ -31,7 +31,7 @@ from injectq import (
     ScopeType,
     inject,
 )
-from injectq.binding import Lifetime, ProviderKind
+from injectq.model.binding import Lifetime, ProviderKind
 
 # -- sample classes (module level so string annotations evaluate) ---------------------------
 

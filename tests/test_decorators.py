@@ -1,4 +1,4 @@
-"""Class decorators (``injectq.decorators``): ``@singleton``, ``@transient``, ``@scoped`` and
+"""Class decorators (``injectq.runtime.decorators``): ``@singleton``, ``@transient``, ``@scoped`` and
 ``register_as`` bind the class as soon as it is defined, into ``container=``, the current
 context container, or the global one.
 """
@@ -21,7 +21,7 @@ from injectq import (
     singleton,
     transient,
 )
-from injectq.binding import Lifetime
+from injectq.model.binding import Lifetime
 
 HERE = os.path.relpath(__file__) if not os.path.relpath(__file__).startswith("..") else __file__
 

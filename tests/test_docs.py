@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from injectq import InjectQError
-from injectq.checks import CODES
+from injectq.model.checks import CODES
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -182,9 +182,9 @@ def test_errors_md_is_fresh() -> None:
 
 
 def test_every_code_has_a_section() -> None:
-    """Every IQ code defined in injectq/checks.py has its own section in docs/errors.md."""
+    """Every IQ code defined in injectq/model/checks.py has its own section in docs/errors.md."""
     text = (DOCS / "errors.md").read_text(encoding="utf-8")
-    assert CODES, "injectq.checks.CODES is empty"
+    assert CODES, "injectq.model.checks.CODES is empty"
     for code, name in CODES.items():
         assert re.search(rf"^## {code} {re.escape(name)}\b", text, re.MULTILINE), (
             f"docs/errors.md has no section '## {code} {name}': add an example to "

@@ -1,4 +1,4 @@
-"""``@inject`` (``injectq.inject``): functions, async functions, methods, ``__init__`` and
+"""``@inject`` (``injectq.runtime.inject``): functions, async functions, methods, ``__init__`` and
 classes receive what the caller leaves out, from ``container=``, the current context
 container, or the global one.
 """

@@ -1,4 +1,4 @@
-"""Modules (``injectq.module``): the seed style, InjectQ 0.5.0's binder style, SimpleModule,
+"""Modules (``injectq.model.module``): the seed style, InjectQ 0.5.0's binder style, SimpleModule,
 ProviderModule with ``@provider``, ConfigurationModule, and where bindings say they were made.
 """
 
@@ -24,7 +24,7 @@ from injectq import (
     SimpleModule,
     provider,
 )
-from injectq.binding import Lifetime
+from injectq.model.binding import Lifetime
 
 HERE = os.path.relpath(__file__) if not os.path.relpath(__file__).startswith("..") else __file__
 
@@ -542,7 +542,7 @@ def test_configuration_module_does_not_bind_types(c: InjectQ) -> None:
 
 
 def _site(c: InjectQ, key: Any, name: str | None = None) -> str:
-    from injectq.markers import make_key
+    from injectq.model.markers import make_key
 
     binding = c.registry.get(make_key(key, name))
     assert binding is not None

@@ -347,7 +347,7 @@ def test_configure_using_the_whole_registration_api_builds_and_imports(
 def test_the_recorder_is_the_registration_api() -> None:
     """Every public registration method of the runtime container is the Registrar's, so
     the recorder a generated module uses at import has all of them."""
-    from injectq.registrar import Recorder, Registrar
+    from injectq.model.registrar import Recorder, Registrar
 
     registration = {
         name for name in vars(Registrar) if not name.startswith("_") or name in (

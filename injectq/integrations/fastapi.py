@@ -30,7 +30,7 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
     ) from exc
 
 from injectq.errors import InjectionError
-from injectq.interface import set_current
+from injectq.runtime.interface import set_current
 
 __all__ = [
     "InjectAPI",

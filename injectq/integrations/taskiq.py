@@ -26,8 +26,8 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
     ) from exc
 
 from injectq.errors import InjectionError
-from injectq.interface import set_current
-from injectq.scopes import ScopeState
+from injectq.runtime.interface import set_current
+from injectq.runtime.scopes import ScopeState
 
 __all__ = [
     "InjectQTaskMiddleware",

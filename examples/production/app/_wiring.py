@@ -10,12 +10,12 @@ import contextvars
 from types import MappingProxyType
 from typing import Any
 
-from injectq.creation import MISSING as _iq_MISSING
-from injectq.creation import Slot as _iq_Slot
-from injectq.recipe import Record as _iq_Record
+from injectq.wiring import MISSING as _iq_MISSING
 from injectq.wiring import GeneratedContainer as _iq_GeneratedContainer
-from injectq.creation import aenter_resource as _iq_aenter
-from injectq.creation import acreate_keyed as _iq_akeyed
+from injectq.wiring import Record as _iq_Record
+from injectq.wiring import Slot as _iq_Slot
+from injectq.wiring import aenter_resource as _iq_aenter
+from injectq.wiring import acreate_keyed as _iq_akeyed
 from injectq.wiring import capture as _iq_capture
 from app.modules import ProductionModule
 from app.services import Application

@@ -10,13 +10,13 @@ import contextvars
 from types import MappingProxyType
 from typing import Any
 
-from injectq.creation import MISSING as _iq_MISSING
-from injectq.creation import Slot as _iq_Slot
-from injectq.recipe import Record as _iq_Record
+from injectq.wiring import MISSING as _iq_MISSING
 from injectq.wiring import GeneratedContainer as _iq_GeneratedContainer
+from injectq.wiring import Record as _iq_Record
+from injectq.wiring import Slot as _iq_Slot
 from injectq.wiring import capture as _iq_capture
-from injectq.creation import enter_resource as _iq_enter
-from injectq.creation import create_keyed as _iq_keyed
+from injectq.wiring import enter_resource as _iq_enter
+from injectq.wiring import create_keyed as _iq_keyed
 from webapp.modules import WebAppModule
 from webapp.services import Database
 from webapp.services import Settings

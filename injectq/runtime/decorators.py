@@ -10,8 +10,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from injectq.binding import bind_site
 from injectq.errors import BindingError
+from injectq.model.binding import bind_site
 
 __all__ = ["register_as", "scoped", "singleton", "transient"]
 
@@ -19,7 +19,7 @@ C = TypeVar("C", bound=type)
 
 
 def _target(container: Any) -> Any:
-    from injectq.inject import current_container
+    from injectq.runtime.inject import current_container
 
     return container if container is not None else current_container()
 

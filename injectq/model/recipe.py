@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from injectq.binding import Lifetime, ProviderKind
-from injectq.graph import Dep, DependencyGraph, Node, Resolution
-from injectq.introspect import Edge
-from injectq.markers import Key
+from injectq.model.binding import Lifetime, ProviderKind
+from injectq.model.graph import Dep, DependencyGraph, Node, Resolution
+from injectq.model.introspect import Edge
+from injectq.model.markers import Key
 
 __all__ = [
     "INLINE_BUDGET",

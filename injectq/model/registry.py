@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from injectq.binding import Binding
 from injectq.errors import BindingError, Problem, ScopeError
-from injectq.markers import Key, display_key
+from injectq.model.binding import Binding
+from injectq.model.markers import Key, display_key
 
 __all__ = ["APP_SCOPE", "Duplicate", "Registry", "ScopeTree"]
 

@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol, is_typeddict
 
-from injectq.binding import Binding, Lifetime, ProviderKind, format_site
 from injectq.errors import PathLink
-from injectq.introspect import Edge, Fallback, Param, ProviderInfo, describe
-from injectq.markers import Key, split_key
-from injectq.registry import APP_SCOPE, Registry
+from injectq.model.binding import Binding, Lifetime, ProviderKind, format_site
+from injectq.model.introspect import Edge, Fallback, Param, ProviderInfo, describe
+from injectq.model.markers import Key, split_key
+from injectq.model.registry import APP_SCOPE, Registry
 
 __all__ = ["Dep", "DependencyGraph", "Node", "Resolution", "is_autowirable"]
 

@@ -13,7 +13,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any, Self
 
-from injectq.binding import (
+from injectq.errors import BindingError
+from injectq.model.binding import (
     UNSET,
     Binding,
     BindingBuilder,
@@ -26,9 +27,8 @@ from injectq.binding import (
     key_for,
     lifetime_from_scope,
 )
-from injectq.errors import BindingError
-from injectq.markers import display_key, make_key
-from injectq.registry import Registry
+from injectq.model.markers import display_key, make_key
+from injectq.model.registry import Registry
 
 __all__ = ["Recorder", "Registrar"]
 
@@ -185,7 +185,7 @@ class Registrar:
         return self
 
     def install_module(self, module: Any) -> None:
-        from injectq.module import install_into
+        from injectq.model.module import install_into
 
         install_into(self, module)
 

@@ -57,7 +57,7 @@ def calls_at(code: CodeType, lasti: int) -> list[str]:
 
 
 def _link(host: PathHost, key: Any) -> PathLink:
-    from injectq.markers import display_key
+    from injectq.model.markers import display_key
 
     info = host.node_info(key)
     if info is None:

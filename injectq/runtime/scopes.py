@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from injectq.errors import ResourceCleanupError, ScopeError
-from injectq.forking import fresh_rlock, owned_here
+from injectq.runtime.forking import fresh_rlock, owned_here
 
 __all__ = ["Finalizers", "ScopeState", "run_finalizers", "arun_finalizers"]
 

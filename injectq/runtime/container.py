@@ -17,16 +17,6 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from types import FrameType
 from typing import Any, ClassVar, NoReturn, TypeVar, cast, overload
 
-from injectq import errorpath, forking
-from injectq.binding import (
-    Binding,
-    Lifetime,
-    ProviderKind,
-)
-from injectq.checks import check_graph, unfilled_problem, unknown_key_problem, warm_async_problem
-from injectq.compiler import CompiledEntry, ResolverCompiler, RuntimeHooks
-from injectq.compiler import _key_placeholder as compiler_key_placeholder
-from injectq.creation import MISSING, Slot
 from injectq.errors import (
     AsyncResolutionError,
     AutowireWarning,
@@ -35,16 +25,31 @@ from injectq.errors import (
     Problem,
     ScopeError,
 )
-from injectq.graph import Dep, DependencyGraph, Resolution
-from injectq.inject import CallPlan, afill, fill, plan_call
-from injectq.interface import ContainerInterface, _current, close_unawaited
-from injectq.introspect import Param, describe, is_container_type
-from injectq.markers import Key, display_key, make_key
-from injectq.overrides import Overrides
-from injectq.recipe import Record
-from injectq.registrar import Registrar
-from injectq.registry import Registry
-from injectq.scopes import (
+from injectq.model.binding import (
+    Binding,
+    Lifetime,
+    ProviderKind,
+)
+from injectq.model.checks import (
+    check_graph,
+    unfilled_problem,
+    unknown_key_problem,
+    warm_async_problem,
+)
+from injectq.model.graph import Dep, DependencyGraph, Resolution
+from injectq.model.introspect import Param, describe, is_container_type
+from injectq.model.markers import Key, display_key, make_key
+from injectq.model.recipe import Record
+from injectq.model.registrar import Registrar
+from injectq.model.registry import Registry
+from injectq.runtime import errorpath, forking
+from injectq.runtime.compiler import CompiledEntry, ResolverCompiler, RuntimeHooks
+from injectq.runtime.compiler import _key_placeholder as compiler_key_placeholder
+from injectq.runtime.creation import MISSING, Slot
+from injectq.runtime.inject import CallPlan, afill, fill, plan_call
+from injectq.runtime.interface import ContainerInterface, _current, close_unawaited
+from injectq.runtime.overrides import Overrides
+from injectq.runtime.scopes import (
     Finalizers,
     ScopeMap,
     ScopeState,
@@ -137,7 +142,7 @@ class InjectQ(Registrar, ContainerInterface):
 
     def _after_fork_in_child(self) -> None:
         """A forked child gets fresh locks; creations other threads had under way are
-        abandoned (see injectq.forking)."""
+        abandoned (see injectq.runtime.forking)."""
         self._compile_lock = forking.fresh_rlock(self._compile_lock)
         compiler = self._compiler
         if compiler is not None:

@@ -15,17 +15,17 @@ import threading
 from collections.abc import Iterator
 from typing import Any, NoReturn, Protocol
 
-from injectq.creation import (
+from injectq.errors import DependencyNotFoundError
+from injectq.model.markers import Key, Lazy, make_key
+from injectq.model.recipe import Record, Source
+from injectq.runtime.creation import (
     PendingCreation,
     acreate_keyed,
     aenter_resource,
     create_keyed,
     enter_resource,
 )
-from injectq.errors import DependencyNotFoundError
-from injectq.markers import Key, Lazy, make_key
-from injectq.recipe import Record, Source
-from injectq.scopes import Finalizers, ScopeMap, run_finalizers
+from injectq.runtime.scopes import Finalizers, ScopeMap, run_finalizers
 
 __all__ = ["Frame", "Overrides"]
 

@@ -22,8 +22,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn
 
 from injectq.errors import InjectQError
-from injectq.forking import held_here, owned_here
-from injectq.markers import Key, display_key
+from injectq.model.markers import Key, display_key
+from injectq.runtime.forking import held_here, owned_here
 
 __all__ = [
     "MISSING",

@@ -13,18 +13,18 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, NoReturn, Self, TypeVar
 
-from injectq.binding import ScopeType
-from injectq.checks import async_step_problem, reentry_problem
 from injectq.errors import (
     AsyncResolutionError,
     CircularDependencyError,
     DependencyNotFoundError,
     ScopeError,
 )
-from injectq.markers import Key
-from injectq.overrides import Overrides
-from injectq.recipe import Record, Source
-from injectq.scopes import (
+from injectq.model.binding import ScopeType
+from injectq.model.checks import async_step_problem, reentry_problem
+from injectq.model.markers import Key
+from injectq.model.recipe import Record, Source
+from injectq.runtime.overrides import Overrides
+from injectq.runtime.scopes import (
     Finalizers,
     ScopeMap,
     ScopeState,

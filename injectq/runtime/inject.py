@@ -16,10 +16,10 @@ from collections.abc import Callable, Container, Sequence
 from typing import Any, TypeVar, overload
 
 from injectq.errors import DependencyNotFoundError, InjectionError, InjectQError
-from injectq.graph import Dep, Resolution
-from injectq.interface import _current
-from injectq.introspect import Edge, Param, describe
-from injectq.markers import Lazy
+from injectq.model.graph import Dep, Resolution
+from injectq.model.introspect import Edge, Param, describe
+from injectq.model.markers import Lazy
+from injectq.runtime.interface import _current
 
 __all__ = ["current_container", "inject"]
 
@@ -32,7 +32,7 @@ def current_container() -> Any:
     container = _current.get()
     if container is not None:
         return container
-    from injectq.container import InjectQ
+    from injectq.runtime.container import InjectQ
 
     return InjectQ.get_instance()
 

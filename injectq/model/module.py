@@ -15,13 +15,13 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
-from injectq.binding import UNSET, BindingBuilder, ScopeType, bind_site, format_site
 from injectq.errors import BindingError
-from injectq.introspect import return_key
+from injectq.model.binding import UNSET, BindingBuilder, ScopeType, bind_site, format_site
+from injectq.model.introspect import return_key
 
 if TYPE_CHECKING:
-    from injectq.container import InjectQ
-    from injectq.registrar import Registrar
+    from injectq.model.registrar import Registrar
+    from injectq.runtime.container import InjectQ
 
 __all__ = [
     "ConfigurationModule",

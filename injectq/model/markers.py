@@ -126,8 +126,8 @@ class Lazy(Generic[T]):
         return cast(T, self._value)
 
     def _reentered(self) -> None:
-        from injectq.checks import reentry_problem
         from injectq.errors import CircularDependencyError
+        from injectq.model.checks import reentry_problem
 
         raise CircularDependencyError(reentry_problem(self._key, lazy=True))
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from injectq.markers import Key, Lazy, Named, _InjectMarker, make_key
+from injectq.model.markers import Key, Lazy, Named, _InjectMarker, make_key
 
 __all__ = ["Edge", "Param", "ProviderInfo", "describe", "return_key", "type_checking_imports"]
 

@@ -21,9 +21,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from injectq.binding import Lifetime
-from injectq.checks import cycle_problem, missing_problem, unknown_key_problem, unresolvable_problem
-from injectq.creation import (
+from injectq.errors import (
+    CircularDependencyError,
+    DependencyNotFoundError,
+    InjectQError,
+    Problem,
+)
+from injectq.model.binding import Lifetime
+from injectq.model.checks import (
+    cycle_problem,
+    missing_problem,
+    unknown_key_problem,
+    unresolvable_problem,
+)
+from injectq.model.graph import Dep, DependencyGraph, Node, Resolution
+from injectq.model.introspect import Edge
+from injectq.model.markers import Key, Lazy
+from injectq.model.recipe import Arg, Call, Cookbook, Owner, Recipe, build_source
+from injectq.runtime.creation import (
     MISSING,
     Slot,
     acreate_keyed,
@@ -34,17 +49,7 @@ from injectq.creation import (
     create_once,
     enter_resource,
 )
-from injectq.errors import (
-    CircularDependencyError,
-    DependencyNotFoundError,
-    InjectQError,
-    Problem,
-)
-from injectq.graph import Dep, DependencyGraph, Node, Resolution
-from injectq.introspect import Edge
-from injectq.markers import Key, Lazy
-from injectq.recipe import Arg, Call, Cookbook, Owner, Recipe, build_source
-from injectq.scopes import Finalizers, ScopeMap
+from injectq.runtime.scopes import Finalizers, ScopeMap
 
 __all__ = ["CompiledEntry", "ResolverCompiler", "RuntimeHooks"]
 

@@ -16,12 +16,12 @@ from typing import Any
 
 import typing_extensions
 
-from injectq.binding import Lifetime, ProviderKind
 from injectq.errors import PathLink, Problem
-from injectq.graph import Dep, DependencyGraph, Node, Resolution
-from injectq.introspect import Edge, describe
-from injectq.markers import Key, display_key, split_key
-from injectq.registry import APP_SCOPE
+from injectq.model.binding import Lifetime, ProviderKind
+from injectq.model.graph import Dep, DependencyGraph, Node, Resolution
+from injectq.model.introspect import Edge, describe
+from injectq.model.markers import Key, display_key, split_key
+from injectq.model.registry import APP_SCOPE
 
 __all__ = [
     "CODES",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from injectq.errors import BindingError
-from injectq.markers import Key, display_key, make_key
+from injectq.model.markers import Key, display_key, make_key
 
 __all__ = [
     "Binding",
@@ -43,7 +43,8 @@ class _Unset:
 
 UNSET: Any = _Unset()
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# the injectq package (this file is injectq/model/binding.py): its frames are not the user's
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 class Lifetime(enum.StrEnum):
