@@ -1,9 +1,11 @@
-"""Graph -> WiringPlan: plain data the template turns into ``_wiring.py``.
+"""Recipes -> WiringPlan: plain data the template turns into ``_wiring.py``.
 
 Installs the loaded Modules into a runtime container (to record bindings and their bind
-sites), builds the shared DependencyGraph, runs the shared checks plus IQ007
-(not importable), and decides every name and expression of the generated module. Names
-that come from user input are sanitized and de-duplicated; strings are written with repr.
+sites), builds the shared DependencyGraph, runs the shared checks plus IQ007 (what the
+generated module could not refer to), and prints each binding's recipe (recipe.py) as
+source: how a binding is built is decided there, never here. This module only spells:
+names (one reserved rule, see PREFIX) and references to the user's objects (imports,
+values rebuilt from builtin data, what configure() makes taken from re-running it).
 """
 
 from __future__ import annotations
