@@ -453,3 +453,45 @@ def test_type_checking_only_optional_parameter_resolves_the_same(
             assert type(cache).__name__ == "Cache"
         else:
             assert cache is None
+
+
+FORGED = """\
+from injectq import Module
+
+
+class Thing:
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+def make(*, name: Thing) -> Thing:
+    return Thing(name)
+
+
+# a keyword-only parameter whose name is code, as a forged code object can hold
+make.__code__ = make.__code__.replace(
+    co_varnames=("name=None); __import__('os')._exit(9); (x",)
+)
+
+
+class ForgedModule(Module):
+    def configure(self) -> None:
+        self.bind(Thing, Thing(1))
+        self.bind_factory("made", make)
+"""
+
+
+def test_a_parameter_name_that_is_not_an_identifier_is_refused_by_both(
+    codegen_env: Path,
+) -> None:
+    """Parameter names are checked to be identifiers: IQ006 in both, nothing runs."""
+    package = unique_name("forged")
+    make_project(codegen_env, {f"{package}/app.py": FORGED})
+    mod = __import__(f"{package}.app", fromlist=["app"])
+    runtime = InjectQ()
+    runtime.install(mod.ForgedModule())
+    (problem,) = [p for p in runtime.check() if p.severity == "error"]
+    assert problem.code == "IQ006" and "is not an identifier" in problem.message
+    with pytest.raises(GraphProblems) as info:
+        generate([f"{package}.app:ForgedModule"])
+    assert [p.code for p in info.value.problems] == ["IQ006"]
