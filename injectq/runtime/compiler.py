@@ -359,8 +359,7 @@ class ResolverCompiler:
             out += [f"    v = _s{n}.value", "    if v is not _MISSING: return v"]
             if r.is_async:
                 return [*out, f"    _needs_async(_k{n})"]
-            make = [f"def _n{n}():", f"    _k{n}  # names the binding in error paths",
-                    *self._build(r, False, "    "), "    return v", ""]
+            make = [f"def _n{n}():", *self._build(r, False, "    "), "    return v", ""]
             return [
                 *make, *out,
                 f"    v = _once(_s{n}, _n{n}, _k{n}, _reentry)",
@@ -376,8 +375,7 @@ class ResolverCompiler:
             ]
             if r.is_async:
                 return [*out, f"    _needs_async(_k{n})"]
-            make = [f"def _n{n}(st):", f"    _k{n}  # names the binding in error paths",
-                    *self._build(r, False, "    "), "    return v", ""]
+            make = [f"def _n{n}(st):", *self._build(r, False, "    "), "    return v", ""]
             return [*make, *out, f"    return _keyed(st.lock, st.cache, _k{n}, _n{n}, st)"]
         if r.is_async:
             return [*out, f"    _needs_async(_k{n})"]
@@ -394,8 +392,7 @@ class ResolverCompiler:
         if r.lifetime is Lifetime.TRANSIENT:
             return [*out, *self._build(r, True, "    "), "    return v"]
         if r.lifetime is Lifetime.SINGLETON:
-            make = [f"async def _an{n}():", f"    _k{n}  # names the binding in error paths",
-                    *self._build(r, True, "    "), "    return v", ""]
+            make = [f"async def _an{n}():", *self._build(r, True, "    "), "    return v", ""]
             return [
                 *make, *out,
                 f"    v = _s{n}.value",
@@ -404,8 +401,7 @@ class ResolverCompiler:
                 f"    _hot[_k{n}] = v",
                 "    return v",
             ]
-        make = [f"async def _an{n}(st):", f"    _k{n}  # names the binding in error paths",
-                *self._build(r, True, "    "), "    return v", ""]
+        make = [f"async def _an{n}(st):", *self._build(r, True, "    "), "    return v", ""]
         return [
             *make, *out,
             f"    st = _var.get().get(_sc{n})",

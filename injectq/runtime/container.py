@@ -401,7 +401,8 @@ class InjectQ(Registrar, ContainerInterface):
             return errorpath.NONE
         placeholder = compiler_key_placeholder.get(code)
         if placeholder is not None:  # a shared shape: the key is one of its free variables
-            return frame.f_locals.get(placeholder, errorpath.NONE)
+            default = errorpath.SAME if code.co_name in ("create", "acreate") else errorpath.NONE
+            return frame.f_locals.get(placeholder, default)
         return self._key_of_ident(code.co_name)
 
     def _real_callee(self, callee: str, frame_key: Any) -> str:

@@ -173,12 +173,16 @@ def create_once(slot: Slot, make: Callable[[], Any], key: Key, reentry: Reentry)
 def create_keyed(
     lock: Any, cache: dict[Any, Any], ckey: Any, make: Callable[[Any], Any], owner: Any
 ) -> Any:
-    """``cache[ckey]``, made by ``make(owner)`` once, under ``lock``."""
-    with lock:
+    """``cache[ckey]``, made by ``make(owner)`` once, under ``lock``. (acquire/release: on
+    every request's path, and about half the cost of ``with`` on a C lock.)"""
+    lock.acquire()
+    try:
         value = cache.get(ckey, MISSING)
         if value is MISSING:
             value = cache[ckey] = make(owner)
         return value
+    finally:
+        lock.release()
 
 
 # -- async creation -------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from injectq.errors import InjectQError, PathLink
 __all__ = ["PathHost", "calls_at", "note_path"]
 
 _NONE: Any = object()
+_SAME: Any = object()
 
 
 class PathHost(Protocol):
@@ -80,6 +81,8 @@ def note_path(host: PathHost, key: Any, exc: BaseException) -> None:
         tb = exc.__traceback__
         while tb is not None:
             k = host._frame_key(tb.tb_frame)
+            if k is _SAME:  # a creation function called for the binding of the frames above
+                k = keys[-1]
             if k is not _NONE:
                 push(k)
                 for callee in calls_at(tb.tb_frame.f_code, tb.tb_lasti):
@@ -98,3 +101,4 @@ def note_path(host: PathHost, key: Any, exc: BaseException) -> None:
 
 
 NONE = _NONE
+SAME = _SAME  # what _frame_key returns for a frame building the binding of the one above
