@@ -134,11 +134,6 @@ def identifier(text: str, fallback: str = "x") -> str:
     return text[:48]
 
 
-def _natural(text: str) -> list[Any]:
-    """Sort key comparing digit runs as numbers: ``x_2`` before ``x_10``."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
-
-
 def plain_str(text: str) -> str:
     """The characters of a str (or str subclass) as a plain str, no method of it called."""
     return str.encode(text, "utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
