@@ -71,7 +71,6 @@ class NotImportable(Exception):
 
 @dataclass
 class NodePlan:
-    base: str
     fn: str
     afn: str | None
     key: str
@@ -79,7 +78,6 @@ class NodePlan:
     site: str
     lifetime: str
     scope: str | None
-    kind: str
     is_async: bool
     record: str  # the _iq_Record(...) expression
     make: list[str]  # sync creation statements (leave the instance in v)
@@ -650,7 +648,6 @@ class _Builder:
         base = self._base(node.key)
         is_async = recipe.is_async
         plan = NodePlan(
-            base=base,
             fn=self.fn_name(node.key),
             afn=self.afn_name(node.key) if is_async else None,
             key=self.refs.key(recipe.key),
@@ -658,7 +655,6 @@ class _Builder:
             site=recipe.site,
             lifetime=str(recipe.lifetime),
             scope=recipe.scope,
-            kind=str(recipe.kind),
             is_async=is_async,
             record=self._record(recipe),
             make=[] if is_async else self._lines(recipe, False),

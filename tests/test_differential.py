@@ -2,7 +2,10 @@
 
 Hypothesis draws a graph description (up to 12 classes; each with a lifetime, a provider
 kind, maybe a name or a second named binding, plain, defaulted and ``Lazy`` edges, some
-left unbound to be auto-wired, some failing their first creation or their finalizer). It
+left unbound to be auto-wired, some failing their first creation or their finalizer; keys
+that are classes, generic aliases, NewTypes or type aliases; sync factories written as
+functions, classmethods, staticmethods, bound methods or partials; class and factory names
+taken from the generated module's own patterns; a default with no literal). It
 is written as a real package (classes, factories and a Module at module level), installed
 into ``InjectQ`` and compiled by injectq-gen; then one script drives both containers
 (outside any scope, in a request scope, in two nested action scopes, in an override

@@ -495,3 +495,35 @@ def test_a_parameter_name_that_is_not_an_identifier_is_refused_by_both(
     with pytest.raises(GraphProblems) as info:
         generate([f"{package}.app:ForgedModule"])
     assert [p.code for p in info.value.problems] == ["IQ006"]
+
+
+WRONG = """\
+from injectq import Module
+
+
+class Mailer:
+    pass
+
+
+class MemoryCache:
+    pass
+
+
+class WrongModule(Module):
+    def configure(self) -> None:
+        self.bind(Mailer, MemoryCache)
+"""
+
+
+def test_wrong_implementation_is_the_same_problem_in_both(codegen_env: Path) -> None:
+    """IQ010 from validate() and from injectq-gen, rendered alike."""
+    package = unique_name("wrong")
+    make_project(codegen_env, {f"{package}/app.py": WRONG})
+    mod = __import__(f"{package}.app", fromlist=["app"])
+    runtime = InjectQ()
+    runtime.install(mod.WrongModule())
+    problems = [p for p in runtime.check() if p.severity == "error"]
+    assert [p.code for p in problems] == ["IQ010"]
+    with pytest.raises(GraphProblems) as info:
+        generate([f"{package}.app:WrongModule"])
+    assert [p.render() for p in info.value.problems] == [p.render() for p in problems]

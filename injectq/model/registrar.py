@@ -214,8 +214,6 @@ class Registrar:
 class Recorder(Registrar):
     """A container that only records bindings (what a generated module's import uses)."""
 
-    __injectq_container__ = True
-
     def __init__(self) -> None:
         self._registry = Registry(on_change=self._changed)
 
