@@ -3,7 +3,8 @@
 
     python3 dev.py demo    build the example's wiring with injectq-gen and run the app
     python3 dev.py test    run the test suite
-    python3 dev.py lint    ruff and mypy --strict (library and generated wiring)
+    python3 dev.py lint    ruff, mypy --strict and pyright strict (library, typing tests and
+                           generated wiring)
 
 The first run creates .venv and installs the project with its codegen and dev extras.
 """
@@ -59,12 +60,13 @@ def test(args: list[str]) -> None:
 def lint() -> None:
     run(BIN / "ruff", "check", "injectq", "injectq_codegen", "tests", "examples", "benchmarks")
     run(BIN / "mypy", "injectq", "injectq_codegen")
-    run(BIN / "mypy", "--strict", "tests/typing/check_types.py")
-    # mypy cannot follow the editable install's import hook: point it at the checkout
-    run(BIN / "mypy", "--strict", "--follow-imports=silent", "app/_wiring.py", cwd=EXAMPLE,
-        env={"MYPYPATH": str(ROOT)})
-    run(BIN / "mypy", "--strict", "--follow-imports=silent", "webapp/_wiring.py",
-        cwd=ROOT / "examples" / "webapp", env={"MYPYPATH": str(ROOT)})
+    run(BIN / "pyright")
+    run(BIN / "mypy", "--strict", "tests/typing")
+    run(BIN / "pyright", "tests/typing")
+    for example, wiring in (("production", "app/_wiring.py"), ("webapp", "webapp/_wiring.py")):
+        folder = ROOT / "examples" / example
+        run(BIN / "mypy", "--strict", "--follow-imports=silent", wiring, cwd=folder)
+        run(BIN / "pyright", wiring, cwd=folder)
 
 
 def main() -> None:

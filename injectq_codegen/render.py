@@ -8,7 +8,6 @@ before anyone writes it: a template bug is an internal error, never a written fi
 from __future__ import annotations
 
 import gc
-import importlib.resources
 import keyword
 import re
 from functools import cache
@@ -25,15 +24,13 @@ __all__ = ["render", "template_dir"]
 
 
 def template_dir() -> Path:
-    """Templates ship inside the wheel as injectq_codegen.templates; in a checkout they are
-    the top-level templates/ folder."""
-    try:
-        packaged = importlib.resources.files("injectq_codegen.templates")
-        if packaged.joinpath("wiring.py.jinja").is_file():
-            return Path(str(packaged))
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "templates"
+    """The wheel carries the template in injectq_codegen/templates/; in a checkout (and an
+    editable install, which is the checkout on the path) it is the top-level templates/."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "templates"
+    if (packaged / "wiring.py.jinja").is_file():
+        return packaged
+    return here.parent / "templates"
 
 
 def _comment(value: Any) -> str:
