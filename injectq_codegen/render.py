@@ -7,7 +7,6 @@ before anyone writes it: a template bug is an internal error, never a written fi
 
 from __future__ import annotations
 
-import gc
 import keyword
 import re
 from functools import cache
@@ -15,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import libcst as cst
 
 from injectq_codegen.errors import InternalError
 from injectq_codegen.plan import HELPERS, WiringPlan, literal, plain_str
@@ -130,25 +128,20 @@ def representatives(source: str) -> list[str]:
 
 
 def _parses(piece: str) -> str | None:
+    # the standard library's own compiler: a build never imports a parser library
     try:
-        cst.parse_module(piece)
-    except cst.ParserSyntaxError as exc:
+        compile(piece, "<generated wiring>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:  # ValueError: a NUL character in the source
         return str(exc)
     return None
 
 
 def check_syntax(source: str) -> None:
-    """Parse ``source`` with libcst; a failure is an InternalError (a bug of ours)."""
-    paused = gc.isenabled()
-    gc.disable()  # libcst's parse time is mostly the collector walking the nodes it builds
-    try:
-        pieces = representatives(source)
-        error = next((e for e in map(_parses, pieces) if e is not None), None)
-        if error is not None and len(pieces) > 1:
-            error = _parses(source)
-    finally:
-        if paused:
-            gc.enable()
+    """Compile ``source``; a failure is an InternalError (a bug of ours)."""
+    pieces = representatives(source)
+    error = next((e for e in map(_parses, pieces) if e is not None), None)
+    if error is not None and len(pieces) > 1:
+        error = _parses(source)
     if error is not None:
         raise InternalError(
             f"internal error: the generated module does not parse ({error}); this is a bug "
