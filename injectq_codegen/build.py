@@ -12,12 +12,11 @@ import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from injectq_codegen.errors import UsageError
 from injectq_codegen.loader import load_roots, load_targets
 from injectq_codegen.plan import WiringPlan, build_plan
-from injectq_codegen.render import render
 
 __all__ = [
     "HEADER",
@@ -43,7 +42,7 @@ def version() -> str:
 @dataclass
 class BuildConfig:
     targets: list[str]
-    roots: list[str] = field(default_factory=list)
+    roots: list[str] = field(default_factory=list[str])
     output: str | None = None
 
 
@@ -61,12 +60,13 @@ def read_config(path: Path | None = None) -> BuildConfig | None:
         return None
 
     def strings(name: str) -> list[str]:
-        value = section.get(name, [])
+        value: object = section.get(name, [])
         if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return [value]
+        items = cast("list[object]", value) if isinstance(value, list) else None  # TOML: any
+        if items is None or not all(isinstance(v, str) for v in items):
             raise UsageError(f"[tool.injectq] {name} in {path} must be a list of strings")
-        return value
+        return [v for v in items if isinstance(v, str)]
 
     output = section.get("output")
     if output is not None and not isinstance(output, str):
@@ -83,6 +83,8 @@ def generate(targets: list[str], roots: list[str] = ()) -> tuple[str, WiringPlan
     plan = build_plan(
         loaded, root_objects, version=version(), targets=list(targets), root_names=list(roots)
     )
+    from injectq_codegen.render import render  # jinja2: only a build renders
+
     return render(plan), plan
 
 
