@@ -11,14 +11,13 @@ import enum
 import functools
 import inspect
 import os
-import sys
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from injectq.errors import BindingError
-from injectq.model.markers import Key, display_key, make_key
+from injectq.model.markers import Key, as_plain_str, display_key, make_key
 
 __all__ = [
     "Binding",
@@ -91,9 +90,10 @@ _ASYNC_KINDS = frozenset(
 
 def bind_site(skip_package: str = _PACKAGE_DIR) -> str:
     """``file:line`` of the first caller frame outside injectq: where the user wrote bind()."""
-    frame = sys._getframe(1)
+    here = inspect.currentframe()
+    frame = here.f_back if here is not None else None
     while frame is not None and frame.f_code.co_filename.startswith(skip_package):
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back
     if frame is None:
         return "<unknown>"
     code = frame.f_code
@@ -235,9 +235,10 @@ class BindingBuilder:
 
     def scoped(self, name: str = "request") -> BindingBuilder:
         """One instance per open scope called ``name``."""
-        if not isinstance(name, str) or not name:
+        plain = as_plain_str(name)
+        if not plain:
             raise BindingError(f"scope name must be a non-empty string, got {name!r}")
-        name = str.__str__(name)  # a plain str: a subclass's methods never run again
+        name = plain
         if name in ("singleton", "app"):
             return self.singleton()
         if name == "transient":
@@ -281,7 +282,8 @@ def key_for(service_type: Any, name: str | None) -> Key:
     except TypeError:
         raise BindingError(f"key {service_type!r} is not hashable") from None
     if name is not None:
-        if not isinstance(name, str):
+        plain = as_plain_str(name)
+        if plain is None:
             raise BindingError(f"a binding name must be a string, got {type(name).__name__}")
-        name = str.__str__(name)  # a plain str: a subclass's methods never run again
+        name = plain
     return make_key(service_type, name)

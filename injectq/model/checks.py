@@ -50,7 +50,7 @@ CODES: dict[str, str] = {
 
 def _chain(path: Sequence[tuple[Node, Dep | None]]) -> tuple[PathLink, ...]:
     """Links for a path of (node, the dep by which the previous node asked for it)."""
-    links = []
+    links: list[PathLink] = []
     prev: Node | None = None
     for node, dep in path:
         via = prev.via(dep.param) if prev is not None and dep is not None else ""
@@ -273,11 +273,11 @@ def check_graph(
 
 def _function_deps(graph: DependencyGraph, fn: Any) -> list[Dep]:
     info = describe(fn)
-    return [graph._dep(p) for p in info.params]
+    return [graph.dep(p) for p in info.params]
 
 
 def _scope_problems(graph: DependencyGraph, nodes: list[Node]) -> list[Problem]:
-    problems = []
+    problems: list[Problem] = []
     for node in nodes:
         b = node.binding
         if b.lifetime is Lifetime.SCOPED and b.scope not in graph.registry.scopes:
@@ -320,7 +320,7 @@ def _path_to(node: Node, parents: dict[Key, tuple[Node, Dep]]) -> list[tuple[Nod
 
 
 def _dep_problems(graph: DependencyGraph, nodes: list[Node]) -> list[Problem]:
-    problems = []
+    problems: list[Problem] = []
     parents = _parents(nodes)
     for node in nodes:
         for dep in node.deps:
@@ -338,7 +338,7 @@ def _cycle_problems(nodes: list[Node]) -> list[Problem]:
     low: dict[Key, int] = {}
     on_stack: set[Key] = set()
     stack: list[Key] = []
-    problems = []
+    problems: list[Problem] = []
     counter = 0
 
     targets_of: dict[Key, list[Key]] = {}
@@ -379,7 +379,7 @@ def _cycle_problems(nodes: list[Node]) -> list[Problem]:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[key])
             if low[key] == index[key]:
-                component = []
+                component: list[Key] = []
                 while True:
                     k = stack.pop()
                     on_stack.discard(k)
@@ -424,7 +424,7 @@ def _cycle_path(
 
 
 def _captive_problems(graph: DependencyGraph, nodes: list[Node]) -> list[Problem]:
-    problems = []
+    problems: list[Problem] = []
     tree = graph.registry.scopes
     for node in nodes:
         own = graph.scope_of(node.binding)
@@ -474,7 +474,7 @@ def _captive(node: Node, path: list[tuple[Node, Dep | None]], own: str) -> Probl
 
 
 def _sync_path_problems(graph: DependencyGraph, functions: list[Any]) -> list[Problem]:
-    problems = []
+    problems: list[Problem] = []
     for fn in functions:
         target = inspect.unwrap(fn)
         if inspect.iscoroutinefunction(target) or inspect.isasyncgenfunction(target):
@@ -551,7 +551,7 @@ def _class_of(token: Any) -> type | None:
 
 def _implementation_problems(graph: DependencyGraph) -> list[Problem]:
     """IQ010: a class bound to a key it is not a subclass of; an instance of another class."""
-    problems = []
+    problems: list[Problem] = []
     for b in graph.registry:
         token, _ = split_key(b.key)
         expected = _class_of(token)
@@ -612,7 +612,7 @@ def _where(cls: Any) -> str:
 
 def _unused(graph: DependencyGraph, roots: list[Key]) -> list[Problem]:
     used = {n.key for n in graph.closure(roots)}
-    problems = []
+    problems: list[Problem] = []
     for binding in graph.registry:
         if binding.key not in used:
             problems.append(

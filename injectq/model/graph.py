@@ -141,7 +141,7 @@ class DependencyGraph:
         if not binding.kind.takes_parameters:
             return Node(binding, ProviderInfo((), binding.provider_name, "", 0), ())
         info = describe(binding.provider, self.fallback)
-        deps = tuple(self._dep(p) for p in info.params)
+        deps = tuple(self.dep(p) for p in info.params)
         return Node(binding, info, deps)
 
     def _bound_or_wired(self, key: Key) -> bool:
@@ -149,7 +149,8 @@ class DependencyGraph:
             split_key(key)[1] is None and is_autowirable(split_key(key)[0])
         )
 
-    def _dep(self, p: Param) -> Dep:
+    def dep(self, p: Param) -> Dep:
+        """What satisfies one parameter of a provider (or of an ``@inject`` function)."""
         if p.error is not None:
             if p.has_default:
                 return Dep(p, Resolution.DEFAULT)
@@ -178,6 +179,8 @@ class DependencyGraph:
         if split_key(key)[1] is None and is_autowirable(token) and not p.has_default:
             return Dep(p, Resolution.BINDING, key, p.edge)
         return self._fallback(p, key)
+
+    _dep = dep  # the spelling injectq_codegen/plan.py reads
 
     def _by_name(self, p: Param) -> Key | None:
         return p.name if p.name in self.registry else None

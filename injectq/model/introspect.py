@@ -21,9 +21,13 @@ import typing
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, cast, get_args, get_origin
 
-from injectq.model.markers import Key, Lazy, Named, _InjectMarker, make_key
+if typing.TYPE_CHECKING:
+    # the type of inspect.Parameter.kind, which inspect names only privately
+    from inspect import _ParameterKind as ParameterKind  # pyright: ignore[reportPrivateUsage]
+
+from injectq.model.markers import InjectMarker, Key, Lazy, Named, as_plain_str, make_key
 
 __all__ = ["Edge", "Param", "ProviderInfo", "describe", "return_key", "type_checking_imports"]
 
@@ -39,7 +43,7 @@ class Param:
     """One injectable parameter of a provider."""
 
     name: str
-    kind: inspect._ParameterKind
+    kind: ParameterKind
     key: Key | None  # None: no usable annotation (resolved by name, or default)
     edge: Edge = Edge.PLAIN
     optional: bool = False
@@ -78,7 +82,8 @@ def _callable_target(provider: Any) -> tuple[Callable[..., Any] | None, str]:
         return provider, str(provider.__qualname__)  # pydantic models and the like
     if isinstance(provider, functools.partial):
         home = _home(provider)
-        return provider, f"partial({getattr(home, '__qualname__', type(home).__qualname__)})"
+        label = getattr(home, "__qualname__", type(home).__qualname__)
+        return cast("Callable[..., Any]", provider), f"partial({label})"  # a partial of anything
     if inspect.isclass(provider):
         init = provider.__init__
         if init is object.__init__:
@@ -147,7 +152,7 @@ class _RawParam(typing.NamedTuple):
     """What ``inspect.Parameter`` says of a parameter, read without building one."""
 
     name: str
-    kind: inspect._ParameterKind
+    kind: ParameterKind
     default: Any
     annotation: Any
 
@@ -224,13 +229,12 @@ def _describe(provider: Any, fallback: Fallback | None) -> ProviderInfo:
             continue  # never injected
         has_default = p.default is not _EMPTY
         default = p.default if has_default else None
-        if not isinstance(p.name, str) or not p.name.isidentifier() or keyword.iskeyword(
-            p.name
-        ):
+        name = as_plain_str(p.name)
+        if name is None or not name.isidentifier() or keyword.iskeyword(name):
             params.append(Param(str(p.name), p.kind, None, Edge.PLAIN, False, has_default,
                                 default, error=f"its name {str(p.name)!r} is not an identifier"))
             continue
-        if isinstance(default, _InjectMarker):
+        if isinstance(default, InjectMarker):
             key, edge, optional = _interpret(default.key)
             params.append(Param(p.name, p.kind, key, edge, optional, False, None))
             continue
@@ -385,7 +389,7 @@ def _is_type_checking_test(test: ast.expr) -> bool:
 def _interpret(annotation: Any) -> tuple[Key | None, Edge, bool]:
     """(key, edge, optional) for one evaluated annotation."""
     name: str | None = None
-    if isinstance(annotation, _InjectMarker):
+    if isinstance(annotation, InjectMarker):
         annotation = annotation.key
     origin = get_origin(annotation)
     if origin is Annotated:

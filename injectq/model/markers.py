@@ -10,7 +10,10 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-__all__ = ["Inject", "Lazy", "Named", "display_key", "make_key", "split_key"]
+__all__ = [
+    "Inject", "InjectMarker", "Lazy", "Named", "as_plain_str", "display_key", "make_key",
+    "split_key",
+]
 
 T = TypeVar("T")
 
@@ -56,6 +59,12 @@ def split_key(key: Key) -> tuple[Any, str | None]:
     return key, None
 
 
+def as_plain_str(value: object) -> str | None:
+    """``value`` as a plain ``str`` (a subclass's methods never run again), or None when it
+    is not a string: names reach us from callers no type checker has read."""
+    return str.__str__(value) if isinstance(value, str) else None
+
+
 def display_key(key: Key) -> str:
     """A short readable rendering of a key for messages."""
     token, name = split_key(key)
@@ -70,7 +79,8 @@ def display_key(key: Key) -> str:
         text = getattr(token, "__qualname__", None) or _safe_repr(token)
     if name is None:
         return text
-    return f"{text}[name={str.__repr__(name) if isinstance(name, str) else _safe_repr(name)}]"
+    plain = as_plain_str(name)
+    return f"{text}[name={str.__repr__(plain) if plain is not None else _safe_repr(name)}]"
 
 
 def _safe_repr(obj: Any) -> str:
@@ -142,10 +152,10 @@ class Lazy(Generic[T]):
 
 class _InjectMeta(type):
     def __getitem__(cls, item: Any) -> Any:
-        return _InjectMarker(item)
+        return InjectMarker(item)
 
 
-class _InjectMarker:
+class InjectMarker:
     """The default value ``Inject[T]`` (InjectQ 0.5.0 style): marks a parameter for injection."""
 
     __slots__ = ("key",)

@@ -40,12 +40,12 @@ class ModuleBinder:
     """What ``configure(self, binder)`` receives: binds into the installing container."""
 
     def __init__(self, container: Registrar) -> None:
-        self._container = container
+        self.registrar = container  # InjectQ, or the recorder while a generated module imports
 
     @property
     def container(self) -> InjectQ:
         """The container being configured (a recorder while a generated module imports)."""
-        return cast("InjectQ", self._container)
+        return cast("InjectQ", self.registrar)
 
     def bind(
         self,
@@ -58,7 +58,7 @@ class ModuleBinder:
         override: bool = False,
         allow_none: bool = False,
     ) -> BindingBuilder:
-        return self._container.bind(
+        return self.registrar.bind(
             service_type, implementation, scope, to, allow_none,
             name=name, override=override, _site=bind_site(),
         )
@@ -72,7 +72,7 @@ class ModuleBinder:
         override: bool = False,
         allow_none: bool = False,
     ) -> BindingBuilder:
-        return self._container.bind_instance(
+        return self.registrar.bind_instance(
             service_type, instance, allow_none, name=name, override=override, _site=bind_site()
         )
 
@@ -84,18 +84,20 @@ class ModuleBinder:
         *,
         override: bool = False,
     ) -> BindingBuilder:
-        return self._container.bind_factory(
+        return self.registrar.bind_factory(
             service_type, factory, name=name, override=override, _site=bind_site()
         )
 
     def declare_scope(self, name: str, parent: str = "request") -> None:
-        self._container.declare_scope(name, parent)
+        self.registrar.declare_scope(name, parent)
 
 
 class Module:
     """Subclass and override ``configure``; call ``self.bind(...)`` inside it."""
 
-    _binder: ModuleBinder | None = None
+    # the binder of the install() under way: a dunder name, as every other name belongs to
+    # the user's subclass
+    __injectq_binder__: ModuleBinder | None = None
 
     def configure(self, *args: Any, **kwargs: Any) -> None:
         """Declare bindings. Either style: ``def configure(self)`` calling ``self.bind(...)``,
@@ -103,7 +105,7 @@ class Module:
         that both overrides pass ``mypy --strict``.)"""
 
     def _active_binder(self, what: str) -> ModuleBinder:
-        binder = self._binder
+        binder = self.__injectq_binder__
         if binder is None:
             raise BindingError(
                 f"{type(self).__name__}.{what}() can only be called inside configure(), while "
@@ -123,7 +125,7 @@ class Module:
         allow_none: bool = False,
     ) -> BindingBuilder:
         """Bind a key to a class (constructed with injection) or an instance."""
-        return self._active_binder("bind")._container.bind(
+        return self._active_binder("bind").registrar.bind(
             service_type, implementation, scope, to, allow_none,
             name=name, override=override, _site=bind_site(),
         )
@@ -137,7 +139,7 @@ class Module:
         override: bool = False,
         allow_none: bool = False,
     ) -> BindingBuilder:
-        return self._active_binder("bind_instance")._container.bind_instance(
+        return self._active_binder("bind_instance").registrar.bind_instance(
             service_type, instance, allow_none, name=name, override=override, _site=bind_site()
         )
 
@@ -150,7 +152,7 @@ class Module:
         override: bool = False,
     ) -> BindingBuilder:
         """Bind a factory whose parameters are injected (transient unless told)."""
-        return self._active_binder("bind_factory")._container.bind_factory(
+        return self._active_binder("bind_factory").registrar.bind_factory(
             service_type, factory, name=name, override=override, _site=bind_site()
         )
 
@@ -159,7 +161,7 @@ class Module:
 
     def install(self, module: Module) -> None:
         """Install another module from inside ``configure``."""
-        install_into(self._active_binder("install")._container, module)
+        install_into(self._active_binder("install").registrar, module)
 
 
 def _takes_binder(configure: Callable[..., Any]) -> bool:
@@ -191,9 +193,9 @@ def install_into(container: Registrar, module: Any) -> None:
             "(subclass injectq.Module and override configure)"
         )
     binder = ModuleBinder(container)
-    previous = getattr(module, "_binder", None)
+    previous = getattr(module, "__injectq_binder__", None)
     if isinstance(module, Module):
-        module._binder = binder
+        module.__injectq_binder__ = binder
     try:
         if _takes_binder(configure):
             configure(binder)
@@ -201,7 +203,7 @@ def install_into(container: Registrar, module: Any) -> None:
             configure()
     finally:
         if isinstance(module, Module):
-            module._binder = previous
+            module.__injectq_binder__ = previous
 
 
 class SimpleModule(Module):

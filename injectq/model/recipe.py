@@ -306,7 +306,7 @@ class Spelling(Protocol):
 
 def call_source(call: Call, spell: Spelling, in_async: bool) -> str:
     """``provider(arg, name=arg, ...)``: a recipe's call, with what it builds in place."""
-    parts = []
+    parts: list[str] = []
     for arg in call.args:
         text = _argument(call, arg, spell, in_async)
         parts.append(f"{arg.name}={text}" if arg.keyword else text)

@@ -89,7 +89,7 @@ class Registrar:
         if kind is ProviderKind.CLASS and inspect.isabstract(implementation):
             raise BindingError(
                 f"cannot bind {display_key(service_type)} to abstract class "
-                f"{implementation.__qualname__} at {site}: bind a concrete subclass"
+                f"{display_key(implementation)} at {site}: bind a concrete subclass"
             )
         lifetime, scope_name = lifetime_from_scope(scope)
         if kind is not ProviderKind.CLASS:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from injectq.errors import BindingError, Problem, ScopeError
 from injectq.model.binding import Binding
-from injectq.model.markers import Key, display_key
+from injectq.model.markers import Key, as_plain_str, display_key
 
 __all__ = ["APP_SCOPE", "Duplicate", "Registry", "ScopeTree"]
 
@@ -63,11 +63,11 @@ class ScopeTree:
         self._parent["action"] = "request"
 
     def declare(self, name: str, parent: str = "request") -> None:
-        if not name or not isinstance(name, str):
+        plain = as_plain_str(name)
+        if not plain:
             raise ScopeError(f"a scope name must be a non-empty string, got {name!r}")
-        name = str.__str__(name)  # plain str: a subclass's methods never run again
-        if isinstance(parent, str):
-            parent = str.__str__(parent)
+        name = plain
+        parent = as_plain_str(parent) or parent
         if name in (APP_SCOPE, "singleton", "transient"):
             raise ScopeError(f"{name!r} is reserved and cannot be declared as a scope")
         if parent in ("singleton",):
