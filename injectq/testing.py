@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from injectq.model.module import SimpleModule
@@ -34,7 +34,7 @@ __all__ = [
     "close_container",
     "create_test_module",
     "override_dependency",
-    "pytest_container_fixture",  # noqa: F822  # served by __getattr__ below
+    "pytest_container_fixture",  # served by __getattr__ below
     "test_container",
     "injectq_container",
     "injectq_modules",
@@ -57,7 +57,7 @@ def close_container(container: Any) -> None:
 
 
 @contextlib.contextmanager
-def test_container(modules: Iterable[Any] = ()) -> Iterator[InjectQ]:
+def test_container(modules: Iterable[Any] = ()) -> Generator[InjectQ, None, None]:
     """A fresh ``InjectQ`` for the block, made the global and current container, closed
     after; the previous global container comes back. ``modules`` are installed first."""
     with InjectQ.test_mode() as container:
@@ -79,7 +79,7 @@ def override_dependency(
     container: Any = None,
     *,
     name: str | None = None,
-) -> Iterator[Any]:
+) -> Generator[Any, None, None]:
     """Replace ``service_type`` with ``override_value`` in ``container`` for the block.
 
     ``container`` defaults to the current one (``InjectQ.get_instance()``); a generated
@@ -111,12 +111,16 @@ def _container_fixture() -> Callable[..., Any]:
     return container
 
 
-def __getattr__(name: str) -> Any:
-    # pytest takes every module attribute named pytest_* for a hook and rejects unknown
-    # ones: the 0.5.0 name is served from here, where pytest's plugin scan does not look
-    if name == "pytest_container_fixture":
-        return _container_fixture
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+if TYPE_CHECKING:
+    pytest_container_fixture = _container_fixture
+else:
+
+    def __getattr__(name: str) -> Any:
+        # pytest takes every module attribute named pytest_* for a hook and rejects unknown
+        # ones: the 0.5.0 name is served from here, where pytest's plugin scan does not look
+        if name == "pytest_container_fixture":
+            return _container_fixture
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # -- the pytest plugin ---------------------------------------------------------------------

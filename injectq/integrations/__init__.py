@@ -8,7 +8,22 @@ package imports neither framework: the names below load their module on first us
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from injectq.integrations.fastapi import (
+        InjectAPI,
+        Injected,
+        InjectFastAPI,
+        InjectQRequestMiddleware,
+        setup_fastapi,
+    )
+    from injectq.integrations.taskiq import (
+        InjectQTaskMiddleware,
+        InjectTask,
+        InjectTaskiq,
+        setup_taskiq,
+    )
 
 __all__ = [
     "InjectAPI",
@@ -35,8 +50,10 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{where}"), name)
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        where = _WHERE.get(name)
+        if where is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(f"{__name__}.{where}"), name)

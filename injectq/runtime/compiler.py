@@ -63,7 +63,7 @@ _MAX_SHAPES = 4096
 _shapes: dict[str, types.CodeType] = {}  # shape source -> code of its maker (any container)
 # code of a function a maker defines -> the placeholder holding its binding's key (a free
 # variable: error paths read it from the failing frame)
-_key_placeholder: dict[types.CodeType, str] = {}
+key_placeholder: dict[types.CodeType, str] = {}
 
 
 @dataclass
@@ -105,9 +105,9 @@ class ResolverCompiler:
         self.reached: set[Key] | None = None  # what the explicit bindings reach (warnings)
         self.hooks = hooks
         self.entries: dict[Key, CompiledEntry] = {}
-        self._names: dict[Key, str] = {}
+        self.names: dict[Key, str] = {}
         self.placeholders: dict[Key, list[str]] = {}  # node -> real name of _0, _1, ...
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
         self.ns: dict[str, Any] = {
             "_MISSING": MISSING,
             "_c": hooks.container,
@@ -206,7 +206,7 @@ class ResolverCompiler:
 
     # -- compiling ------------------------------------------------------------------------
     def compile(self, key: Key) -> CompiledEntry:
-        with self._lock:
+        with self.lock:
             entry = self.entries.get(key)
             if entry is not None:
                 return entry
@@ -215,10 +215,10 @@ class ResolverCompiler:
             return self.entries[self.graph.node(key).key]  # type: ignore[union-attr]
 
     def _name(self, node: Node) -> str:
-        name = self._names.get(node.key)
+        name = self.names.get(node.key)
         if name is None:
             name = f"{next(_counter)}_{_ident(node.label)}"
-            self._names[node.key] = name
+            self.names[node.key] = name
         return name
 
     def _const(self, value: Any, prefix: str = "_q") -> str:
@@ -249,7 +249,7 @@ class ResolverCompiler:
         functions, and a node's functions are the maker called with its objects (closures:
         as fast to read as globals). Their ``__name__`` is the real one; their code, line
         text and traceback names are the shape's. Error paths find the binding of a frame
-        from the free variable holding its key (``_key_placeholder``) and read ``_3`` in a
+        from the free variable holding its key (``key_placeholder``) and read ``_3`` in a
         line through ``placeholders``.
         """
         n = self._name(node)
@@ -281,12 +281,12 @@ class ResolverCompiler:
             code = next(c for c in module.co_consts if isinstance(c, types.CodeType))
             if len(_shapes) >= _MAX_SHAPES:
                 _shapes.clear()
-                _key_placeholder.clear()
+                key_placeholder.clear()
             _shapes[shape] = code
             own_key = local[f"_k{n}"]
             for const in code.co_consts:
                 if isinstance(const, types.CodeType):
-                    _key_placeholder[const] = own_key
+                    key_placeholder[const] = own_key
         ns = self.ns
         made = types.FunctionType(code, ns)(*[ns[real] for real in free])
         for real, fn in zip(defined, made, strict=True):

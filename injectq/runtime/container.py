@@ -13,7 +13,7 @@ import inspect
 import threading
 import warnings
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable
 from types import FrameType
 from typing import Any, ClassVar, NoReturn, TypeVar, cast, overload
 
@@ -43,11 +43,15 @@ from injectq.model.recipe import Record
 from injectq.model.registrar import Registrar
 from injectq.model.registry import Registry
 from injectq.runtime import errorpath, forking
-from injectq.runtime.compiler import CompiledEntry, ResolverCompiler, RuntimeHooks
-from injectq.runtime.compiler import _key_placeholder as compiler_key_placeholder
+from injectq.runtime.compiler import (
+    CompiledEntry,
+    ResolverCompiler,
+    RuntimeHooks,
+    key_placeholder,
+)
 from injectq.runtime.creation import MISSING, Slot
 from injectq.runtime.inject import CallPlan, afill, fill, plan_call
-from injectq.runtime.interface import ContainerInterface, _current, close_unawaited
+from injectq.runtime.interface import ContainerInterface, close_unawaited, current_var
 from injectq.runtime.overrides import Overrides
 from injectq.runtime.scopes import (
     Finalizers,
@@ -61,6 +65,8 @@ T = TypeVar("T")
 
 _EMPTY: dict[Any, Any] = {}
 
+_instance_lock = threading.Lock()  # makes InjectQ.get_instance()'s default once
+
 
 
 class ContainerContext:
@@ -68,33 +74,33 @@ class ContainerContext:
 
     @classmethod
     def get_current(cls) -> InjectQ | None:
-        return cast("InjectQ | None", _current.get())
+        return cast("InjectQ | None", current_var.get())
 
     @classmethod
     def set_current(cls, container: InjectQ | None) -> None:
-        _current.set(container)
+        current_var.set(container)
 
     @classmethod
     def clear_current(cls) -> None:
-        _current.set(None)
+        current_var.set(None)
 
     @classmethod
     @contextlib.contextmanager
-    def use(cls, container: InjectQ) -> Iterator[InjectQ]:
-        token = _current.set(container)
+    def use(cls, container: InjectQ) -> Generator[InjectQ, None, None]:
+        token = current_var.set(container)
         try:
             yield container
         finally:
-            _current.reset(token)
+            current_var.reset(token)
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def use_async(cls, container: InjectQ) -> AsyncIterator[InjectQ]:
-        token = _current.set(container)
+    async def use_async(cls, container: InjectQ) -> AsyncGenerator[InjectQ, None]:
+        token = current_var.set(container)
         try:
             yield container
         finally:
-            _current.reset(token)
+            current_var.reset(token)
 
 
 class InjectQ(Registrar, ContainerInterface):
@@ -102,7 +108,6 @@ class InjectQ(Registrar, ContainerInterface):
 
     __injectq_container__: ClassVar[bool] = True
     _instance: ClassVar[InjectQ | None] = None
-    _instance_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(
         self,
@@ -146,7 +151,7 @@ class InjectQ(Registrar, ContainerInterface):
         self._compile_lock = forking.fresh_rlock(self._compile_lock)
         compiler = self._compiler
         if compiler is not None:
-            compiler._lock = forking.fresh_rlock(compiler._lock)
+            compiler.lock = forking.fresh_rlock(compiler.lock)
         for slot in list(self._slots.values()):
             slot.after_fork_in_child()
         self.finalizers.after_fork_in_child()
@@ -158,11 +163,11 @@ class InjectQ(Registrar, ContainerInterface):
     @classmethod
     def get_instance(cls) -> InjectQ:
         """The current context container, else the process-wide default one."""
-        current = _current.get()
+        current = current_var.get()
         if current is not None:
             return cast("InjectQ", current)
         if cls._instance is None:
-            with cls._instance_lock:
+            with _instance_lock:
                 if cls._instance is None:
                     cls._instance = InjectQ()
         return cls._instance
@@ -173,16 +178,16 @@ class InjectQ(Registrar, ContainerInterface):
 
     @classmethod
     @contextlib.contextmanager
-    def test_mode(cls) -> Iterator[InjectQ]:
+    def test_mode(cls) -> Generator[InjectQ, None, None]:
         """A fresh global container for the block; the previous one comes back after."""
         previous = cls._instance
         container = InjectQ()
         cls._instance = container
-        token = _current.set(container)
+        token = current_var.set(container)
         try:
             yield container
         finally:
-            _current.reset(token)
+            current_var.reset(token)
             cls._instance = previous
 
     def _changed(self) -> None:
@@ -335,7 +340,7 @@ class InjectQ(Registrar, ContainerInterface):
 
     def dep_for(self, param: Any) -> Dep:
         """What satisfies one parameter of a function (``@inject``), by the graph's rules."""
-        return self.graph._dep(param)
+        return self.graph.dep(param)
 
     def _invoke_plan(
         self, service_type: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -399,7 +404,7 @@ class InjectQ(Registrar, ContainerInterface):
         code = frame.f_code
         if not code.co_filename.startswith("<injectq resolvers"):
             return errorpath.NONE
-        placeholder = compiler_key_placeholder.get(code)
+        placeholder = key_placeholder.get(code)
         if placeholder is not None:  # a shared shape: the key is one of its free variables
             default = errorpath.SAME if code.co_name in ("create", "acreate") else errorpath.NONE
             return frame.f_locals.get(placeholder, default)
@@ -423,7 +428,7 @@ class InjectQ(Registrar, ContainerInterface):
         compiler = self._compiler
         name = ident.lstrip("_anprs")  # _r12_Repo, _an12_Repo, _p12_Repo -> 12_Repo
         if compiler is not None:
-            for key, known in list(compiler._names.items()):
+            for key, known in list(compiler.names.items()):
                 if known == name:
                     return key
         return errorpath.NONE
@@ -470,7 +475,7 @@ class InjectQ(Registrar, ContainerInterface):
 
     def warm(self) -> None:
         """Create every singleton now. Async ones need ``awarm()``."""
-        pending = []
+        pending: list[str] = []
         for binding in self._registry:
             if binding.lifetime is not Lifetime.SINGLETON:
                 continue
@@ -505,7 +510,8 @@ class InjectQ(Registrar, ContainerInterface):
 
 
 def _fresh_instance_lock() -> None:
-    InjectQ._instance_lock = threading.Lock()
+    global _instance_lock  # noqa: PLW0603  # a forked child gets a lock nobody holds
+    _instance_lock = threading.Lock()
 
 
 forking.on_fork_in_child(_fresh_instance_lock)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from injectq.errors import BindingError
 from injectq.model.binding import bind_site
@@ -30,20 +30,34 @@ def _register(cls: Any, key: Any, scope: str, container: Any, what: str) -> None
     _target(container).bind(key, cls, scope, _site=bind_site())
 
 
-def singleton(cls: C | None = None, container: Any = None) -> Any:
+@overload
+def singleton(cls: C, container: Any = None) -> C: ...
+@overload
+def singleton(cls: None = None, container: Any = None) -> Callable[[C], C]: ...
+
+
+def singleton(cls: C | None = None, container: Any = None) -> C | Callable[[C], C]:
     """Register the class as a singleton (``@singleton`` or ``@singleton(container=c)``)."""
-    if cls is None:
-        return lambda c: singleton(c, container)
-    _register(cls, cls, "singleton", container, "singleton")
-    return cls
+    return _lifetime_decorator(cls, container, "singleton")
 
 
-def transient(cls: C | None = None, container: Any = None) -> Any:
+@overload
+def transient(cls: C, container: Any = None) -> C: ...
+@overload
+def transient(cls: None = None, container: Any = None) -> Callable[[C], C]: ...
+
+
+def transient(cls: C | None = None, container: Any = None) -> C | Callable[[C], C]:
     """Register the class as transient: a new instance per resolution."""
-    if cls is None:
-        return lambda c: transient(c, container)
-    _register(cls, cls, "transient", container, "transient")
-    return cls
+    return _lifetime_decorator(cls, container, "transient")
+
+
+def _lifetime_decorator(cls: C | None, container: Any, lifetime: str) -> C | Callable[[C], C]:
+    def decorate(c: C) -> C:
+        _register(c, c, lifetime, container, lifetime)
+        return c
+
+    return decorate if cls is None else decorate(cls)
 
 
 def scoped(scope_name: str = "request", container: Any = None) -> Callable[[C], C]:

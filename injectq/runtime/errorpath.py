@@ -26,7 +26,8 @@ _SAME: Any = object()
 
 
 class PathHost(Protocol):
-    """What a container tells the path reader."""
+    """What a container tells the path reader. The underscored hooks are for this module
+    only, not for users: both containers name them so."""
 
     def node_info(self, key: Any) -> Any: ...
     def _frame_key(self, frame: FrameType) -> Any: ...  # a binding's key, or _NONE
@@ -80,13 +81,14 @@ def note_path(host: PathHost, key: Any, exc: BaseException) -> None:
     try:
         tb = exc.__traceback__
         while tb is not None:
-            k = host._frame_key(tb.tb_frame)
+            k = host._frame_key(tb.tb_frame)  # pyright: ignore[reportPrivateUsage]
             if k is _SAME:  # a creation function called for the binding of the frames above
                 k = keys[-1]
             if k is not _NONE:
                 push(k)
-                for callee in calls_at(tb.tb_frame.f_code, tb.tb_lasti):
-                    push(host._callee_key(host._real_callee(callee, k), keys[-1]))
+                for name in calls_at(tb.tb_frame.f_code, tb.tb_lasti):
+                    callee = host._real_callee(name, k)  # pyright: ignore[reportPrivateUsage]
+                    push(host._callee_key(callee, keys[-1]))  # pyright: ignore[reportPrivateUsage]
             tb = tb.tb_next
         path = tuple(_link(host, k) for k in keys)
     except Exception:  # never hide the user's error behind ours

@@ -19,7 +19,7 @@ from injectq.errors import DependencyNotFoundError, InjectionError, InjectQError
 from injectq.model.graph import Dep, Resolution
 from injectq.model.introspect import Edge, Param, describe
 from injectq.model.markers import Lazy
-from injectq.runtime.interface import _current
+from injectq.runtime.interface import current_var
 
 __all__ = ["current_container", "inject"]
 
@@ -29,7 +29,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def current_container() -> Any:
     """The container ``@inject`` resolves from when none is given: the current context's
     (``with c.context():``), else ``InjectQ.get_instance()``."""
-    container = _current.get()
+    container = current_var.get()
     if container is not None:
         return container
     from injectq.runtime.container import InjectQ
@@ -49,7 +49,15 @@ def inject(func: Any = None, *, container: Any = None) -> Any:
     ``@inject`` or ``@inject(container=c)``. On a class, its ``__init__`` is decorated.
     """
     if func is None:
-        return lambda f: inject(f, container=container)
+
+        def decorate(f: Any) -> Any:
+            return _decorate(f, container)
+
+        return decorate
+    return _decorate(func, container)
+
+
+def _decorate(func: Any, container: Any) -> Any:
     if inspect.isclass(func):
         init = func.__dict__.get("__init__")
         if init is None:
@@ -137,7 +145,7 @@ def _special(container: Any, how: int, target: Any) -> Any:
     if how == _CONTAINER:
         return container
     if how == _LAZY:
-        return Lazy(target, container)
+        return Lazy[Any](target, container)
     return None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from types import TracebackType
 from typing import Any, NoReturn, Self, TypeVar
 
@@ -32,24 +32,25 @@ from injectq.runtime.scopes import (
     run_finalizers,
 )
 
-__all__ = ["ContainerInterface", "close_unawaited", "current", "set_current"]
+__all__ = ["ContainerInterface", "close_unawaited", "current", "current_var", "set_current"]
 
 _ASYNC_KINDS = ("async_factory", "async_generator", "awaitable")
 
 T = TypeVar("T")
 
-_current: contextvars.ContextVar[Any] = contextvars.ContextVar(
+# the container @inject resolves from in this context (None: the global one)
+current_var: contextvars.ContextVar[Any] = contextvars.ContextVar(
     "injectq_current_container", default=None
 )
 
 
 def current() -> Any:
     """The container ``@inject`` resolves from in this context, if one was set."""
-    return _current.get()
+    return current_var.get()
 
 
 def set_current(container: Any) -> contextvars.Token[Any]:
-    return _current.set(container)
+    return current_var.set(container)
 
 
 def close_unawaited(items: list[Any]) -> None:
@@ -155,9 +156,7 @@ class ContainerInterface:
         """Open a scope: ``with container.scope():`` or ``async with container.scope():``."""
         entry = self._scope_cache.get(scope_name)
         if entry is not None:  # a name this container knows: checked once, not per request
-            state = entry[1](entry[0])
-            state._var = self.scopes
-            return state
+            return entry[1](entry[0]).bind(self.scopes, None)
         name = str(getattr(scope_name, "value", scope_name))
         if name in ("singleton", "transient"):
             raise ScopeError(f"{name!r} is a lifetime, not a scope that can be opened")
@@ -183,16 +182,16 @@ class ContainerInterface:
 
     # -- context and overrides ---------------------------------------------------------
     @contextlib.contextmanager
-    def context(self) -> Iterator[Self]:
+    def context(self) -> Generator[Self, None, None]:
         """Make this the container ``@inject`` resolves from, for this block."""
-        token = _current.set(self)
+        token = current_var.set(self)
         try:
             yield self
         finally:
-            _current.reset(token)
+            current_var.reset(token)
 
     def activate(self) -> None:
-        _current.set(self)
+        current_var.set(self)
 
     def override(
         self, service_type: Any, override_value: Any, name: str | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any, NoReturn, Protocol
 
 from injectq.errors import DependencyNotFoundError
@@ -73,7 +73,9 @@ class Overrides:
         self.lock = threading.Lock()
 
     @contextlib.contextmanager
-    def block(self, service_type: Any, value: Any, name: str | None = None) -> Iterator[Any]:
+    def block(
+        self, service_type: Any, value: Any, name: str | None = None
+    ) -> Generator[Any, None, None]:
         key = make_key(service_type, name)
         parent = self.var.get()
         values = dict(parent.values) if parent is not None else {}
@@ -135,7 +137,7 @@ class Overrides:
         if edge == Source.NONE:
             return None
         if edge == Source.LAZY:
-            return Lazy(key, self.host)
+            return Lazy[Any](key, self.host)
         raise DependencyNotFoundError(str(key))
 
     def _outside(self, key: Key) -> Any:
@@ -197,7 +199,7 @@ class Overrides:
         )
 
     async def _abuild(self, node: Record, owner: Finalizers | None) -> Any:
-        args = []
+        args: list[Any] = []
         for e, k in node.deps:
             args.append(await self.aget(k) if e in _INJECTED else self._value(e, k))
         value = node.build(tuple(args))

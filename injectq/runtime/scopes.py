@@ -13,7 +13,7 @@ import threading
 from _thread import RLock as _RLock
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from injectq.errors import ResourceCleanupError, ScopeError
 from injectq.runtime.forking import fresh_rlock, owned_here
@@ -48,8 +48,9 @@ class Finalizers:
     def has_async(self) -> bool:
         return any(inspect.isasyncgen(i) for i in self._items)
 
-    def after_fork_in_child(self) -> None:
-        self._lock = threading.Lock()  # only ever held for a list operation, never forked
+    def after_fork_in_child(self, lock: Any = None) -> None:
+        """A fresh lock (only ever held for a list operation, never forked), or the scope's."""
+        self._lock = lock if lock is not None else threading.Lock()
 
 
 def _finish_sync(gen: Any) -> None:
@@ -192,7 +193,7 @@ class ScopeState:
         creations run by another thread's loop are abandoned."""
         self.lock = fresh_rlock(self.lock)
         if self._finalizers is not None:
-            self._finalizers._lock = self.lock
+            self._finalizers.after_fork_in_child(self.lock)
         for key, fut in list((self._pending or {}).items()):
             if not fut.done() and not owned_here(fut):
                 del self.pending[key]
@@ -213,7 +214,8 @@ class ScopeState:
             )
         if self._token is not None:
             raise ScopeError(f"this scope({name!r}) object is already open; make a new one")
-        current: dict[str | None, ScopeState] = var.get().copy()  # type: ignore[attr-defined]
+        # the containers only ever put dicts in their ContextVar
+        current = cast("dict[str | None, ScopeState]", var.get()).copy()
         current[name] = current[None] = self
         self._token = var.set(current)
         return self
@@ -224,7 +226,7 @@ class ScopeState:
         if token is None:
             raise ScopeError(f"scope {self.name!r} is not open")
         fin = self._finalizers
-        items = fin.take() if fin is not None and fin._items else None
+        items = fin.take() if fin is not None and len(fin) else None
         var = self._var
         assert var is not None
         try:
