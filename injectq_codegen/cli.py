@@ -17,7 +17,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,7 +137,7 @@ def _error(message: str) -> None:
 
 
 @contextmanager
-def _user_errors(term: Terminal) -> Iterator[None]:
+def _user_errors(term: Terminal) -> Generator[None, None, None]:
     """Turn our errors into short messages and exit codes."""
     try:
         yield
@@ -156,7 +156,7 @@ def _user_errors(term: Terminal) -> Iterator[None]:
 
 
 @contextmanager
-def _running_user_code() -> Iterator[None]:
+def _running_user_code() -> Generator[None, None, None]:
     """While the user's modules import and configure, what they print goes to stderr: stdout
     is for the command's product (JSON, a graph...) alone."""
     with redirect_stdout(sys.stderr):

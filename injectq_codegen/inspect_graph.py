@@ -70,7 +70,7 @@ def graph_document(data: Loaded, fmt: str) -> str:
         for label in (p.key, *(link.label for link in p.chain if link.lifetime != "unbound"))
     }
     ids = {n.key: f"n{i}" for i, n in enumerate(nodes)}
-    edges = []
+    edges: list[tuple[str, str, bool, str]] = []  # from, to, lazy, parameter
     missing: list[tuple[str, str]] = []
     for n in nodes:
         for d in n.deps:

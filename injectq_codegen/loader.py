@@ -19,8 +19,9 @@ import sys
 import sysconfig
 import traceback
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from injectq.model.binding import format_site
 from injectq_codegen.errors import UsageError
@@ -172,7 +173,7 @@ def _getattr_path(obj: Any, attr: str, target: str) -> Any:
     return obj
 
 
-def _modules_hint(namespace: Any) -> str:
+def _modules_hint(namespace: object) -> str:
     """``; Modules there: A, B``: the Module classes ``namespace`` holds, if any."""
     try:
         items = sorted(vars(namespace).items())
@@ -241,9 +242,10 @@ def load_targets(targets: list[str]) -> list[LoadedModule]:
         module = _import(module_name, "target module")
         obj = _getattr_path(module, attr, target)
         if isinstance(obj, (list, tuple)):
-            if not obj:
-                raise UsageError(f"target {target!r} is an empty {type(obj).__name__}")
-            loaded += [_one(item, module_name, attr, i, target) for i, item in enumerate(obj)]
+            items = cast("Sequence[object]", obj)  # what the user exported: anything
+            if not items:
+                raise UsageError(f"target {target!r} is an empty {type(items).__name__}")
+            loaded += [_one(item, module_name, attr, i, target) for i, item in enumerate(items)]
         else:
             loaded.append(_one(obj, module_name, attr, None, target))
     return loaded
@@ -251,7 +253,7 @@ def load_targets(targets: list[str]) -> list[LoadedModule]:
 
 def load_roots(roots: list[str]) -> list[Any]:
     """``--root module:Name``: a class (a key to include) or a function (an entry point)."""
-    out = []
+    out: list[Any] = []
     for root in roots:
         module_name, attr = parse_target(root)
         module = _import(module_name, "root module")
