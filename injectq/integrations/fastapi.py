@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar, overload
 
 try:
     from fastapi import Depends
@@ -30,6 +30,7 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
     ) from exc
 
 from injectq.errors import InjectionError
+from injectq.model.markers import ClassKey
 from injectq.runtime.interface import set_current
 
 __all__ = [
@@ -74,20 +75,26 @@ def _dependency(service_type: Any, name: str | None) -> Callable[[], Awaitable[A
     return resolve
 
 
-def InjectFastAPI(service_type: type[T], name: str | None = None) -> T:
+@overload
+def InjectFastAPI(service_type: ClassKey[T], name: str | None = None) -> T: ...
+@overload
+def InjectFastAPI(service_type: Any, name: str | None = None) -> Any: ...
+
+
+def InjectFastAPI(service_type: Any, name: str | None = None) -> Any:
     """A FastAPI dependency resolving ``service_type`` from the request's scope.
 
     ``svc: Annotated[Service, InjectFastAPI(Service)]`` or ``svc: Service =
     InjectFastAPI(Service)``; ``name=`` picks a named binding. Async bindings work too.
     """
-    return Depends(_dependency(service_type, name))  # type: ignore[no-any-return]
+    return Depends(_dependency(service_type, name))
 
 
 InjectAPI = InjectFastAPI  # the InjectQ 0.5.0 alias
 
 if TYPE_CHECKING:
-    # for a type checker, Injected[Service] is Service (Union of one type)
-    from typing import Union as Injected
+    # for a type checker, Injected[Service] is Service
+    Injected: TypeAlias = Annotated[T, "injectq"]
 else:
 
     class Injected:

@@ -15,7 +15,7 @@ Works with the runtime ``InjectQ`` and a generated container alike. Needs taskiq
 from __future__ import annotations
 
 import contextvars
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, overload
 
 try:
     from taskiq import Context, TaskiqDepends, TaskiqMessage, TaskiqMiddleware, TaskiqResult
@@ -26,6 +26,7 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
     ) from exc
 
 from injectq.errors import InjectionError
+from injectq.model.markers import ClassKey
 from injectq.runtime.interface import set_current
 from injectq.runtime.scopes import ScopeState
 
@@ -58,7 +59,13 @@ def get_injector_instance_taskiq(state: Any) -> Any:
     return container
 
 
-def InjectTaskiq(service_type: type[T], name: str | None = None) -> T:
+@overload
+def InjectTaskiq(service_type: ClassKey[T], name: str | None = None) -> T: ...
+@overload
+def InjectTaskiq(service_type: Any, name: str | None = None) -> Any: ...
+
+
+def InjectTaskiq(service_type: Any, name: str | None = None) -> Any:
     """A taskiq dependency resolving ``service_type`` in the running task's scope.
 
     ``svc: Annotated[Service, InjectTaskiq(Service)]`` or ``svc: Service =
@@ -76,7 +83,7 @@ def InjectTaskiq(service_type: type[T], name: str | None = None) -> T:
 
     # taskiq-dependencies reads these annotations; give it objects, not strings
     resolve.__annotations__ = {"context": Annotated[Context, TaskiqDepends()], "return": Any}
-    return TaskiqDepends(resolve)  # type: ignore[no-any-return]
+    return TaskiqDepends(resolve)
 
 
 InjectTask = InjectTaskiq  # the InjectQ 0.5.0 alias

@@ -8,16 +8,22 @@ as ``(token, name)``, so the hot path of ``get(T)`` is one dict lookup with no t
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Never, TypeAlias, TypeVar, cast
 
 __all__ = [
-    "Inject", "InjectMarker", "Lazy", "Named", "as_plain_str", "display_key", "make_key",
-    "split_key",
+    "ClassKey", "Inject", "InjectMarker", "Lazy", "Named", "as_plain_str", "display_key",
+    "make_key", "split_key",
 ]
 
 T = TypeVar("T")
 
 Key = Any  # a type or a hashable token, optionally paired with a name
+
+# The key of a class, a Protocol or an ABC: ``get(ClassKey[T]) -> T`` holds for mypy and
+# pyright alike. A bare ``type[T]`` accepts the same classes, but mypy takes only a concrete
+# class for it (its type-abstract check), so get(SomeProtocol) would fall to the ``Any``
+# overload; mypy does not apply that check to a union, and ``type[Never]`` adds no class.
+ClassKey: TypeAlias = type[T] | type[Never]
 
 
 class Named:

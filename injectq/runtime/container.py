@@ -38,7 +38,7 @@ from injectq.model.checks import (
 )
 from injectq.model.graph import Dep, DependencyGraph, Resolution
 from injectq.model.introspect import Param, describe, is_container_type
-from injectq.model.markers import Key, display_key, make_key
+from injectq.model.markers import ClassKey, Key, display_key, make_key
 from injectq.model.recipe import Record
 from injectq.model.registrar import Registrar
 from injectq.model.registry import Registry
@@ -279,7 +279,7 @@ class InjectQ(Registrar, ContainerInterface):
 
     # -- resolution -------------------------------------------------------------------
     @overload
-    def get(self, service_type: type[T], name: str | None = None) -> T: ...
+    def get(self, service_type: ClassKey[T], name: str | None = None) -> T: ...
     @overload
     def get(self, service_type: Any, name: str | None = None) -> Any: ...
 
@@ -306,7 +306,7 @@ class InjectQ(Registrar, ContainerInterface):
             raise
 
     @overload
-    async def aget(self, service_type: type[T], name: str | None = None) -> T: ...
+    async def aget(self, service_type: ClassKey[T], name: str | None = None) -> T: ...
     @overload
     async def aget(self, service_type: Any, name: str | None = None) -> Any: ...
 

@@ -11,7 +11,7 @@ import contextlib
 import contextvars
 from collections.abc import Callable, Generator
 from types import TracebackType
-from typing import Any, NoReturn, Self, TypeVar
+from typing import Any, NoReturn, Self, TypeVar, overload
 
 from injectq.errors import (
     AsyncResolutionError,
@@ -21,7 +21,7 @@ from injectq.errors import (
 )
 from injectq.model.binding import ScopeType
 from injectq.model.checks import async_step_problem, reentry_problem
-from injectq.model.markers import Key
+from injectq.model.markers import ClassKey, Key
 from injectq.model.recipe import Record, Source
 from injectq.runtime.overrides import Overrides
 from injectq.runtime.scopes import (
@@ -37,6 +37,7 @@ __all__ = ["ContainerInterface", "close_unawaited", "current", "current_var", "s
 _ASYNC_KINDS = ("async_factory", "async_generator", "awaitable")
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 # the container @inject resolves from in this context (None: the global one)
 current_var: contextvars.ContextVar[Any] = contextvars.ContextVar(
@@ -64,7 +65,12 @@ _SCOPE_ALIASES = {"async_request": "request", "async_action": "action"}  # 0.5.0
 
 
 class ContainerInterface:
-    """Shared behaviour; a subclass provides get/aget/has/close/aclose and these fields."""
+    """Shared behaviour; a subclass provides get/aget/has/close/aclose and these fields.
+
+    The lookups are typed by their key: a class, a Protocol or an ABC gives its instance
+    type (``ClassKey``), any other key (a string, ``Annotated[...]``, a NewType) gives
+    ``Any``. A subclass repeats the overloads of ``get`` and ``aget`` it implements.
+    """
 
     scopes: contextvars.ContextVar[ScopeMap]
     # scope() argument -> (scope name, state factory), for names known to the container;
@@ -76,8 +82,18 @@ class ContainerInterface:
     _overrides_engine: Overrides
     _awaitables: list[Any]  # coroutines bound as instances
 
+    @overload
+    def get(self, service_type: ClassKey[T], name: str | None = None) -> T: ...
+    @overload
+    def get(self, service_type: Any, name: str | None = None) -> Any: ...
+
     def get(self, service_type: Any, name: str | None = None) -> Any:
         raise NotImplementedError
+
+    @overload
+    async def aget(self, service_type: ClassKey[T], name: str | None = None) -> T: ...
+    @overload
+    async def aget(self, service_type: Any, name: str | None = None) -> Any: ...
 
     async def aget(self, service_type: Any, name: str | None = None) -> Any:
         raise NotImplementedError
@@ -130,11 +146,29 @@ class ContainerInterface:
         raise CircularDependencyError(reentry_problem(key))
 
     # -- lookups -----------------------------------------------------------------------
-    def __getitem__(self, key: type[T]) -> T:
-        return self.get(key)  # type: ignore[no-any-return]
+    @overload
+    def __getitem__(self, key: ClassKey[T]) -> T: ...
+    @overload
+    def __getitem__(self, key: Any) -> Any: ...
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.get(key)
 
     def __contains__(self, key: object) -> bool:
         return self.has(key)
+
+    @overload
+    def try_get(
+        self, service_type: ClassKey[T], default: None = None, name: str | None = None
+    ) -> T | None: ...
+    @overload
+    def try_get(
+        self, service_type: ClassKey[T], default: D, name: str | None = None
+    ) -> T | D: ...
+    @overload
+    def try_get(
+        self, service_type: Any, default: Any = None, name: str | None = None
+    ) -> Any: ...
 
     def try_get(self, service_type: Any, default: Any = None, name: str | None = None) -> Any:
         """``get``, or ``default`` when the key (or something it needs) is not bound."""
@@ -142,6 +176,19 @@ class ContainerInterface:
             return self.get(service_type, name)
         except DependencyNotFoundError:
             return default
+
+    @overload
+    async def atry_get(
+        self, service_type: ClassKey[T], default: None = None, name: str | None = None
+    ) -> T | None: ...
+    @overload
+    async def atry_get(
+        self, service_type: ClassKey[T], default: D, name: str | None = None
+    ) -> T | D: ...
+    @overload
+    async def atry_get(
+        self, service_type: Any, default: Any = None, name: str | None = None
+    ) -> Any: ...
 
     async def atry_get(
         self, service_type: Any, default: Any = None, name: str | None = None
