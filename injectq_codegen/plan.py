@@ -25,7 +25,7 @@ import typing
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 from injectq import InjectQ
 from injectq.errors import InjectQError, Problem
@@ -35,6 +35,7 @@ from injectq.model.graph import DependencyGraph, Node, Resolution
 from injectq.model.introspect import describe
 from injectq.model.markers import Key, Named, split_key
 from injectq.model.recipe import Arg, Call, Cookbook, Owner, Recipe, Source, build_source
+from injectq_codegen import pyformat
 from injectq_codegen.errors import GraphProblems, UsageError
 from injectq_codegen.loader import LoadedModule, user_failure
 
@@ -47,10 +48,14 @@ __all__ = ["NodePlan", "WiringPlan", "build_plan"]
 # shadowed by, a generated one.
 PREFIX = "_iq_"
 ACCESSORS = ("provide_", "aprovide_")
-ROLES = ("v", "slot", "make", "amake", "k", "module", "user")
+# module level: k (key constants), user (imports), records, modules; methods and
+# attributes of the container class: v (a singleton's value), make / amake (create a
+# singleton or scoped instance), s / as (a scoped instance), t / at (a transient that
+# needs the open scopes)
+ROLES = ("v", "make", "amake", "s", "as", "t", "at", "k", "user", "records", "modules")
 _RESERVED = {
-    "container", "Any", "annotations", "contextvars", "MappingProxyType",  # the template's
-    "v", "g", "st",  # locals of generated functions
+    "container", "Container", "Any", "annotations",  # the template's
+    "self", "v", "g", "o", "st", "sc",  # parameters and locals of generated methods
     *keyword.kwlist, *keyword.softkwlist, *dir(builtins),
 }
 
@@ -71,21 +76,16 @@ class NotImportable(Exception):
 
 @dataclass
 class NodePlan:
-    fn: str
-    afn: str | None
-    key: str
     label: str
     site: str
     lifetime: str
     scope: str | None
     is_async: bool
-    record: str  # the _iq_Record(...) expression
-    make: list[str]  # sync creation statements (leave the instance in v)
-    amake: list[str]  # async creation statements
-    value: str = ""  # singleton value slot (module global)
-    slot: str = ""  # singleton lock/pending holder
-    make_fn: str = ""
-    amake_fn: str = ""
+    accessor: str  # provide_<base> or aprovide_<base> (a method of the container class)
+    attr: str  # a singleton's fast-path attribute (typed attr_type), else ""
+    attr_type: str
+    functions: list[list[str]]  # the binding's methods, laid out at one indent
+    record: list[str]  # its line(s) in the records table
 
     @property
     def lifetime_label(self) -> str:
@@ -97,13 +97,13 @@ class WiringPlan:
     version: str
     targets: list[str]
     roots: list[str]
-    imports: list[tuple[str, str, str]]  # (module, name, alias)
-    modules: list[tuple[str, str]]  # (var, expression)
-    captured: bool  # some providers come from re-running configure() at import
-    constants: list[tuple[str, str]]
-    scopes: dict[str, str | None]
+    imports: list[str]  # import statements, laid out
+    modules: list[str]  # the body of _iq_modules(), laid out ([]: nothing is captured)
+    constants: list[str]  # module-level key constants, laid out
+    class_line: list[str]  # the container class statement, laid out
+    slots: list[str]  # its __slots__ statement, laid out
     nodes: list[NodePlan]
-    explicit: list[str]
+    records: list[str]  # the records table's lines, in bind order
     helpers: list[str]  # names imported from injectq support modules
     inputs_hash: str = ""
     warnings: list[Problem] = field(default_factory=list)
@@ -112,8 +112,8 @@ class WiringPlan:
     def fingerprint(self) -> str:
         """A hash of everything the module is generated from (not of the hash itself)."""
         data = [
-            self.version, self.targets, self.roots, self.imports, self.modules, self.captured,
-            self.constants, sorted(self.scopes.items()), self.explicit, self.helpers,
+            self.version, self.targets, self.roots, self.imports, self.modules,
+            self.constants, self.class_line, self.slots, self.records, self.helpers,
             [list(vars(n).values()) for n in self.nodes],
         ]
         blob = json.dumps(data, default=str).encode()
@@ -199,10 +199,9 @@ class Refs:
     """Expressions for the user's objects: imports by name, values rebuilt from builtin
     data, and what only configure() can make, taken from re-running it at import."""
 
-    def __init__(self, names: Names, modules: dict[int, str]) -> None:
+    def __init__(self, names: Names) -> None:
         self.names = names
         self.imports: dict[tuple[str, str], str] = {}
-        self.module_vars = modules  # id(module object) -> variable
         self.constants: list[tuple[str, str]] = []
         self.captured = False
         self._const_cache: dict[str, str] = {}
@@ -219,8 +218,6 @@ class Refs:
 
     def _obj(self, obj: Any) -> str:
         owner = getattr(obj, "__self__", None)
-        if inspect.ismethod(obj) and id(owner) in self.module_vars:
-            return f"{self.module_vars[id(owner)]}.{self._attr(obj.__name__)}"
         if inspect.ismethod(obj) and inspect.isclass(owner):  # a classmethod
             name = obj.__name__
             if isinstance(name, str) and _plain(name) and getattr(owner, name, None) == obj:
@@ -269,16 +266,11 @@ class Refs:
             self.imports[(module, top)] = alias
         return f"{alias}.{rest}" if rest else alias
 
-    @staticmethod
-    def _attr(name: Any) -> str:
-        if not isinstance(name, str) or not _plain(name):
-            raise NotImportable("its method name is not a plain identifier")
-        return name
-
-    def captured_provider(self, key_expr: str, label: str) -> str:
-        """The provider configure() bound to a key, taken from re-running it at import."""
+    def captured_provider(self, key_expr: str) -> str:
+        """The provider configure() bound to a key: each container runs configure() again
+        (its own instances, a fresh coroutine) and keeps what it bound."""
         self.captured = True
-        return self.const(f"{PREFIX}provided[{key_expr}]", f"{label}_provider")
+        return f"self.{PREFIX}provided[{key_expr}]"
 
     def const(self, expr: str, hint: str) -> str:
         if expr in self._const_cache:
@@ -356,9 +348,10 @@ def _capturable(provider: Any) -> bool:
     )
 
 
-def default_path(provider: Any, default: Any) -> str:
-    """Where ``provider`` keeps ``default`` (the default of one of its parameters), as an
-    attribute path from it: the generated module passes that very object."""
+def default_path(provider: Any, default: Any) -> tuple[str, int]:
+    """Where ``provider`` keeps ``default`` (the default of one of its parameters): the
+    attribute path from it to the function holding it, and its index in that function's
+    ``__defaults__``. The generated module passes that very object."""
     holders = [("", provider), (".__init__", getattr(provider, "__init__", None)),
                (".__new__", getattr(provider, "__new__", None)),
                (".func", getattr(provider, "func", None))]
@@ -369,7 +362,7 @@ def default_path(provider: Any, default: Any) -> str:
         if isinstance(defaults, tuple):
             for i, value in enumerate(defaults):
                 if value is default:
-                    return f"{path}.__defaults__[{i}]"
+                    return path, i
     raise NotImportable(
         "a parameter's default object is needed (a positional-only parameter after it is "
         "injected) and the generated module cannot refer to it; make the defaulted "
@@ -426,15 +419,21 @@ def _install(loaded: list[LoadedModule]) -> InjectQ:
 # support names a generated module may use: its name there -> (module, attribute)
 HELPERS = {
     f"{PREFIX}Annotated": ("typing", "Annotated"),
+    f"{PREFIX}CAPTURED": ("injectq.wiring", "CAPTURED"),
+    f"{PREFIX}DefaultOf": ("injectq.wiring", "DefaultOf"),
+    f"{PREFIX}GeneratedContainer": ("injectq.wiring", "GeneratedContainer"),
     f"{PREFIX}Lazy": ("injectq.wiring", "Lazy"),
+    f"{PREFIX}MISSING": ("injectq.wiring", "MISSING"),
     f"{PREFIX}Named": ("injectq.wiring", "Named"),
-    f"{PREFIX}key": ("injectq.wiring", "make_key"),
-    f"{PREFIX}enter": ("injectq.wiring", "enter_resource"),
+    f"{PREFIX}Record": ("injectq.wiring", "Record"),
+    f"{PREFIX}Scopes": ("injectq.wiring", "Scopes"),
     f"{PREFIX}aenter": ("injectq.wiring", "aenter_resource"),
-    f"{PREFIX}await_instance": ("injectq.wiring", "await_instance"),
-    f"{PREFIX}keyed": ("injectq.wiring", "create_keyed"),
     f"{PREFIX}akeyed": ("injectq.wiring", "acreate_keyed"),
-    f"{PREFIX}capture": ("injectq.wiring", "capture"),
+    f"{PREFIX}await_instance": ("injectq.wiring", "await_instance"),
+    f"{PREFIX}default": ("injectq.wiring", "default_of"),
+    f"{PREFIX}enter": ("injectq.wiring", "enter_resource"),
+    f"{PREFIX}keyed": ("injectq.wiring", "create_keyed"),
+    f"{PREFIX}key": ("injectq.wiring", "make_key"),
 }
 _HELPER_USE = re.compile(rf"\b({'|'.join(map(re.escape, HELPERS))})\b")
 
@@ -458,9 +457,7 @@ def check_loaded(loaded: list[LoadedModule], roots: list[Any]) -> Checked:
     graph = DependencyGraph(container.registry)
     book = Cookbook(graph)
     names = Names()
-    refs = Refs(names, {})
-    for i, m in enumerate(loaded):
-        refs.module_vars[id(m.obj)] = names.ours(f"{PREFIX}module_{i}")
+    refs = Refs(names)
     problems = check_graph(graph, roots, importable=_importable_check(refs, book))
     return Checked(container, graph, book, refs, names, problems)
 
@@ -483,40 +480,56 @@ def build_plan(
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise GraphProblems(problems, bindings=len(registry), roots=len(roots))
-    module_vars = refs.module_vars
 
     # every binding and what it (and the roots) reach; dependencies first, like hand-written
     nodes = graph.topological(graph.all_nodes(root_keys(graph, roots)))
-    module_rows = []
-    for m in loaded:
-        alias = _module_import(refs, m)
-        expr = alias if m.index is None else f"{alias}[{m.index}]"
-        module_rows.append((module_vars[id(m.obj)], f"{expr}()" if m.instantiate else expr))
-
+    order = {b.key: i for i, b in enumerate(registry)}  # bind order: what warm() follows
     builder = _Builder(graph, book, refs, names)
-    plans = [builder.node(n) for n in nodes]
-    explicit = [refs.key(b.key) for b in registry]
-    text = " ".join(
-        " ".join([*n.make, *n.amake, n.record]) for n in plans
-    ) + " ".join(expr for _, expr in refs.constants)
-    used = set(_HELPER_USE.findall(text))
+    plans = [builder.node(n, n.key in order) for n in nodes]
+    records = [line for _, plan_ in sorted(
+        enumerate(plans), key=lambda p: (order.get(nodes[p[0]].key, len(order)), p[0])
+    ) for line in plan_.record]
+    modules = []
     if refs.captured:
-        used.add(f"{PREFIX}capture")
-    for n in plans:  # what the template's scoped accessors call
-        if n.lifetime == "scoped":
-            used.add(f"{PREFIX}akeyed" if n.is_async else f"{PREFIX}keyed")
-    helpers = sorted(used)
+        exprs = []
+        for m in loaded:
+            alias = _module_import(refs, m)
+            expr = alias if m.index is None else f"{alias}[{m.index}]"
+            exprs.append(f"{expr}()" if m.instantiate else expr)
+        items = ", ".join(exprs) + ("," if len(exprs) == 1 else "")
+        modules = pyformat.layout("    ", "return ", f"({items})")
+    scopes = {name: registry.scopes.parent(name) for name in registry.scopes.names()}
+    params: list[tuple[str, str | None]] = [
+        (f"{PREFIX}GeneratedContainer", None),
+        ("records=", f"{PREFIX}records"),
+        ("scopes=", _dict_literal(scopes)),
+        ("targets=", pyformat.string(" ".join(plain_str(t) for t in targets))),
+    ]
+    if modules:
+        params.append(("modules=", f"{PREFIX}modules"))
+    class_line = pyformat.signature("", "class Container", params, ":")
+    attrs = [pyformat.string(a) for a in sorted((n.attr for n in plans if n.attr), key=_natural)]
+    slots = pyformat.layout(
+        "    ", "__slots__ = ", f"({', '.join(attrs)}{',' if len(attrs) == 1 else ''})"
+    ) if attrs else []
+    constants = [line for name, expr in refs.constants for line in
+                 pyformat.layout("", f"{name} = ", expr)]
+    text = "\n".join(
+        "\n".join([*(line for f in n.functions for line in f), *n.record]) for n in plans
+    ) + "\n".join(constants)
+    used = set(_HELPER_USE.findall(text))
+    helpers = sorted(used - {f"{PREFIX}GeneratedContainer", f"{PREFIX}Record"})
     plan = WiringPlan(
         version=version,
         targets=targets,
         roots=list(root_names),
-        imports=sorted((mod, top, alias) for (mod, top), alias in refs.imports.items()),
-        modules=module_rows,
-        captured=refs.captured,
-        constants=refs.constants,
-        scopes={name: registry.scopes.parent(name) for name in registry.scopes.names()},
+        imports=_imports(refs),
+        modules=modules,
+        constants=constants,
+        class_line=class_line,
+        slots=slots,
         nodes=plans,
-        explicit=explicit,
+        records=records,
         helpers=helpers,
         warnings=[p for p in problems if p.severity != "error"],
         bindings=len(registry),
@@ -524,6 +537,27 @@ def build_plan(
     plan.inputs_hash = plan.fingerprint()
     container.close()
     return plan
+
+
+def _natural(text: str) -> list[Any]:
+    """The order ruff's RUF023 wants ``__slots__`` in (numbers by value)."""
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
+
+
+def _dict_literal(mapping: dict[str, str | None]) -> str:
+    return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in mapping.items()) + "}"
+
+
+def _imports(refs: Refs) -> list[str]:
+    lines: list[str] = []
+    for (module, top), alias in sorted(refs.imports.items()):
+        name = top if top == alias else f"{top} as {alias}"
+        line = f"from {module} import {name}"
+        if len(line) > pyformat.LINE_LENGTH:
+            lines += [f"from {module} import (", f"    {name},", ")"]
+        else:
+            lines.append(line)
+    return lines
 
 
 def _module_import(refs: Refs, m: LoadedModule) -> str:
@@ -536,17 +570,15 @@ def _module_import(refs: Refs, m: LoadedModule) -> str:
     return alias + rest
 
 
-def _body(lines: list[str]) -> list[str]:
-    """Creation statements as a function body: one expression returns directly."""
-    if len(lines) == 1 and lines[0].startswith("v = "):
-        return [f"return {lines[0][4:]}"]
-    return [*lines, "return v"]
+_INDENT = "        "  # a method's body
+_OV = "if self._iq_ov and self._iq_frame.get() is not None:"  # an override block is open
 
 
 class _Builder:
-    """Prints recipes into the generated module (the Spelling of recipe.py)."""
+    """Prints recipes into the generated module (the Spelling of recipe.py): one method
+    (or a few) per binding on the container class."""
 
-    container = f"{PREFIX}C"  # the container typed Any: the parameter is annotated InjectQ
+    container = "self._iq_self"  # the container typed Any: a parameter is annotated InjectQ
 
     def __init__(self, graph: DependencyGraph, book: Cookbook, refs: Refs, names: Names):
         self.graph = graph
@@ -554,9 +586,11 @@ class _Builder:
         self.refs = refs
         self.names = names
         self.base: dict[Key, str] = {}
-        self.fn: dict[Key, str] = {}
-        self.afn: dict[Key, str] = {}
         self.providers: dict[Key, str] = {}
+        # does building it read the open scopes (it, or what it builds, is scoped)?
+        self.needs_scopes: dict[Key, bool] = {}
+        self.has_scopes = False  # the method being printed has the open scopes in ``sc``
+        self.scope_expr = ""  # the scope of the scoped binding being printed
 
     # -- names ---------------------------------------------------------------------------
     def _base(self, key: Key) -> str:
@@ -564,20 +598,15 @@ class _Builder:
         if base is None:
             node = self.graph.node(key)
             assert node is not None
-            taken = self.names.ours(f"provide_{identifier(node.label, 'binding')}")
-            self.fn[node.key] = self.fn[key] = taken
-            base = self.base[node.key] = self.base[key] = taken[len("provide_"):]
+            label = identifier(node.label, "binding")
+            while True:
+                taken = self.names.ours(f"provide_{label}")
+                base = taken[len("provide_"):]
+                if f"aprovide_{base}" not in self.names.used:
+                    break
+            self.names.used.add(f"aprovide_{base}")
+            self.base[node.key] = self.base[key] = base
         return base
-
-    def fn_name(self, key: Key) -> str:
-        self._base(key)
-        return self.fn[key]
-
-    def afn_name(self, key: Key) -> str:
-        name = self.afn.get(key)
-        if name is None:
-            name = self.afn[key] = self.names.ours(f"aprovide_{self._base(key)}")
-        return name
 
     # -- the Spelling --------------------------------------------------------------------
     def provider(self, node: Node) -> str:
@@ -585,7 +614,7 @@ class _Builder:
         if expr is None:
             b = node.binding
             if not b.kind.takes_parameters or _capturable(b.provider):
-                expr = self.refs.captured_provider(self.refs.key(b.key), node.label)
+                expr = self.refs.captured_provider(self.refs.key(b.key))
             else:
                 expr = self.refs.obj(b.provider)
             self.providers[node.key] = expr
@@ -595,39 +624,79 @@ class _Builder:
         return self.refs.key(key)
 
     def resolve(self, key: Key, awaited: bool) -> str:
-        return f"await {self.afn_name(key)}()" if awaited else f"{self.fn_name(key)}()"
+        node = self.graph.node(key)
+        assert node is not None
+        base = self._base(node.key)
+        a = "a" if awaited else ""
+        if self.has_scopes and self.needs_scopes[node.key]:
+            role = "s" if node.binding.lifetime is Lifetime.SCOPED else "t"
+            call = f"self.{PREFIX}{a}{role}_{base}(sc)"
+        else:
+            call = f"self.{a}provide_{base}()"
+        return f"await {call}" if awaited else call
 
     def lazy(self, key: Key) -> str:
         node = self.graph.node(key)
         assert node is not None
-        return f"{PREFIX}Lazy({self.refs.key(node.key)}, container)"
+        return f"{PREFIX}Lazy({self.refs.key(node.key)}, self)"
 
     def default(self, call: Call, arg: Arg) -> str:
         text = literal(arg.default)
         if text is not None:
             return text
-        return self.provider(call.node) + default_path(call.node.binding.provider, arg.default)
+        path, index = default_path(call.node.binding.provider, arg.default)
+        return f"{PREFIX}default({self.provider(call.node)}{path}, {index})"
 
-    # -- one binding ---------------------------------------------------------------------
     enter = f"{PREFIX}enter"
     aenter = f"{PREFIX}aenter"
     await_instance = f"{PREFIX}await_instance"
-    _OWNERS: ClassVar[dict[Owner, str]] = {
-        Owner.CONTAINER: "container.finalizers.add(g)", Owner.SCOPE: "st.finalizers.add(g)",
-        Owner.INNERMOST: "container.own(g)",
-    }
 
     def owner(self, owner: Owner) -> str:
-        return self._OWNERS[owner]
+        if owner is Owner.CONTAINER:
+            return "self.finalizers.add(g)"
+        if owner is Owner.SCOPE:
+            return f"sc[{self.scope_expr}].finalizers.add(g)"
+        return "self.own(g)"
 
-    def _lines(self, recipe: Recipe, in_async: bool) -> list[str]:
-        return _body(build_source(recipe, self, in_async))
+    # -- types ---------------------------------------------------------------------------
+    def annotation(self, key: Key) -> str:
+        """The type a key's accessor returns, as the generated module spells it."""
+        try:
+            return self._annotation(split_key(key)[0])
+        except NotImportable:
+            return "Any"
 
-    def _record(self, recipe: Recipe) -> str:
+    def _annotation(self, token: Any) -> str:
+        origin = typing.get_origin(token)
+        if origin is typing.Annotated:
+            return self._annotation(token.__origin__)
+        if origin in (typing.Union, types.UnionType):
+            parts = [self._annotation(a) for a in typing.get_args(token)]
+            return "Any" if "Any" in parts else " | ".join(parts)
+        if origin is not None:
+            text = self.refs.value(token)
+            return text[1:-1] if text.startswith("(") else text
+        if isinstance(token, type):
+            expr = self.refs.obj(token)
+            params = getattr(token, "__parameters__", ())
+            if isinstance(params, tuple) and params:
+                return f"{expr}[{', '.join('Any' for _ in params)}]"
+            return expr
+        if isinstance(token, typing.NewType) or type(token).__name__ == "TypeAliasType":
+            return self.refs.obj(token)
+        return "Any"
+
+    # -- one binding ---------------------------------------------------------------------
+    def _record(self, recipe: Recipe, base: str, explicit: bool) -> str:
+        b = recipe.node.binding
+        captured = not b.kind.takes_parameters or _capturable(b.provider)
         layout = []
         for arg in recipe.layout:
             if arg.source is Source.DEFAULT:
-                what = self.default(recipe.call, arg)  # type: ignore[arg-type]
+                what = literal(arg.default)
+                if what is None:
+                    path, index = default_path(b.provider, arg.default)
+                    what = f"{PREFIX}DefaultOf({literal(path.lstrip('.'))}, {index})"
             elif arg.target is not None:
                 what = self.refs.key(arg.target)
             else:
@@ -637,35 +706,125 @@ class _Builder:
         fields = [
             self.refs.key(recipe.key), literal(recipe.label), literal(str(recipe.kind)),
             literal(str(recipe.lifetime)), literal(recipe.scope), literal(recipe.site),
-            self.provider(recipe.node), literal(()) if not layout else
+            f"{PREFIX}CAPTURED" if captured else self.refs.obj(b.provider),
+            literal(()) if not layout else
             f"({', '.join(layout)}{',' if len(layout) == 1 else ''})",
-            str(recipe.is_async),
+            str(recipe.is_async), literal(base), str(explicit),
         ]
         return f"{PREFIX}Record({', '.join(str(f) for f in fields)})"
 
-    def node(self, node: Node) -> NodePlan:
+    def _needs(self, recipe: Recipe) -> bool:
+        if recipe.lifetime is Lifetime.SCOPED:
+            return True
+        if recipe.lifetime is Lifetime.SINGLETON:
+            return False
+
+        def dep_needs(arg: Arg) -> bool:
+            if arg.source is not Source.DEP or arg.target is None:
+                return False
+            dep = self.graph.node(arg.target)
+            return dep is not None and self.needs_scopes.get(dep.key, False)
+
+        return any(dep_needs(a) for a in recipe.layout)
+
+    def _def(self, name: str, params: list[str], ann: str, is_async: bool) -> list[str]:
+        head = f"{'async ' if is_async else ''}def {name}"
+        return pyformat.signature("    ", head, [(p, None) for p in params], f" -> {ann}:")
+
+    def _build(self, recipe: Recipe, ann: str, in_async: bool) -> list[str]:
+        """The creation statements at a method's indent, then ``return v``."""
+        out: list[str] = []
+        for line in build_source(recipe, self, in_async):
+            name, sep, expr = line.partition(" = ")
+            if sep and name == "v":
+                out += pyformat.layout(_INDENT, f"v: {ann} = ", expr)
+            elif sep and name == "g":
+                out += pyformat.layout(_INDENT, "g = ", expr)
+            else:
+                out += pyformat.layout(_INDENT, "", line)
+        return [*out, f"{_INDENT}return v"]
+
+    def _call(self, head: str, expr: str) -> list[str]:
+        return pyformat.layout(_INDENT, head, expr)
+
+    def node(self, node: Node, explicit: bool) -> NodePlan:
         recipe = self.book.recipe(node.key)
         base = self._base(node.key)
+        key = self.refs.key(recipe.key)
+        ann = self.annotation(recipe.key)
         is_async = recipe.is_async
-        plan = NodePlan(
-            fn=self.fn_name(node.key),
-            afn=self.afn_name(node.key) if is_async else None,
-            key=self.refs.key(recipe.key),
+        needs = self.needs_scopes[node.key] = self._needs(recipe)
+        self.scope_expr = literal(recipe.scope) or ""
+        aw, a, asy = ("await ", "a", True) if is_async else ("", "", False)
+        accessor = f"{a}provide_{base}"
+        functions: list[list[str]] = []
+        override = [
+            f"{_INDENT}{_OV}",
+            *pyformat.layout(_INDENT + "    ", f"o: {ann} = ", f"{aw}self.{PREFIX}ov{a}get({key})"),
+            f"{_INDENT}    return o",
+        ]
+        self.has_scopes = needs
+        if recipe.lifetime is Lifetime.SINGLETON:
+            make = f"{PREFIX}{a}make_{base}"
+            functions.append([
+                *self._def(accessor, ["self"], ann, asy),
+                f"{_INDENT}v = self.{PREFIX}v_{base}",
+                f"{_INDENT}if v is None:",
+                *pyformat.layout(_INDENT + "    ", "v = ",
+                                 f"{aw}self.{PREFIX}{a}singleton({key}, self.{make})"),
+                f"{_INDENT}return v",
+            ])
+            functions.append([*self._def(make, ["self"], ann, asy),
+                              *self._build(recipe, ann, is_async)])
+        elif recipe.lifetime is Lifetime.SCOPED:
+            inner = f"{PREFIX}{a}s_{base}"
+            make = f"{PREFIX}{a}make_{base}"
+            create = (
+                f"{aw}{PREFIX}akeyed(st.lock, st.cache, st.pending, {key}, self.{make}, sc, "
+                f"{key}, self.reentry)" if is_async else
+                f"{PREFIX}keyed(st.lock, st.cache, {key}, self.{make}, sc)"
+            )
+            functions.append([
+                *self._def(accessor, ["self"], ann, asy),
+                *override,
+                *self._call("return ", f"{aw}self.{inner}(self.scopes.get())"),
+            ])
+            functions.append([
+                *self._def(inner, ["self", f"sc: {PREFIX}Scopes"], ann, asy),
+                *self._call("st = ", f"sc.get({self.scope_expr})"),
+                f"{_INDENT}if st is None:",
+                *pyformat.layout(_INDENT + "    ", "", f"self.noscope({key})"),
+                *self._call(f"v: {ann} = ", f"st.cache.get({key}, {PREFIX}MISSING)"),
+                f"{_INDENT}if v is {PREFIX}MISSING:",
+                *pyformat.layout(_INDENT + "    ", "v = ", create),
+                f"{_INDENT}return v",
+            ])
+            functions.append([*self._def(make, ["self", f"sc: {PREFIX}Scopes"], ann, asy),
+                              *self._build(recipe, ann, is_async)])
+        elif needs:
+            inner = f"{PREFIX}{a}t_{base}"
+            functions.append([
+                *self._def(accessor, ["self"], ann, asy),
+                *override,
+                *self._call("return ", f"{aw}self.{inner}(self.scopes.get())"),
+            ])
+            functions.append([*self._def(inner, ["self", f"sc: {PREFIX}Scopes"], ann, asy),
+                              *self._build(recipe, ann, is_async)])
+        else:
+            functions.append([*self._def(accessor, ["self"], ann, asy), *override,
+                              *self._build(recipe, ann, is_async)])
+        self.has_scopes = False
+        singleton = recipe.lifetime is Lifetime.SINGLETON
+        return NodePlan(
             label=recipe.label,
             site=recipe.site,
             lifetime=str(recipe.lifetime),
             scope=recipe.scope,
             is_async=is_async,
-            record=self._record(recipe),
-            make=[] if is_async else self._lines(recipe, False),
-            amake=self._lines(recipe, True) if is_async else [],
+            accessor=accessor,
+            attr=f"{PREFIX}v_{base}" if singleton else "",
+            attr_type=(ann if ann == "Any" else f"{ann} | None") if singleton else "",
+            functions=functions,
+            record=pyformat.layout("    ", f"{key}: ", self._record(recipe, base, explicit),
+                                   ","),
         )
-        if recipe.lifetime is not Lifetime.TRANSIENT:
-            if not is_async:
-                plan.make_fn = self.names.ours(f"{PREFIX}make_{base}")
-            else:
-                plan.amake_fn = self.names.ours(f"{PREFIX}amake_{base}")
-        if recipe.lifetime is Lifetime.SINGLETON:
-            plan.value = self.names.ours(f"{PREFIX}v_{base}")
-            plan.slot = self.names.ours(f"{PREFIX}slot_{base}")
-        return plan

@@ -904,7 +904,7 @@ def test_str_subclasses_and_huge_ints_are_written_from_their_data(codegen_env: P
     mod = importlib.import_module(f"{package}.app")
     source, _ = generate([f"{package}.app:ReprModule"])
     assert "__import__" not in source and "system" not in source
-    assert "'key'" in source and "'name'" in source and "'tenant'" in source
+    assert '"key"' in source and '"name"' in source and '"tenant"' in source
     c = build_wiring([f"{package}.app:ReprModule"]).container
     assert c.get("key") == "k-value" and c.get(10 ** 5000) == "big"
     with c.scope("request"), c.scope("tenant"):

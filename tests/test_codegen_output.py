@@ -59,14 +59,17 @@ class SnapModule(Module):
 
 
 def _function(source: str, name: str) -> str:
-    """The source of the top-level function ``name`` of a module."""
+    """The source of the method ``name`` of the generated Container class (dedented)."""
     tree = ast.parse(source)
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
-            segment = ast.get_source_segment(source, node)
-            assert segment is not None
-            return segment + "\n"
-    raise AssertionError(f"no function {name} in the generated module")
+    for cls in tree.body:
+        if not isinstance(cls, ast.ClassDef) or cls.name != "Container":
+            continue
+        for node in cls.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+                segment = ast.get_source_segment(source, node, padded=True)
+                assert segment is not None
+                return textwrap.dedent(segment) + "\n"
+    raise AssertionError(f"no method {name} on the generated Container")
 
 
 # -- determinism -------------------------------------------------------------------------
@@ -136,33 +139,36 @@ def test_inputs_hash_follows_the_graph(codegen_env: Path) -> None:
 
 
 def test_transient_chain_is_inlined(codegen_env: Path) -> None:
-    """A chain of transients is one nested constructor call: `return C(B(A()))`."""
+    """A chain of transients is one nested constructor call: `C(B(A()))`, typed."""
     make_project(codegen_env, {"snap/app.py": SNAP})
     source, _ = generate(["snap.app:SnapModule"])
     assert _function(source, "provide_c") == textwrap.dedent("""\
-        def provide_c() -> Any:
-            if _iq_OV and _iq_FRAME.get() is not None:
-                return container.ovget(C)
-            return C(B(A()))
+        def provide_c(self) -> C:
+            if self._iq_ov and self._iq_frame.get() is not None:
+                o: C = self._iq_ovget(C)
+                return o
+            v: C = C(B(A()))
+            return v
         """)
     assert "from snap.app import C\n" in source
 
 
 def test_singleton_accessor_reads_a_slot_and_locks_only_to_create(codegen_env: Path) -> None:
-    """A singleton is a module-level slot read inline; creating it (the lock, the override
-    check) is the container's cold path, given a plain maker function."""
+    """A singleton is a slot of the container read inline; creating it (the lock, the
+    override check) is the container's cold path, given a plain maker method."""
     make_project(codegen_env, {"snap/app.py": SNAP})
     source, _ = generate(["snap.app:SnapModule"])
     assert _function(source, "provide_settings") == textwrap.dedent("""\
-        def provide_settings() -> Any:
-            v = _iq_v_settings
+        def provide_settings(self) -> Settings:
+            v = self._iq_v_settings
             if v is None:
-                v = container.singleton(_iq_slot_settings, '_iq_v_settings', Settings, _iq_make_settings)
+                v = self._iq_singleton(Settings, self._iq_make_settings)
             return v
         """)
     assert _function(source, "_iq_make_settings") == textwrap.dedent("""\
-        def _iq_make_settings() -> Any:
-            return Settings(A())
+        def _iq_make_settings(self) -> Settings:
+            v: Settings = Settings(A())
+            return v
         """)
 
 
@@ -250,7 +256,7 @@ def test_type_checking_only_annotation_is_resolved(codegen_env: Path) -> None:
     source, _ = generate(["tc.services:TcModule"])
     assert "from tc.repo import Repo\n" in source
     assert "from tc.storage import Disk\n" in source
-    assert "return Service(Repo(), Disk())" in source
+    assert "v: Service = Service(Repo(), Disk())" in source
     wiring = build_wiring(["tc.services:TcModule"])
     from tc.repo import Repo
     from tc.storage import Disk

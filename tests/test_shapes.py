@@ -218,7 +218,7 @@ def test_the_generated_module_imports_or_captures_each_provider(shapes: Any) -> 
     text = generate([f"{mod.__name__}:ShapesModule"])[0]
     assert "Client.from_settings" in text and "Clock.system" in text
     assert "_iq_provided[SmtpConfig]" in text and "_iq_provided[Pool]" in text
-    assert "make_thing.__defaults__[0]" in text and "make_thing.__defaults__[2]" in text
+    assert "_iq_default(make_thing, 0)" in text and "_iq_default(make_thing, 2)" in text
     assert "object at 0x" not in text and "Mode(" not in text
 
 

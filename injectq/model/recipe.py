@@ -89,11 +89,13 @@ class Record:
 
     ``layout`` holds one ``(name, keyword, source, target_or_default)`` per argument, in
     call order; the runtime derives it from a recipe, a generated module writes it out.
+    ``base`` names a generated module's methods of the binding (``provide_<base>``, ...);
+    ``explicit`` is False for a class only a root reaches (not bound itself).
     """
 
     __slots__ = (
-        "deps", "is_async", "key", "kind", "label", "layout", "lifetime", "provider", "scope",
-        "site",
+        "base", "deps", "explicit", "is_async", "key", "kind", "label", "layout", "lifetime",
+        "provider", "scope", "site",
     )
 
     def __init__(
@@ -107,6 +109,8 @@ class Record:
         provider: Any,
         layout: tuple[tuple[str, bool, str, Any], ...],
         is_async: bool,
+        base: str = "",
+        explicit: bool = True,
     ) -> None:
         self.key = key
         self.label = label
@@ -117,6 +121,8 @@ class Record:
         self.provider = provider
         self.layout = layout
         self.is_async = is_async
+        self.base = base
+        self.explicit = explicit
         # (edge, key) per injected argument, in the order ``build`` takes their values
         self.deps: tuple[tuple[str, Any], ...] = tuple(
             (source, what) for _, _, source, what in layout if source != Source.DEFAULT
@@ -125,6 +131,13 @@ class Record:
     @property
     def lifetime_label(self) -> str:
         return f"scoped:{self.scope}" if self.lifetime == "scoped" else self.lifetime
+
+    def copy(self, provider: Any, layout: tuple[tuple[str, bool, str, Any], ...]) -> Record:
+        """This record with another provider and argument layout."""
+        return Record(
+            self.key, self.label, self.kind, self.lifetime, self.scope, self.site, provider,
+            layout, self.is_async, self.base, self.explicit,
+        )
 
     def build(self, values: Sequence[Any]) -> Any:
         """What the provider returns for these dependency values (a resource's generator,

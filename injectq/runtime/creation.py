@@ -18,8 +18,8 @@ from __future__ import annotations
 import concurrent.futures
 import sys
 import threading
-from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, NoReturn, TypeVar
 
 from injectq.errors import InjectQError
 from injectq.model.markers import Key, display_key
@@ -49,6 +49,8 @@ class _Missing:
 MISSING: Any = _Missing()
 
 Reentry = Callable[[Key], NoReturn]
+T = TypeVar("T")
+OwnerT = TypeVar("OwnerT")
 
 
 class _Abandoned(Exception):
@@ -118,7 +120,7 @@ class Slot:
 
 
 # -- resources and awaitable instances ----------------------------------------------------
-def enter_resource(gen: Any, key: Key) -> Any:
+def enter_resource(gen: Iterator[T], key: Key) -> T:
     """The instance a generator factory yields."""
     try:
         return next(gen)
@@ -128,7 +130,7 @@ def enter_resource(gen: Any, key: Key) -> Any:
         ) from None
 
 
-async def aenter_resource(gen: Any, key: Key) -> Any:
+async def aenter_resource(gen: AsyncIterator[T], key: Key) -> T:
     try:
         return await gen.__anext__()
     except StopAsyncIteration:
@@ -137,7 +139,7 @@ async def aenter_resource(gen: Any, key: Key) -> Any:
         ) from None
 
 
-async def await_instance(awaitable: Any, key: Key) -> Any:
+async def await_instance(awaitable: Awaitable[T], key: Key) -> T:
     """Await an awaitable bound as an instance (its first and only await)."""
     try:
         return await awaitable
@@ -171,13 +173,13 @@ def create_once(slot: Slot, make: Callable[[], Any], key: Key, reentry: Reentry)
 
 
 def create_keyed(
-    lock: Any, cache: dict[Any, Any], ckey: Any, make: Callable[[Any], Any], owner: Any
-) -> Any:
+    lock: Any, cache: dict[Any, Any], ckey: Any, make: Callable[[OwnerT], T], owner: OwnerT
+) -> T:
     """``cache[ckey]``, made by ``make(owner)`` once, under ``lock``. (acquire/release: on
     every request's path, and about half the cost of ``with`` on a C lock.)"""
     lock.acquire()
     try:
-        value = cache.get(ckey, MISSING)
+        value: T = cache.get(ckey, MISSING)
         if value is MISSING:
             value = cache[ckey] = make(owner)
         return value
@@ -295,15 +297,16 @@ async def acreate_keyed(
     cache: dict[Any, Any],
     table: dict[Any, Any],
     ckey: Any,
-    make: Callable[[Any], Awaitable[Any]],
-    owner: Any,
+    make: Callable[[OwnerT], Awaitable[T]],
+    owner: OwnerT,
     key: Key,
     reentry: Reentry | None,
-) -> Any:
+) -> T:
     """``create_keyed`` for an instance that needs an await; ``table`` holds the pending
     creations of ``cache``."""
 
     def run() -> Awaitable[Any]:
         return make(owner)
 
-    return await _acreate(_KeyedPlace(lock, cache, table, ckey), run, key, reentry)
+    value: T = await _acreate(_KeyedPlace(lock, cache, table, ckey), run, key, reentry)
+    return value
