@@ -21,9 +21,9 @@ from typing import Any, ClassVar, TypeVar, overload
 
 from injectq.errors import AsyncResolutionError, DependencyNotFoundError, Problem
 from injectq.model.checks import unknown_key_problem, warm_async_problem
-from injectq.model.graph import _PRIMITIVES, Dep, Resolution
+from injectq.model.graph import PRIMITIVES, Dep, Resolution
 from injectq.model.introspect import Edge, Param
-from injectq.model.markers import Lazy, Named, display_key, make_key, split_key
+from injectq.model.markers import ClassKey, Lazy, Named, display_key, make_key, split_key
 from injectq.model.recipe import Record
 from injectq.model.registrar import Recorder
 from injectq.runtime import errorpath, forking
@@ -116,6 +116,26 @@ class _Captured:
 CAPTURED: Any = _Captured()  # a record's provider that each container takes from configure()
 
 
+class _Spec:
+    """What a generated Container class was made with (its class keywords)."""
+
+    __slots__ = ("globals", "modules", "records", "scopes", "targets")
+
+    def __init__(
+        self,
+        records: dict[Any, Record],
+        scopes: dict[str, str | None],
+        targets: str,
+        modules: Callable[[], tuple[object, ...]] | None,
+        namespace: dict[str, Any],
+    ) -> None:
+        self.records = records
+        self.scopes = scopes
+        self.targets = targets
+        self.modules = modules
+        self.globals = namespace  # the generated module's: its frames are told apart by it
+
+
 class GeneratedContainer(ContainerInterface):
     """The container of a generated module: same interface as ``InjectQ``.
 
@@ -127,11 +147,7 @@ class GeneratedContainer(ContainerInterface):
     """
 
     __injectq_container__: ClassVar[bool] = True
-    _iq_table: ClassVar[dict[Any, Record]] = {}
-    _iq_scope_tree: ClassVar[dict[str, str | None]] = {}
-    _iq_targets: ClassVar[str] = ""
-    _iq_configure: ClassVar[Callable[[], tuple[object, ...]] | None] = None
-    _iq_globals: ClassVar[dict[str, Any]] = {}
+    _iq_spec: ClassVar[_Spec]
 
     def __init_subclass__(
         cls,
@@ -144,20 +160,20 @@ class GeneratedContainer(ContainerInterface):
     ) -> None:
         super().__init_subclass__(**kwargs)
         if records is not None:
-            cls._iq_table = records
-            cls._iq_scope_tree = scopes or {}
-            cls._iq_targets = targets
-            cls._iq_configure = staticmethod(modules) if modules is not None else None
-            cls._iq_globals = sys.modules[cls.__module__].__dict__
+            cls._iq_spec = _Spec(
+                records, scopes or {}, targets, modules, sys.modules[cls.__module__].__dict__
+            )
 
     def __init__(self) -> None:
-        cls = type(self)
-        configure = cls._iq_configure
-        provided = capture(configure()) if configure is not None else {}
+        spec = type(self)._iq_spec
+        self._iq_scope_tree = spec.scopes
+        self._iq_targets = spec.targets
+        self._iq_globals = spec.globals
+        provided = capture(spec.modules()) if spec.modules is not None else {}
         self._iq_provided: dict[Any, Any] = provided
         self._iq_self: Any = self  # what a parameter annotated InjectQ receives
         records: dict[Any, Record] = {}
-        for key, r in cls._iq_table.items():
+        for key, r in spec.records.items():
             provider = provided[key] if r.provider is CAPTURED else r.provider
             if provider is not r.provider or any(isinstance(a[3], DefaultOf) for a in r.layout):
                 layout = tuple(
@@ -338,7 +354,7 @@ class GeneratedContainer(ContainerInterface):
 
     # -- resolution ------------------------------------------------------------------
     @overload
-    def get(self, service_type: type[T], name: str | None = None) -> T: ...
+    def get(self, service_type: ClassKey[T], name: str | None = None) -> T: ...
     @overload
     def get(self, service_type: Any, name: str | None = None) -> Any: ...
 
@@ -365,7 +381,7 @@ class GeneratedContainer(ContainerInterface):
             raise
 
     @overload
-    async def aget(self, service_type: type[T], name: str | None = None) -> T: ...
+    async def aget(self, service_type: ClassKey[T], name: str | None = None) -> T: ...
     @overload
     async def aget(self, service_type: Any, name: str | None = None) -> Any: ...
 
@@ -400,7 +416,7 @@ class GeneratedContainer(ContainerInterface):
             return Dep(p, Resolution.CONTAINER, edge=Edge.CONTAINER)
         key = p.key
         primitive = key is None or (split_key(key)[1] is None
-                                    and split_key(key)[0] in _PRIMITIVES)
+                                    and split_key(key)[0] in PRIMITIVES)
         known = self._records
         if primitive and p.name in known:
             return Dep(p, Resolution.BINDING, p.name, p.edge)

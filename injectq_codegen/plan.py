@@ -18,7 +18,6 @@ import inspect
 import json
 import keyword
 import math
-import operator
 import re
 import types
 import typing
@@ -104,9 +103,9 @@ class WiringPlan:
     slots: list[str]  # its __slots__ statement, laid out
     nodes: list[NodePlan]
     records: list[str]  # the records table's lines, in bind order
-    helpers: list[str]  # names imported from injectq support modules
+    helpers: list[tuple[str, str, str]]  # (module, attribute, name) of support imports
     inputs_hash: str = ""
-    warnings: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list[Problem])
     bindings: int = 0
 
     def fingerprint(self) -> str:
@@ -160,7 +159,7 @@ def literal(value: Any) -> str | None:
             return f"float({float.__repr__(real)!r})"  # `inf` / `nan` are names, not literals
         return float.__repr__(real)
     if type(value) is tuple:
-        items = [literal(v) for v in value]
+        items = [literal(v) for v in typing.cast(tuple[object, ...], value)]
         if any(i is None for i in items):
             return None
         return f"({', '.join(items)}{',' if len(items) == 1 else ''})"  # type: ignore[arg-type]
@@ -219,7 +218,7 @@ class Refs:
     def _obj(self, obj: Any) -> str:
         owner = getattr(obj, "__self__", None)
         if inspect.ismethod(obj) and inspect.isclass(owner):  # a classmethod
-            name = obj.__name__
+            name: Any = obj.__name__  # a str subclass, or whatever the class set
             if isinstance(name, str) and _plain(name) and getattr(owner, name, None) == obj:
                 return f"{self.obj(owner)}.{name}"
         module = getattr(obj, "__module__", None)
@@ -320,7 +319,7 @@ class Refs:
             rebuilt: Any = typing.Annotated[(base, *meta)]
         elif origin in (typing.Union, types.UnionType):
             expr = " | ".join(self.value(a) for a in args)
-            rebuilt = functools.reduce(operator.or_, args)
+            rebuilt = functools.reduce(_union, args)
         else:
             params = ", ".join(self.value(a) for a in args) or "()"
             expr = f"{self.value(origin)}[{params}]"
@@ -330,10 +329,14 @@ class Refs:
                 rebuilt = None
         if rebuilt != value:
             raise NotImportable(
-                f"the key {plain_str(typing._type_repr(value))} cannot be rebuilt from its "
+                f"the key {plain_str(repr(value))} cannot be rebuilt from its "
                 "parts in generated code; bind it under a class or a string"
             )
         return f"({expr})"
+
+
+def _union(left: Any, right: Any) -> Any:
+    return left | right
 
 
 def _capturable(provider: Any) -> bool:
@@ -360,7 +363,7 @@ def default_path(provider: Any, default: Any) -> tuple[str, int]:
     for path, holder in holders:
         defaults = getattr(holder, "__defaults__", None) if holder is not None else None
         if isinstance(defaults, tuple):
-            for i, value in enumerate(defaults):
+            for i, value in enumerate(typing.cast(tuple[object, ...], defaults)):
                 if value is default:
                     return path, i
     raise NotImportable(
@@ -395,7 +398,7 @@ def root_keys(graph: DependencyGraph, roots: Iterable[Any]) -> list[Key]:
         if callable(root) and not inspect.isclass(root):
             keys += [
                 d.target
-                for d in (graph._dep(p) for p in describe(root).params)
+                for d in (graph.dep(p) for p in describe(root).params)
                 if d.resolution is Resolution.BINDING
             ]
         else:
@@ -491,7 +494,7 @@ def build_plan(
     ) for line in plan_.record]
     modules = []
     if refs.captured:
-        exprs = []
+        exprs: list[str] = []
         for m in loaded:
             alias = _module_import(refs, m)
             expr = alias if m.index is None else f"{alias}[{m.index}]"
@@ -518,7 +521,10 @@ def build_plan(
         "\n".join([*(line for f in n.functions for line in f), *n.record]) for n in plans
     ) + "\n".join(constants)
     used = set(_HELPER_USE.findall(text))
-    helpers = sorted(used - {f"{PREFIX}GeneratedContainer", f"{PREFIX}Record"})
+    helpers = [
+        (*HELPERS[name], name)
+        for name in sorted(used - {f"{PREFIX}GeneratedContainer", f"{PREFIX}Record"})
+    ]
     plan = WiringPlan(
         version=version,
         targets=targets,
@@ -680,7 +686,7 @@ class _Builder:
             expr = self.refs.obj(token)
             params = getattr(token, "__parameters__", ())
             if isinstance(params, tuple) and params:
-                return f"{expr}[{', '.join('Any' for _ in params)}]"
+                return f"{expr}[{', '.join(['Any'] * len(typing.cast(tuple[object, ...], params)))}]"
             return expr
         if isinstance(token, typing.NewType) or type(token).__name__ == "TypeAliasType":
             return self.refs.obj(token)
@@ -690,7 +696,7 @@ class _Builder:
     def _record(self, recipe: Recipe, base: str, explicit: bool) -> str:
         b = recipe.node.binding
         captured = not b.kind.takes_parameters or _capturable(b.provider)
-        layout = []
+        layout: list[str] = []
         for arg in recipe.layout:
             if arg.source is Source.DEFAULT:
                 what = literal(arg.default)

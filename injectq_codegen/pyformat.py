@@ -61,7 +61,8 @@ def _flat(node: ast.AST) -> str:
                     return int.__repr__(value)
                 except ValueError:  # more digits than int -> str allows: hex has no limit
                     return number(hex(value))
-            return number(float.__repr__(value))
+            if isinstance(value, float):
+                return number(float.__repr__(value))
         case ast.Attribute(value=inner, attr=attr):
             return f"{_flat(inner)}.{attr}"
         case ast.Call(func=func, args=args, keywords=keywords):
@@ -87,6 +88,8 @@ def _flat(node: ast.AST) -> str:
             return f"-{_flat(operand)}"
         case ast.Starred(value=inner):
             return f"*{_flat(inner)}"
+        case _:
+            pass
     raise InternalError(f"internal error: cannot lay out a {type(node).__name__} expression")
 
 
@@ -120,6 +123,8 @@ def _split(node: ast.AST) -> tuple[str, str, list[tuple[str, ast.AST]], str] | N
                 return None
             before, bracket, items, close = found
             return "await " + before, bracket, items, close
+        case _:
+            pass
     return None
 
 

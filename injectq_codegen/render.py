@@ -16,7 +16,7 @@ from typing import Any
 import jinja2
 
 from injectq_codegen.errors import InternalError
-from injectq_codegen.plan import HELPERS, WiringPlan, literal, plain_str
+from injectq_codegen.plan import WiringPlan, plain_str
 
 __all__ = ["render", "template_dir"]
 
@@ -37,17 +37,6 @@ def _comment(value: Any) -> str:
     return str.__repr__(text)[1:-1].replace('"', '\\"')
 
 
-def _pyrepr(value: Any) -> str:
-    """Source for a plain value (a str, a number, None, a dict of those), rebuilt from its
-    data: never the object's own repr."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_pyrepr(k)}: {_pyrepr(v)}" for k, v in value.items()) + "}"
-    text = literal(value)
-    if text is None:
-        raise InternalError(f"internal error: no literal for a {type(value).__name__}")
-    return text
-
-
 @cache
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -58,10 +47,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )
-    env.filters["pyrepr"] = _pyrepr
     env.filters["comment"] = _comment
-    env.globals["helper_module"] = lambda name: HELPERS[name][0]
-    env.globals["helper_attr"] = lambda name: HELPERS[name][1]
     return env
 
 

@@ -22,7 +22,8 @@ from injectq.model.registry import APP_SCOPE, Registry
 
 __all__ = ["Dep", "DependencyGraph", "Node", "Resolution", "is_autowirable"]
 
-_PRIMITIVES = frozenset({str, int, float, bool, bytes, complex, type(None)})
+PRIMITIVES = frozenset({str, int, float, bool, bytes, complex, type(None)})
+_PRIMITIVES = PRIMITIVES
 
 
 class Resolution(enum.Enum):
