@@ -7,6 +7,7 @@ injectq-gen). ``BindingBuilder`` is what ``bind()`` returns, so that ``.singleto
 
 from __future__ import annotations
 
+import bisect
 import enum
 import functools
 import inspect
@@ -90,36 +91,52 @@ _ASYNC_KINDS = frozenset(
 
 def bind_site(skip_package: str = _PACKAGE_DIR) -> str:
     """``file:line`` of the first caller frame outside injectq: where the user wrote bind()."""
-    here = inspect.currentframe()
-    frame = here.f_back if here is not None else None
+    # the caller's frame at once: this frame held in its own locals would be a reference
+    # cycle, garbage for the collector at every bind()
+    frame = inspect.currentframe()
+    frame = frame.f_back if frame is not None else None
     while frame is not None and frame.f_code.co_filename.startswith(skip_package):
         frame = frame.f_back
     if frame is None:
         return "<unknown>"
     code = frame.f_code
-    return format_site(code.co_filename, _line_table(code)[frame.f_lasti // 2])
+    return format_site(code.co_filename, _line_of(code, frame.f_lasti))
 
 
-_line_tables: dict[int, tuple[types.CodeType, list[int]]] = {}
+_line_tables: dict[int, tuple[types.CodeType, list[int], list[int]]] = {}
 
 
-def _line_table(code: types.CodeType) -> list[int]:
-    """The source line of each instruction of ``code``.
+def _line_of(code: types.CodeType, offset: int) -> int:
+    """The source line of the instruction at byte ``offset`` of ``code``.
 
     ``frame.f_lineno`` scans the line table from the start on every read, so 10,000
-    ``bind()`` calls in one ``configure()`` cost O(n^2) (1.5 s); this table is built once
-    per code object. Keyed by identity: hashing a code object hashes all of its bytecode."""
+    ``bind()`` calls in one ``configure()`` cost O(n^2) (1.5 s); here the line ranges of a
+    code object are read once (one pass of ``co_lines``, consecutive ranges of one line
+    merged) and searched. Keyed by identity: hashing a code object hashes its bytecode.
+    An instruction outside every range is on the first line."""
     entry = _line_tables.get(id(code))
-    if entry is not None and entry[0] is code:
-        return entry[1]
-    table = [code.co_firstlineno] * (len(code.co_code) // 2 + 1)
-    for start, end, line in code.co_lines():
-        if line is not None:
-            table[start // 2:end // 2] = [line] * ((end - start) // 2)
-    if len(_line_tables) >= 256:
-        _line_tables.clear()
-    _line_tables[id(code)] = (code, table)
-    return table
+    if entry is None or entry[0] is not code:
+        first = code.co_firstlineno
+        ends: list[int] = []  # ranges [ends[i - 1], ends[i]) are on lines[i]
+        lines: list[int] = []
+        last = 0
+        for start, end, line in code.co_lines():
+            if start > last:  # a gap
+                ends.append(start)
+                lines.append(first)
+            value = first if line is None else line
+            if lines and lines[-1] == value:
+                ends[-1] = end
+            else:
+                ends.append(end)
+                lines.append(value)
+            last = end
+        if len(_line_tables) >= 256:
+            _line_tables.clear()
+        entry = _line_tables[id(code)] = (code, ends, lines)
+    _, ends, lines = entry
+    i = bisect.bisect_right(ends, offset)
+    return lines[i] if i < len(lines) else code.co_firstlineno
 
 
 def format_site(filename: str, line: int) -> str:
