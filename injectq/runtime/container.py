@@ -193,13 +193,18 @@ class InjectQ(Registrar, ContainerInterface):
     def _changed(self) -> None:
         """Bindings changed: compiled resolvers and the graph are rebuilt on next use."""
         with self._compile_lock:
+            self._generation += 1
+            if self._compiler is None and not (
+                self._resolvers or self._aentries or self._infos or self._hot
+                or self._scope_cache
+            ):
+                return  # nothing derived since the last change (each bind() of a Module)
             self._compiler = None
             self._resolvers = {}
             self._aentries = {}
             self._infos = {}
             self._hot.clear()
             self._scope_cache = {}
-            self._generation += 1
 
     def _added(self, binding: Binding) -> None:
         if binding.kind is ProviderKind.AWAITABLE:
