@@ -10,6 +10,7 @@ IQ008 unused-binding (warning), IQ009 unknown-scope, IQ010 wrong-implementation.
 from __future__ import annotations
 
 import inspect
+import types
 import typing
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -334,6 +335,8 @@ def _dep_problems(graph: DependencyGraph, nodes: list[Node]) -> list[Problem]:
 def _cycle_problems(nodes: list[Node]) -> list[Problem]:
     """One problem per strongly connected component over plain edges (Tarjan, iterative)."""
     index_of = {n.key: n for n in nodes}
+    if _acyclic(nodes):
+        return []  # the common case, told apart in one cheap pass
     index: dict[Key, int] = {}
     low: dict[Key, int] = {}
     on_stack: set[Key] = set()
@@ -393,6 +396,33 @@ def _cycle_problems(nodes: list[Node]) -> list[Problem]:
     return problems
 
 
+def _acyclic(nodes: list[Node]) -> bool:
+    """No cycle over plain edges among ``nodes`` (Kahn: every node can be taken out once
+    all that depends on it is out). One cheap pass, where Tarjan does several."""
+    binding, plain = Resolution.BINDING, Edge.PLAIN
+    position = {n.key: i for i, n in enumerate(nodes)}
+    dependents = [0] * len(nodes)
+    targets_of: list[list[int]] = []
+    for n in nodes:
+        targets = [
+            i for d in n.deps
+            if d.resolution is binding and d.edge is plain
+            and (i := position.get(d.target)) is not None
+        ]
+        targets_of.append(targets)
+        for i in targets:
+            dependents[i] += 1
+    free = [i for i, count in enumerate(dependents) if not count]
+    taken = 0
+    while free:
+        taken += 1
+        for i in targets_of[free.pop()]:
+            dependents[i] -= 1
+            if not dependents[i]:
+                free.append(i)
+    return taken == len(nodes)
+
+
 def _cycle_path(
     start: Node, members: set[Key], index_of: dict[Key, Node]
 ) -> list[tuple[Node, Dep | None]]:
@@ -426,9 +456,21 @@ def _cycle_path(
 def _captive_problems(graph: DependencyGraph, nodes: list[Node]) -> list[Problem]:
     problems: list[Problem] = []
     tree = graph.registry.scopes
+    node_of = graph.node
+    binding, container = Resolution.BINDING, Edge.CONTAINER
+    transient, scoped = Lifetime.TRANSIENT, Lifetime.SCOPED
+    declared: dict[str, bool] = {}  # scope -> declared
+    captures: dict[tuple[str | None, str], bool] = {}  # (target's scope, own) -> captive
     for node in nodes:
+        if not node.deps:
+            continue
         own = graph.scope_of(node.binding)
-        if own is None or own not in tree:
+        if own is None:
+            continue
+        known = declared.get(own)
+        if known is None:
+            known = declared[own] = own in tree
+        if not known:
             continue
         # walk edges through transients to the first lived (scoped) nodes. Lazy edges too:
         # a Lazy handle keeps what its first call resolved, so it captures just the same
@@ -438,18 +480,23 @@ def _captive_problems(graph: DependencyGraph, nodes: list[Node]) -> list[Problem
             path = stack.pop()
             current = path[-1][0]
             for dep in current.deps:
-                if dep.resolution is not Resolution.BINDING or dep.edge is Edge.CONTAINER:
+                if dep.resolution is not binding or dep.edge is container:
                     continue
-                target = graph.node(dep.target)
+                target = node_of(dep.target)
                 if target is None or target.key in seen:
                     continue
                 seen.add(target.key)
                 lt = target.binding.lifetime
-                if lt is Lifetime.TRANSIENT:
+                if lt is transient:
                     stack.append([*path, (target, dep)])
-                elif lt is Lifetime.SCOPED:
+                elif lt is scoped:
                     scope = target.binding.scope
-                    if scope in tree and not tree.outlives_or_equal(scope or "", own):
+                    captive = captures.get((scope, own))
+                    if captive is None:
+                        captive = captures[scope, own] = scope in tree and not (
+                            tree.outlives_or_equal(scope or "", own)
+                        )
+                    if captive:
                         problems.append(_captive(node, [*path, (target, dep)], own))
     return problems
 
@@ -531,6 +578,10 @@ def _class_of(token: Any) -> type | None:
     """The class every instance bound to ``token`` must be an instance of, if there is one
     to check: through type aliases, Annotated, NewType and generic aliases; None for a
     Protocol (structural), a string or another non-class token."""
+    if isinstance(token, type) and not isinstance(token, types.GenericAlias) and (
+        token is not typing.Generic
+    ):  # a class has no origin: none of the steps below applies (the common case)
+        return None if getattr(token, "_is_protocol", False) else token
     for _ in range(20):
         if isinstance(token, typing_extensions.TypeAliasType) or type(token).__name__ == (
             "TypeAliasType"
@@ -557,19 +608,18 @@ def _implementation_problems(graph: DependencyGraph) -> list[Problem]:
         expected = _class_of(token)
         if expected is None or b.autowired:
             continue
+        impl = b.provider
         if b.kind is ProviderKind.CLASS:
-            impl = b.provider
-            ok = not inspect.isclass(impl) or _safe(issubclass, impl, expected)
+            if not inspect.isclass(impl) or _safe(issubclass, impl, expected):
+                continue
             what = f"the class {_where(impl)}"
             help_text = (
                 f"bind a subclass of {_where(expected)}, or bind {display_key(b.key)} to the "
                 "class itself"
             )
         elif b.kind is ProviderKind.INSTANCE:
-            impl = b.provider
-            if impl is None and b.allow_none:
+            if (impl is None and b.allow_none) or _safe(isinstance, impl, expected):
                 continue
-            ok = _safe(isinstance, impl, expected)
             what = f"an instance of {_where(type(impl))}"
             help_text = (
                 f"bind an instance of {_where(expected)}"
@@ -581,18 +631,17 @@ def _implementation_problems(graph: DependencyGraph) -> list[Problem]:
             )
         else:
             continue
-        if not ok:
-            problems.append(
-                Problem(
-                    code="IQ010",
-                    name="wrong-implementation",
-                    message=f"{b.label} is bound to {what}, which is not a {_where(expected)}",
-                    site=b.site,
-                    key=b.label,
-                    chain=(PathLink(b.label, b.lifetime_label, b.site),),
-                    help=help_text,
-                )
+        problems.append(
+            Problem(
+                code="IQ010",
+                name="wrong-implementation",
+                message=f"{b.label} is bound to {what}, which is not a {_where(expected)}",
+                site=b.site,
+                key=b.label,
+                chain=(PathLink(b.label, b.lifetime_label, b.site),),
+                help=help_text,
             )
+        )
     return problems
 
 

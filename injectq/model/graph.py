@@ -11,7 +11,7 @@ import builtins
 import enum
 import inspect
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, is_typeddict
 
 from injectq.errors import PathLink
@@ -56,10 +56,10 @@ class Node:
     binding: Binding
     info: ProviderInfo
     deps: tuple[Dep, ...]
+    key: Key = field(init=False)  # the binding's key: read on every walk of the graph
 
-    @property
-    def key(self) -> Key:
-        return self.binding.key
+    def __post_init__(self) -> None:
+        self.key = self.binding.key
 
     @property
     def label(self) -> str:
@@ -142,8 +142,8 @@ class DependencyGraph:
         if not binding.kind.takes_parameters:
             return Node(binding, ProviderInfo((), binding.provider_name, "", 0), ())
         info = describe(binding.provider, self.fallback)
-        deps = tuple(self.dep(p) for p in info.params)
-        return Node(binding, info, deps)
+        dep = self.dep
+        return Node(binding, info, tuple([dep(p) for p in info.params]))
 
     def _bound_or_wired(self, key: Key) -> bool:
         return key in self.registry or (
@@ -162,9 +162,8 @@ class DependencyGraph:
         if p.edge is Edge.CONTAINER:
             return Dep(p, Resolution.CONTAINER, edge=Edge.CONTAINER)
         key = p.key
-        token = split_key(key)[0] if key is not None else None
-        primitive = key is None or (split_key(key)[1] is None and token in _PRIMITIVES)
-        if primitive:
+        token, name = split_key(key) if key is not None else (None, None)
+        if key is None or (name is None and token in _PRIMITIVES):
             # 0.5.0: a string key equal to the parameter name satisfies it
             by_name = self._by_name(p)
             if by_name is not None:
@@ -177,7 +176,7 @@ class DependencyGraph:
         by_name = self._by_name(p)
         if by_name is not None:
             return Dep(p, Resolution.BINDING, by_name, p.edge)
-        if split_key(key)[1] is None and is_autowirable(token) and not p.has_default:
+        if name is None and is_autowirable(token) and not p.has_default:
             return Dep(p, Resolution.BINDING, key, p.edge)
         return self._fallback(p, key)
 
@@ -199,17 +198,19 @@ class DependencyGraph:
         """Every node reachable from ``roots`` (through all edges), in discovery order."""
         seen: dict[Key, Node] = {}
         stack = list(roots)
+        node_of = self.node
+        binding = Resolution.BINDING
         while stack:
             key = stack.pop()
             if key in seen:
                 continue
-            node = self.node(key)
+            node = node_of(key)
             if node is None:
                 continue
             seen[key] = node
-            stack.extend(
-                d.target for d in reversed(node.deps) if d.resolution is Resolution.BINDING
-            )
+            deps = node.deps
+            if deps:
+                stack.extend([d.target for d in reversed(deps) if d.resolution is binding])
         return list(seen.values())
 
     def all_nodes(self, extra_roots: Iterable[Key] = ()) -> list[Node]:
