@@ -249,6 +249,14 @@ class Cookbook:
             self._recipes[key] = recipe
         return recipe
 
+    def take(self, key: Key) -> Recipe:
+        """The recipe of ``key``, not kept: for a printer that reads each recipe once (the
+        runtime compiler), so that a large graph's recipes do not stay alive after it."""
+        recipe = self.recipe(key)
+        self._recipes.pop(key, None)
+        self._recipes.pop(recipe.key, None)
+        return recipe
+
     def _make(self, node: Node) -> Recipe:
         b = node.binding
         if b.kind.is_resource:
@@ -265,8 +273,14 @@ class Cookbook:
         )
         self._recipes[b.key] = recipe  # first: a cycle (reported elsewhere) ends here
         if b.kind.takes_parameters:
-            recipe.layout = self._args(node, None)
-            recipe.call = Call(node, self._args(node, [INLINE_BUDGET]))
+            args = self._args(node, [INLINE_BUDGET])
+            recipe.call = Call(node, args)
+            # the layout is the same arguments with nothing built in place
+            recipe.layout = args if all(a.inline is None for a in args) else tuple(
+                a if a.inline is None else Arg(a.name, a.keyword, a.source, a.target,
+                                               awaits=a.awaits)
+                for a in args
+            )
         return recipe
 
     def _args(self, node: Node, budget: list[int] | None) -> tuple[Arg, ...]:
@@ -276,12 +290,12 @@ class Cookbook:
         args: list[Arg] = []
         for dep, keyword in _layout(node.deps):
             name = dep.param.name
-            if dep.resolution is Resolution.DEFAULT:
+            resolution = dep.resolution
+            if resolution is Resolution.DEFAULT:
                 args.append(Arg(name, keyword, Source.DEFAULT, default=dep.param.default))
                 continue
-            source = _SOURCES.get(dep.resolution)
-            if source is not None:
-                args.append(Arg(name, keyword, source, dep.target))
+            if resolution is not Resolution.BINDING:
+                args.append(Arg(name, keyword, _SOURCES[resolution], dep.target))
                 continue
             if dep.edge is Edge.LAZY:
                 args.append(Arg(name, keyword, Source.LAZY, dep.target))

@@ -56,9 +56,6 @@ __all__ = ["CompiledEntry", "ResolverCompiler", "RuntimeHooks"]
 
 _counter = itertools.count()
 
-# the per-binding names resolver source uses (made by _name and _const); not a keyword
-# argument (that is a user's parameter name)
-_GENERATED_NAME = re.compile(r"\b_(?:sc|an|p|k|s|r|n|a|q)\d+(?:_\w*)?\b(?!=[^=])")
 _MAX_SHAPES = 4096
 _shapes: dict[str, types.CodeType] = {}  # shape source -> code of its maker (any container)
 # code of a function a maker defines -> the placeholder holding its binding's key (a free
@@ -96,6 +93,21 @@ def _ident(label: str) -> str:
     return re.sub(r"\W+", "_", label).strip("_")[:40] or "key"
 
 
+def _with_defaults(shape: str, params: list[str]) -> list[str]:
+    """The lines of ``shape``, each function taking the maker's objects and the functions
+    defined before it as defaults (``def create(st, _1=_1, _2=_2):``)."""
+    lines = shape.split("\n")
+    before: list[str] = []
+    for i, line in enumerate(lines):
+        if line.startswith(("def ", "async def ")):  # a header printed by _sync_source...
+            head, _, rest = line.partition("(")
+            own = rest[:-2]  # its own parameters, before "):"
+            extra = ", ".join(f"{x}={x}" for x in [*params, *before])
+            lines[i] = f"{head}({own}{', ' if own and extra else ''}{extra}):"
+            before.append(head.rpartition(" ")[2])
+    return lines
+
+
 class ResolverCompiler:
     """Compiles resolvers for one container generation (rebuilt when bindings change)."""
 
@@ -106,7 +118,10 @@ class ResolverCompiler:
         self.hooks = hooks
         self.entries: dict[Key, CompiledEntry] = {}
         self.names: dict[Key, str] = {}
-        self.placeholders: dict[Key, list[str]] = {}  # node -> real name of _0, _1, ...
+        self.placeholders: dict[Key, tuple[str, ...]] = {}  # node -> real name of _0, _1, ...
+        # the node being printed: its per-binding names -> placeholders, its own functions
+        self._local: dict[str, str] = {}
+        self._roles: dict[str, str] = {}
         self.lock = threading.RLock()
         self.ns: dict[str, Any] = {
             "_MISSING": MISSING,
@@ -224,13 +239,27 @@ class ResolverCompiler:
     def _const(self, value: Any, prefix: str = "_q") -> str:
         name = f"{prefix}{next(_counter)}"
         self.ns[name] = value
-        return name
+        return self._ph(name)
+
+    def _ph(self, real: str) -> str:
+        """The placeholder that stands for a per-binding name in the shape being printed:
+        ``_0``, ``_1``, ... by first use (its index in ``placeholders``), or the role of
+        one of the node's own functions."""
+        local = self._local
+        ph = local.get(real)
+        if ph is None:
+            ph = local[real] = self._roles.get(real) or f"_{len(local)}"
+        return ph
 
     def _emit(self, nodes: list[Node]) -> None:
         for node in nodes:  # dependencies first: each one's functions exist for the next
-            source = self._node_source(node)
-            self._instantiate(node, "\n".join(source[1:]))  # [0]: a comment naming it
             n = self._name(node)
+            # the functions it defines keep a name saying what they do (tracebacks show it)
+            self._roles = {f"_r{n}": "resolve", f"_n{n}": "create", f"_a{n}": "aresolve",
+                           f"_an{n}": "acreate"}
+            self._local = {}
+            shape = "\n".join(self._node_source(node, n))
+            self._instantiate(node, n, shape)
             is_async = self.graph.needs_async(node.key)
             self.entries[node.key] = CompiledEntry(
                 sync=self.ns[f"_r{n}"],
@@ -238,43 +267,32 @@ class ResolverCompiler:
                 asyncfn=self.ns.get(f"_a{n}") if is_async else None,
             )
 
-    def _instantiate(self, node: Node, source: str) -> None:
-        """Define the functions of ``source`` (one node's resolvers) in the namespace.
+    def _instantiate(self, node: Node, n: str, shape: str) -> None:
+        """Define the functions of ``shape`` (one node's resolvers) in the namespace.
 
         Most bindings' resolvers differ only in the names they use (``_p12_Repo`` for the
         provider, ``_r7_Db`` for a dependency's resolver, ...), and compiling costs about
-        100 us a node: 1 s at 10,000 bindings. So the source is cut to its *shape* (those
-        names replaced by ``_0``, ``_1``, ... in order of appearance), each shape is
-        compiled once per process into a maker ``def _mk(_0, _1, ...)`` returning the
-        functions, and a node's functions are the maker called with its objects (closures:
-        as fast to read as globals). Their ``__name__`` is the real one; their code, line
-        text and traceback names are the shape's. Error paths find the binding of a frame
-        from the free variable holding its key (``key_placeholder``) and read ``_3`` in a
-        line through ``placeholders``.
+        100 us a node: 1 s at 10,000 bindings. So the source is printed as its *shape*
+        (those names spelled ``_0``, ``_1``, ... by ``_ph``), each shape is compiled once
+        per process into a maker ``def _mk(_0, _1, ...)`` returning the functions, and a
+        node's functions are the maker called with its objects (each function takes them
+        as defaults: locals, faster to read than globals, and no closure cell per name).
+        Their ``__name__`` is the real one; their code, line text and traceback names are
+        the shape's. Error paths find the binding of a frame from the local holding its
+        key (``key_placeholder``) and read ``_3`` in a line through ``placeholders``.
         """
-        n = self._name(node)
-        # the functions it defines keep a name saying what they do (tracebacks show it)
-        roles = {f"_r{n}": "resolve", f"_n{n}": "create", f"_a{n}": "aresolve",
-                 f"_an{n}": "acreate"}
-        local: dict[str, str] = {}
-
-        def placeholder(match: re.Match[str]) -> str:
-            real = match.group()
-            ph = local.get(real)
-            if ph is None:
-                ph = local[real] = roles.get(real) or f"_{len(local)}"
-            return ph
-
-        shape = _GENERATED_NAME.sub(placeholder, source)
-        names = list(local)
+        local, roles = self._local, self._roles
+        names = tuple(local)
         defined = [f for f in roles if f in local]
-        free = [real for real in names if real not in defined]
+        free = [real for real in names if real not in roles]
         code = _shapes.get(shape)
         if code is None:
-            params = ", ".join(local[real] for real in free)
+            params = [local[real] for real in free]
             returns = "".join(f"{local[real]}, " for real in defined)
-            body = "".join(f"    {line}\n" if line else "\n" for line in shape.split("\n"))
-            text = f"def _mk({params}):\n{body}    return ({returns})\n"
+            body = "".join(
+                f"    {line}\n" if line else "\n" for line in _with_defaults(shape, params)
+            )
+            text = f"def _mk({', '.join(params)}):\n{body}    return ({returns})\n"
             filename = f"<injectq resolvers {next(_counter)}>"
             linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
             module = compile(text, filename, "exec")
@@ -299,17 +317,19 @@ class ResolverCompiler:
     container = "_c"
 
     def provider(self, node: Node) -> str:
-        return f"_p{self._name(node)}"
+        return self._ph(f"_p{self._name(node)}")
 
     def key(self, key: Key) -> str:
         node = self.graph.node(key)
         assert node is not None
-        return f"_k{self._name(node)}"
+        return self._ph(f"_k{self._name(node)}")
 
     def resolve(self, key: Key, awaited: bool) -> str:
         node = self.graph.node(key)
         assert node is not None
-        return f"(await _a{self._name(node)}())" if awaited else f"_r{self._name(node)}()"
+        if awaited:
+            return f"(await {self._ph(f'_a{self._name(node)}')}())"
+        return f"{self._ph(f'_r{self._name(node)}')}()"
 
     def lazy(self, key: Key) -> str:
         node = self.graph.node(key)
@@ -333,12 +353,10 @@ class ResolverCompiler:
     def _build(self, r: Recipe, in_async: bool, indent: str) -> list[str]:
         return [indent + line for line in build_source(r, self, in_async)]
 
-    def _node_source(self, node: Node) -> list[str]:
-        r = self.cookbook.recipe(node.key)
-        n = self._name(node)
+    def _node_source(self, node: Node, n: str) -> list[str]:
+        r = self.cookbook.take(node.key)
         self.ns[f"_p{n}"] = r.provider
         self.ns[f"_k{n}"] = r.key
-        lines = [f"# {r.label} [{r.lifetime_label}] bound at {r.site}"]
         if r.lifetime is Lifetime.SINGLETON:
             slot = self.hooks.slots.get(node.binding)
             if slot is None:
@@ -346,68 +364,80 @@ class ResolverCompiler:
             self.ns[f"_s{n}"] = slot
         if r.lifetime is Lifetime.SCOPED:
             self.ns[f"_sc{n}"] = r.scope
-        lines += self._sync_source(r, n)
+        lines = self._sync_source(r, n)
         if r.is_async:
             lines += self._async_source(r, n)
         return lines
 
+    # Both print the shape: a per-binding name is spelled by ``_ph`` where it is written
+    # (so every name numbered is one the text uses).
     def _sync_source(self, r: Recipe, n: str) -> list[str]:
         # an override block open in this context takes over (the engine resolves what is
         # not overridden with the frame cleared, so this very function serves it too)
-        out = [f"def _r{n}():", f"    if _ov[0] and _frame.get() is not None: return _ovget(_k{n})"]
+        ph = self._ph
+        k = ph(f"_k{n}")
+        out = [f"def {ph(f'_r{n}')}():",
+               f"    if _ov[0] and _frame.get() is not None: return _ovget({k})"]
         if r.lifetime is Lifetime.SINGLETON:
-            out += [f"    v = _s{n}.value", "    if v is not _MISSING: return v"]
+            s = ph(f"_s{n}")
+            out += [f"    v = {s}.value", "    if v is not _MISSING: return v"]
             if r.is_async:
-                return [*out, f"    _needs_async(_k{n})"]
-            make = [f"def _n{n}():", *self._build(r, False, "    "), "    return v", ""]
+                return [*out, f"    _needs_async({k})"]
+            create = ph(f"_n{n}")
+            make = [f"def {create}():", *self._build(r, False, "    "), "    return v", ""]
             return [
                 *make, *out,
-                f"    v = _once(_s{n}, _n{n}, _k{n}, _reentry)",
-                f"    _hot[_k{n}] = v",
+                f"    v = _once({s}, {create}, {k}, _reentry)",
+                f"    _hot[{k}] = v",
                 "    return v",
             ]
         if r.lifetime is Lifetime.SCOPED:
             out += [
-                f"    st = _var.get().get(_sc{n})",
-                f"    if st is None: _noscope(_k{n})",
-                f"    v = st.cache.get(_k{n}, _MISSING)",
+                f"    st = _var.get().get({ph(f'_sc{n}')})",
+                f"    if st is None: _noscope({k})",
+                f"    v = st.cache.get({k}, _MISSING)",
                 "    if v is not _MISSING: return v",
             ]
             if r.is_async:
-                return [*out, f"    _needs_async(_k{n})"]
-            make = [f"def _n{n}(st):", *self._build(r, False, "    "), "    return v", ""]
-            return [*make, *out, f"    return _keyed(st.lock, st.cache, _k{n}, _n{n}, st)"]
+                return [*out, f"    _needs_async({k})"]
+            create = ph(f"_n{n}")
+            make = [f"def {create}(st):", *self._build(r, False, "    "), "    return v", ""]
+            return [*make, *out, f"    return _keyed(st.lock, st.cache, {k}, {create}, st)"]
         if r.is_async:
-            return [*out, f"    _needs_async(_k{n})"]
+            return [*out, f"    _needs_async({k})"]
         body = self._build(r, False, "    ")
         if len(body) == 1:
             return [*out, f"    return {body[0].split('v = ', 1)[1]}"]
         return [*out, *body, "    return v"]
 
     def _async_source(self, r: Recipe, n: str) -> list[str]:
+        ph = self._ph
+        k = ph(f"_k{n}")
         out = [
-            f"async def _a{n}():",
-            f"    if _ov[0] and _frame.get() is not None: return await _ovaget(_k{n})",
+            f"async def {ph(f'_a{n}')}():",
+            f"    if _ov[0] and _frame.get() is not None: return await _ovaget({k})",
         ]
         if r.lifetime is Lifetime.TRANSIENT:
             return [*out, *self._build(r, True, "    "), "    return v"]
+        create = ph(f"_an{n}")
         if r.lifetime is Lifetime.SINGLETON:
-            make = [f"async def _an{n}():", *self._build(r, True, "    "), "    return v", ""]
+            s = ph(f"_s{n}")
+            make = [f"async def {create}():", *self._build(r, True, "    "), "    return v", ""]
             return [
                 *make, *out,
-                f"    v = _s{n}.value",
+                f"    v = {s}.value",
                 "    if v is not _MISSING: return v",
-                f"    v = await _aonce(_s{n}, _an{n}, _k{n}, _reentry)",
-                f"    _hot[_k{n}] = v",
+                f"    v = await _aonce({s}, {create}, {k}, _reentry)",
+                f"    _hot[{k}] = v",
                 "    return v",
             ]
-        make = [f"async def _an{n}(st):", *self._build(r, True, "    "), "    return v", ""]
+        make = [f"async def {create}(st):", *self._build(r, True, "    "), "    return v", ""]
         return [
             *make, *out,
-            f"    st = _var.get().get(_sc{n})",
-            f"    if st is None: _noscope(_k{n})",
-            f"    v = st.cache.get(_k{n}, _MISSING)",
+            f"    st = _var.get().get({ph(f'_sc{n}')})",
+            f"    if st is None: _noscope({k})",
+            f"    v = st.cache.get({k}, _MISSING)",
             "    if v is not _MISSING: return v",
-            f"    return await _akeyed(st.lock, st.cache, st.pending, _k{n}, _an{n}, st, _k{n}, "
+            f"    return await _akeyed(st.lock, st.cache, st.pending, {k}, {create}, st, {k}, "
             "_reentry)",
         ]
