@@ -831,6 +831,7 @@ class _Builder:
             attr=f"{PREFIX}v_{base}" if singleton else "",
             attr_type=(ann if ann == "Any" else f"{ann} | None") if singleton else "",
             functions=functions,
-            record=pyformat.layout("    ", f"{key}: ", self._record(recipe, base, explicit),
+            record=pyformat.layout("    ", f"{pyformat.expression(key)}: ",
+                                   self._record(recipe, base, explicit),
                                    ","),
         )
