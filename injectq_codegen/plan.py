@@ -686,7 +686,8 @@ class _Builder:
             expr = self.refs.obj(token)
             params = getattr(token, "__parameters__", ())
             if isinstance(params, tuple) and params:
-                return f"{expr}[{', '.join(['Any'] * len(typing.cast(tuple[object, ...], params)))}]"
+                count = len(typing.cast(tuple[object, ...], params))
+                return f"{expr}[{', '.join(['Any'] * count)}]"
             return expr
         if isinstance(token, typing.NewType) or type(token).__name__ == "TypeAliasType":
             return self.refs.obj(token)
