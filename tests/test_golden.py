@@ -80,6 +80,38 @@ def _wirings(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.glob("*/_wiring.py"))
 
 
+# what a user's code sees of a generated module, for both type checkers
+CHECK_TYPES = """\
+from __future__ import annotations
+
+from typing import Any, assert_type
+
+import golden_asyncs._wiring as a
+import golden_keys._wiring as k
+import golden_singletons._wiring as s
+from golden_asyncs.app import Handler
+from golden_keys.app import Clock, Repository, Report, User, UserId
+from golden_singletons.app import C, Engine
+
+
+async def check() -> None:
+    assert_type(s.provide_c(), C)
+    assert_type(s.provide_engine(), Engine)
+    assert_type(s.container.get(Engine), Engine)
+    assert_type(s.container[C], C)
+    assert_type(s.container.try_get(Engine), Engine | None)
+    assert_type(s.Container().provide_engine(), Engine)
+    assert_type(await a.aprovide_handler(), Handler)
+    assert_type(await a.container.aget(Handler), Handler)
+    assert_type(k.provide_clock(), Clock)
+    assert_type(k.container.get(Clock), Clock)
+    assert_type(k.provide_repository(), Repository[User])
+    assert_type(k.provide_user_id(), UserId)
+    assert_type(k.provide_report(), Report)
+    assert_type(k.provide_title(), Any)
+"""
+
+
 def _run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300,
@@ -99,8 +131,10 @@ def test_formatters_leave_generated_modules_unchanged(installed: Path) -> None:
 
 
 def test_type_checkers_pass_on_generated_modules(installed: Path) -> None:
-    """mypy --strict and pyright strict check the generated constructions: no error."""
-    files = _wirings(installed)
+    """mypy --strict and pyright strict check the generated constructions (no error), and
+    see each accessor, ``get``, ``[]`` and ``try_get`` return the key's type."""
+    (installed / "check_generated.py").write_text(CHECK_TYPES, encoding="utf-8")
+    files = [*_wirings(installed), "check_generated.py"]
     mypy = _run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
                  "--follow-imports=silent", *files], installed)
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr
@@ -155,3 +189,56 @@ print("ok")
 def test_golden_modules_run(installed: Path) -> None:
     proc = _run([sys.executable, "-c", GOLDEN_RUN], installed)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout + proc.stderr
+
+
+WRONG = """\
+from __future__ import annotations
+
+from injectq import Module
+
+
+class Engine:
+    pass
+
+
+class Settings:
+    pass
+
+
+def make_engine(settings: Settings) -> Settings:
+    return settings
+
+
+class WrongModule(Module):
+    def configure(self) -> None:
+        self.bind(Settings, Settings).singleton()
+        self.bind_factory(Engine, make_engine).singleton()
+"""
+
+
+def test_a_wrong_type_in_a_module_is_a_type_error_in_its_wiring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A factory that returns a Settings for the Engine key: the generated construction is
+    ``v: Engine = make_engine(...)``, which both checkers reject."""
+    (tmp_path / "wrongtype").mkdir()
+    (tmp_path / "wrongtype" / "__init__.py").write_text("")
+    (tmp_path / "wrongtype" / "app.py").write_text(WRONG)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        source, _ = generate(["wrongtype.app:WrongModule"])
+    finally:
+        for name in [m for m in sys.modules if m.startswith("wrongtype")]:
+            del sys.modules[name]
+    (tmp_path / "wrongtype" / "_wiring.py").write_text(source)
+    mypy = _run([sys.executable, "-m", "mypy", "--strict", "--no-incremental",
+                 "wrongtype/_wiring.py"], tmp_path)
+    assert mypy.returncode == 1
+    assert 'Incompatible types in assignment (expression has type "Settings", variable ' \
+           'has type "Engine")' in mypy.stdout, mypy.stdout
+    if (BIN / "pyright").exists():
+        pyright = _run([str(BIN / "pyright"), "--pythonpath", sys.executable,
+                        "wrongtype/_wiring.py"], tmp_path)
+        assert pyright.returncode == 1 and '"Settings" is not assignable to "Engine"' in \
+            pyright.stdout, pyright.stdout
