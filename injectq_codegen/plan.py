@@ -789,7 +789,7 @@ class _Builder:
             create = (
                 f"{aw}{PREFIX}akeyed(st.lock, st.cache, st.pending, {key}, self.{make}, sc, "
                 f"{key}, self.reentry)" if is_async else
-                f"{PREFIX}keyed(st.lock, st.cache, {key}, self.{make}, sc)"
+                f"st.create({key}, self.{make}, sc)"
             )
             functions.append([
                 *self._def(accessor, ["self"], ann, asy),

@@ -178,6 +178,34 @@ def test_scoped_instance_is_one_when_threads_share_a_scope() -> None:
     assert len({id(r) for r in results}) == 1
 
 
+def test_opening_thread_and_other_threads_race_one_scoped_instance() -> None:
+    """The thread that opened the scope creates without a lock until another thread uses
+    the scope; racing it (its creation under way, the others arriving) still makes one."""
+    import contextvars
+
+    for round_ in range(20):
+        calls = Counter()
+        started = threading.Event()
+
+        class Slow:
+            def __init__(self) -> None:
+                calls.hit()
+                started.set()
+                time.sleep(0.002 * (round_ % 3))
+
+        c = InjectQ()
+        c.bind(Slow, Slow).scoped("request")
+        with c.scope():
+            ctx = contextvars.copy_context()
+            with ThreadPoolExecutor(8) as pool:
+                others = [pool.submit(lambda: ctx.copy().run(c.get, Slow)) for _ in range(8)]
+                mine = c.get(Slow)
+                results = [f.result(timeout=TIMEOUT) for f in others]
+            assert c.get(Slow) is mine
+        assert calls.n == 1, round_
+        assert all(r is mine for r in results)
+
+
 # -- many agets racing ------------------------------------------------------------------------
 
 

@@ -402,7 +402,7 @@ class ResolverCompiler:
                 return [*out, f"    _needs_async({k})"]
             create = ph(f"_n{n}")
             make = [f"def {create}(st):", *self._build(r, False, "    "), "    return v", ""]
-            return [*make, *out, f"    return _keyed(st.lock, st.cache, {k}, {create}, st)"]
+            return [*make, *out, f"    return st.create({k}, {create}, st)"]
         if r.is_async:
             return [*out, f"    _needs_async({k})"]
         body = self._build(r, False, "    ")

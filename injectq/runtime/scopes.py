@@ -10,17 +10,22 @@ from __future__ import annotations
 import contextvars
 import inspect
 import threading
+import time
 from _thread import RLock as _RLock
+from _thread import get_ident as _get_ident
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from injectq.errors import ResourceCleanupError, ScopeError
+from injectq.runtime.creation import create_keyed
 from injectq.runtime.forking import fresh_rlock, owned_here
 
 __all__ = ["Finalizers", "ScopeState", "run_finalizers", "arun_finalizers"]
 
 ScopeMap = Mapping[str | None, "ScopeState"]
+T = TypeVar("T")
+OwnerT = TypeVar("OwnerT")
 
 
 class Finalizers:
@@ -127,28 +132,44 @@ async def arun_finalizers(items: list[Any], owner: str) -> None:
     _raise_all(errors, owner)
 
 
+_LOCK_INIT = threading.Lock()  # makes a scope's lock the first time one is needed
+
+
 class ScopeState:
     """One scope: its instances and the resources to finalize when it closes, and the
     ``with`` / ``async with`` block that opens and closes it.
 
     ``container.scope()`` returns a fresh one; entering it puts it in the container's
-    ContextVar. Opening a scope is on every request's path, so this is one small object:
-    one lock (shared with the finalizers), and the finalizers and the table of async
-    creations under way made on first use."""
+    ContextVar. Opening a scope is on every request's path, so this is one small object;
+    its lock, finalizers and table of async creations under way are made on first use.
+
+    A scoped instance is created by ``create``. The thread that opened the scope creates
+    without a lock as long as no other thread has used the scope (the common case: one
+    request, one thread or one event loop; sync creation cannot be interleaved by another
+    task of that loop). A thread that resolves in a scope another thread opened (it runs
+    in a copy of that context) marks the scope shared and waits until the opening thread
+    has finished any creation it began without the lock; from then on every creation in
+    the scope, the opening thread's too, takes the lock. So an instance is still created
+    once: the two flags are written in opposite order by the two sides (``busy`` then
+    ``shared`` by the opener, ``shared`` then ``busy`` by another thread), so at least one
+    side sees the other's (the interpreter lock orders them).
+    """
 
     __slots__ = (
-        "__weakref__", "_finalizers", "_known", "_pending", "_token", "_var", "cache", "lock",
-        "name",
+        "__weakref__", "_busy", "_finalizers", "_known", "_lock", "_pending", "_shared",
+        "_thread", "_token", "_var", "cache", "name",
     )
-    # generated scope classes (injectq-gen) add one slot per scoped binding
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.cache: dict[Any, Any] = {}
-        self.lock = _RLock()
+        self._lock: Any = None
         self._finalizers: Finalizers | None = None
         self._pending: dict[Any, Any] | None = None
         self._token: contextvars.Token[ScopeMap] | None = None
+        self._thread = 0  # the thread that opened it
+        self._busy = 0  # creations the opening thread is making without the lock
+        self._shared = False  # another thread has used it: every creation locks
         # set by bind(): the container's ContextVar, and a check of the name to run when
         # opened (None: the container already knows the name)
         self._var: contextvars.ContextVar[ScopeMap] | None = None
@@ -160,6 +181,33 @@ class ScopeState:
         self._var = var
         self._known = known
         return self
+
+    @property
+    def lock(self) -> Any:
+        """The scope's reentrant lock (made on first use)."""
+        lock = self._lock
+        if lock is None:
+            with _LOCK_INIT:
+                lock = self._lock
+                if lock is None:
+                    lock = self._lock = _RLock()
+        return lock
+
+    def create(self, key: Any, make: Callable[[OwnerT], T], owner: OwnerT) -> T:
+        """``cache[key]``, made by ``make(owner)`` once (see the class docstring)."""
+        if self._thread == _get_ident():
+            self._busy += 1
+            try:
+                if not self._shared:
+                    value = self.cache[key] = make(owner)
+                    return value
+            finally:
+                self._busy -= 1
+        elif not self._shared:
+            self._shared = True
+            while self._busy:  # the opening thread is creating without the lock
+                time.sleep(0.0001)
+        return create_keyed(self.lock, self.cache, key, make, owner)
 
     @property
     def finalizers(self) -> Finalizers:
@@ -189,11 +237,14 @@ class ScopeState:
         self._pending = None
 
     def after_fork_in_child(self) -> None:
-        """In a forked child (a scope open in the forking thread): fresh locks; async
-        creations run by another thread's loop are abandoned."""
-        self.lock = fresh_rlock(self.lock)
+        """In a forked child (a scope open in the forking thread): fresh locks; creations
+        and async creations other threads had under way are abandoned."""
+        if self._lock is not None:
+            self._lock = fresh_rlock(self._lock)
         if self._finalizers is not None:
             self._finalizers.after_fork_in_child(self.lock)
+        if self._thread != _get_ident():
+            self._busy = 0
         for key, fut in list((self._pending or {}).items()):
             if not fut.done() and not owned_here(fut):
                 del self.pending[key]
@@ -218,6 +269,7 @@ class ScopeState:
         current = cast("dict[str | None, ScopeState]", var.get()).copy()
         current[name] = current[None] = self
         self._token = var.set(current)
+        self._thread = _get_ident()
         return self
 
     def _detach(self) -> list[Any] | None:
