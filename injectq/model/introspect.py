@@ -111,8 +111,8 @@ def describe(provider: Any, fallback: Fallback | None = None) -> ProviderInfo:
     (``type_checking_names``), so string annotations naming them can still be evaluated.
     """
     try:
-        info = _cache[provider]
-    except (KeyError, TypeError):
+        info = _cache.get(provider)  # a miss costs no exception (one per provider)
+    except TypeError:  # not weak-referenceable
         info = None
     if info is None:
         info = _describe(provider, None)

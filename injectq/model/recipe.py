@@ -212,12 +212,12 @@ def _layout(deps: tuple[Dep, ...]) -> list[tuple[Dep, bool]]:
     must be passed itself (positionally), as its default object."""
     out: list[tuple[Dep, bool]] = []
     keywords = False
+    default = Resolution.DEFAULT
     for i, dep in enumerate(deps):
         kind = dep.param.kind
-        if dep.resolution is Resolution.DEFAULT:
+        if dep.resolution is default:
             later_positional_only = any(
-                d.param.kind is inspect.Parameter.POSITIONAL_ONLY
-                and d.resolution is not Resolution.DEFAULT
+                d.param.kind is _POSITIONAL_ONLY and d.resolution is not default
                 for d in deps[i + 1:]
             )
             if later_positional_only:
@@ -225,11 +225,17 @@ def _layout(deps: tuple[Dep, ...]) -> list[tuple[Dep, bool]]:
             else:
                 keywords = True
             continue
-        keyword = kind is inspect.Parameter.KEYWORD_ONLY or (
-            keywords and kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
-        )
+        keyword = kind is _KEYWORD_ONLY or (keywords and kind is _POSITIONAL_OR_KEYWORD)
         out.append((dep, keyword))
     return out
+
+
+_POSITIONAL_ONLY = inspect.Parameter.POSITIONAL_ONLY
+_POSITIONAL_OR_KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
+_KEYWORD_ONLY = inspect.Parameter.KEYWORD_ONLY
+
+
+_INLINED_KINDS = (ProviderKind.CLASS, ProviderKind.FACTORY)  # built in place when transient
 
 
 class Cookbook:
@@ -287,7 +293,10 @@ class Cookbook:
         """The arguments of ``node``'s provider; with a budget, transient classes and
         factories that need no await are built in place while the budget lasts (one budget
         for the whole call, spent depth first)."""
+        if not node.deps:
+            return ()
         args: list[Arg] = []
+        graph = self.graph
         for dep, keyword in _layout(node.deps):
             name = dep.param.name
             resolution = dep.resolution
@@ -301,12 +310,12 @@ class Cookbook:
                 args.append(Arg(name, keyword, Source.LAZY, dep.target))
                 continue
             inline = None
-            target = self.graph.node(dep.target)
-            awaits = self.graph.needs_async(dep.target)
+            target = graph.node(dep.target)
+            awaits = graph.needs_async(dep.target)
             if (
                 budget is not None and budget[0] > 0 and target is not None and not awaits
                 and target.binding.lifetime is Lifetime.TRANSIENT
-                and target.binding.kind in (ProviderKind.CLASS, ProviderKind.FACTORY)
+                and target.binding.kind in _INLINED_KINDS
             ):
                 budget[0] -= 1
                 inline = Call(target, self._args(target, budget))

@@ -167,6 +167,12 @@ class ResolverCompiler:
         entries = self.entries
         if root.key in entries:
             return order
+        binding, plain = Resolution.BINDING, Edge.PLAIN
+        for dep in root.deps:
+            if dep.resolution is not binding or dep.edge is not plain or dep.target not in entries:
+                break
+        else:
+            return [root]  # what it needs is compiled (the common case): nothing to walk
         done: set[Key] = set()  # planned here; with entries, what needs no more planning
         # iterative DFS; the stack holds the current path
         path: list[tuple[Node, Dep | None]] = [(root, None)]
