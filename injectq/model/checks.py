@@ -241,8 +241,9 @@ def check_graph(
     problems += _scope_problems(graph, nodes)
     problems += _dep_problems(graph, nodes)
     # explicit bindings first, in registration order: a cycle starts at its first-bound member
-    rank = {key: i for i, key in enumerate(graph.registry.keys())}
-    problems += _cycle_problems(sorted(nodes, key=lambda n: rank.get(n.key, len(rank))))
+    if not _acyclic(nodes):  # one cheap pass tells the common case apart
+        rank = {key: i for i, key in enumerate(graph.registry.keys())}
+        problems += _cycle_problems(sorted(nodes, key=lambda n: rank.get(n.key, len(rank))))
     problems += _captive_problems(graph, nodes)
     problems += _sync_path_problems(graph, root_functions)
     problems += _implementation_problems(graph)
@@ -322,21 +323,24 @@ def _path_to(node: Node, parents: dict[Key, tuple[Node, Dep]]) -> list[tuple[Nod
 
 def _dep_problems(graph: DependencyGraph, nodes: list[Node]) -> list[Problem]:
     problems: list[Problem] = []
-    parents = _parents(nodes)
+    parents: dict[Key, tuple[Node, Dep]] | None = None  # made for the first problem
+    missing, unresolvable = Resolution.MISSING, Resolution.UNRESOLVABLE
     for node in nodes:
         for dep in node.deps:
-            if dep.resolution is Resolution.MISSING:
-                problems.append(missing_problem(_path_to(node, parents), dep))
-            elif dep.resolution is Resolution.UNRESOLVABLE:
-                problems.append(unresolvable_problem(_path_to(node, parents), dep))
+            if dep.resolution is missing or dep.resolution is unresolvable:
+                if parents is None:
+                    parents = _parents(nodes)
+                path = _path_to(node, parents)
+                problems.append(
+                    missing_problem(path, dep) if dep.resolution is missing
+                    else unresolvable_problem(path, dep)
+                )
     return problems
 
 
 def _cycle_problems(nodes: list[Node]) -> list[Problem]:
     """One problem per strongly connected component over plain edges (Tarjan, iterative)."""
     index_of = {n.key: n for n in nodes}
-    if _acyclic(nodes):
-        return []  # the common case, told apart in one cheap pass
     index: dict[Key, int] = {}
     low: dict[Key, int] = {}
     on_stack: set[Key] = set()
