@@ -277,6 +277,8 @@ class BindingBuilder:
 
 def lifetime_from_scope(scope: Any) -> tuple[Lifetime, str | None]:
     """Translate a 0.5.0-style ``scope=`` value ("singleton", "request", ScopeType...)."""
+    if scope is ScopeType.SINGLETON:  # bind()'s default, once per binding
+        return Lifetime.SINGLETON, None
     if isinstance(scope, Lifetime):
         return scope, ("request" if scope is Lifetime.SCOPED else None)
     value = str(getattr(scope, "value", scope)).lower()
