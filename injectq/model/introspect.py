@@ -98,7 +98,7 @@ def _callable_target(provider: Any) -> tuple[Callable[..., Any] | None, str]:
 def _declares_signature(cls: type) -> bool:
     """A class whose own ``__signature__`` says how it is called (pydantic models set one:
     their ``__init__`` takes only ``**data``)."""
-    return any("__signature__" in vars(c) for c in cls.__mro__[:-1])
+    return any("__signature__" in c.__dict__ for c in cls.__mro__[:-1])
 
 
 Fallback = Callable[[str], dict[str, Any]]  # module name -> extra names for annotations
@@ -225,11 +225,15 @@ def _describe(provider: Any, fallback: Fallback | None) -> ProviderInfo:
     fn, qualname = _callable_target(provider)
     if fn is None:
         return ProviderInfo((), qualname, "<unknown>", 0)
-    file, line = _source_position(fn)
+    if _reads_code(fn):  # its own code: where it is, its parameters and annotations
+        code = fn.__code__
+        file, line, home = code.co_filename, code.co_firstlineno, fn
+    else:
+        (file, line), home = _source_position(fn), _home(fn)
     raw = _parameters(fn)
     if raw is None:
         return ProviderInfo((), qualname, file, line)
-    hints, failures = _hints(fn if _reads_code(fn) else _home(fn), raw, provider, fallback)
+    hints, failures = _hints(home, raw, provider, fallback)
     params: list[Param] = []
     is_method = inspect.isclass(provider) and fn is not provider
     for index, p in enumerate(raw):
@@ -274,10 +278,19 @@ def _hints(
     fn: Any, raw: list[_RawParam], provider: Any, fallback: Fallback | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Evaluated annotations by parameter name, and the reason for each one that failed."""
-    if _reads_code(fn) and all(p.annotation is _EMPTY or _plain_class(p.annotation) for p in raw):
-        # what get_type_hints would return for these (it returns a class as it is), read
+    if _reads_code(fn):
+        # what get_type_hints would return for classes (it returns a class as it is), read
         # without its work: the common case, once per provider of a large graph
-        return {p.name: p.annotation for p in raw if p.annotation is not _EMPTY}, {}
+        plain: dict[str, Any] = {}
+        for p in raw:
+            ann = p.annotation
+            if ann is _EMPTY:
+                continue
+            if not _plain_class(ann):
+                break
+            plain[p.name] = ann
+        else:
+            return plain, {}
     if not inspect.isclass(fn):  # a class's own __signature__: its annotations are there
         try:
             return typing.get_type_hints(fn, include_extras=True), {}
