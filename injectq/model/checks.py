@@ -578,13 +578,20 @@ def _async_chain(graph: DependencyGraph, node: Node) -> list[tuple[Node, Dep | N
     return path
 
 
+def _plain_class(token: Any) -> bool:
+    """A class with no typing origin to follow: not a generic alias, and not
+    ``typing.Generic`` (whose origin is itself)."""
+    return (
+        isinstance(token, type) and not isinstance(token, types.GenericAlias)
+        and token is not typing.Generic
+    )
+
+
 def _class_of(token: Any) -> type | None:
     """The class every instance bound to ``token`` must be an instance of, if there is one
     to check: through type aliases, Annotated, NewType and generic aliases; None for a
     Protocol (structural), a string or another non-class token."""
-    if isinstance(token, type) and not isinstance(token, types.GenericAlias) and (
-        token is not typing.Generic
-    ):  # a class has no origin: none of the steps below applies (the common case)
+    if _plain_class(token):  # no origin: none of the steps below applies (the common case)
         return None if getattr(token, "_is_protocol", False) else token
     for _ in range(20):
         if isinstance(token, typing_extensions.TypeAliasType) or type(token).__name__ == (

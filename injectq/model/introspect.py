@@ -21,7 +21,7 @@ import typing
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Union, cast, get_args, get_origin
+from typing import Annotated, Any, TypeGuard, Union, cast, get_args, get_origin
 
 if typing.TYPE_CHECKING:
     # the type of inspect.Parameter.kind, which inspect names only privately
@@ -165,7 +165,7 @@ _VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
 _EMPTY = inspect.Parameter.empty
 
 
-def _reads_code(fn: Any) -> bool:
+def _reads_code(fn: Any) -> TypeGuard[types.FunctionType]:
     """A plain function: its parameters and annotations are read from it directly."""
     return (
         type(fn) is types.FunctionType
