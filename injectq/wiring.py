@@ -212,7 +212,7 @@ class GeneratedContainer(ContainerInterface):
             "injectq_override", default=None
         )
         self._iq_ov = False  # set while an override() block is open anywhere
-        self._scope_cache: dict[Any, Any] = {}
+        self._scope_cache: dict[Any, str] = {}
         self._overrides_engine = Overrides(self, self._iq_frame)
         self._fn_keys: dict[str, Any] | None = None
         forking.track(self)

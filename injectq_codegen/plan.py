@@ -435,6 +435,7 @@ HELPERS = {
     f"{PREFIX}await_instance": ("injectq.wiring", "await_instance"),
     f"{PREFIX}default": ("injectq.wiring", "default_of"),
     f"{PREFIX}enter": ("injectq.wiring", "enter_resource"),
+    f"{PREFIX}ident": ("_thread", "get_ident"),
     f"{PREFIX}keyed": ("injectq.wiring", "create_keyed"),
     f"{PREFIX}key": ("injectq.wiring", "make_key"),
 }
@@ -751,6 +752,22 @@ class _Builder:
                 out += pyformat.layout(_INDENT, "", line)
         return [*out, f"{_INDENT}return v"]
 
+    def _opener_path(self, key: str, make: str) -> list[str]:
+        """The thread that opened the scope creates without a lock while no other thread
+        has used it (ScopeState.create is the same protocol, for every other case)."""
+        i = _INDENT + "    "
+        return [
+            f"{i}if st.opener == {PREFIX}ident():",
+            f"{i}    st.busy += 1",
+            f"{i}    try:",
+            f"{i}        if not st.shared:",
+            f"{i}            v = self.{make}(sc)",
+            f"{i}            st.cache[{pyformat.expression(key)}] = v",
+            f"{i}            return v",
+            f"{i}    finally:",
+            f"{i}        st.busy -= 1",
+        ]
+
     def _call(self, head: str, expr: str) -> list[str]:
         return pyformat.layout(_INDENT, head, expr)
 
@@ -803,6 +820,7 @@ class _Builder:
                 *pyformat.layout(_INDENT + "    ", "", f"self.noscope({key})"),
                 *self._call(f"v: {ann} = ", f"st.cache.get({key}, {PREFIX}MISSING)"),
                 f"{_INDENT}if v is {PREFIX}MISSING:",
+                *([] if is_async else self._opener_path(key, make)),
                 *pyformat.layout(_INDENT + "    ", "v = ", create),
                 f"{_INDENT}return v",
             ])

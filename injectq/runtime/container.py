@@ -56,7 +56,6 @@ from injectq.runtime.overrides import Overrides
 from injectq.runtime.scopes import (
     Finalizers,
     ScopeMap,
-    ScopeState,
 )
 
 __all__ = ["ContainerContext", "InjectQ"]
@@ -116,7 +115,7 @@ class InjectQ(Registrar, ContainerInterface):
         thread_safe: bool = True,
         allow_override: bool = True,
     ) -> None:
-        self._scope_cache: dict[Any, tuple[str, Callable[[str], ScopeState]]] = {}
+        self._scope_cache: dict[Any, str] = {}
         self._registry = Registry(on_change=self._changed)
         self._registry.allow_override = allow_override
         self.use_async_scopes = use_async_scopes

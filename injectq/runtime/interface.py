@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from types import TracebackType
 from typing import Any, NoReturn, Self, TypeVar, overload
 
@@ -75,7 +75,7 @@ class ContainerInterface:
     scopes: contextvars.ContextVar[ScopeMap]
     # scope() argument -> (scope name, state factory), for names known to the container;
     # a subclass empties it when its scopes change
-    _scope_cache: dict[Any, tuple[str, Callable[[str], ScopeState]]]
+    _scope_cache: dict[Any, str]
     # bumped whenever bindings change: what @inject planned against older ones is redone
     _generation: int = 0
     finalizers: Finalizers
@@ -103,9 +103,6 @@ class ContainerInterface:
 
     def _scope_known(self, name: str) -> bool:
         raise NotImplementedError
-
-    def _scope_factory(self, name: str) -> Callable[[str], ScopeState] | None:
-        return None
 
     def node_info(self, key: Key) -> Record | None:
         raise NotImplementedError
@@ -201,18 +198,17 @@ class ContainerInterface:
     # -- scopes ------------------------------------------------------------------------
     def scope(self, scope_name: str | ScopeType = "request") -> ScopeState:
         """Open a scope: ``with container.scope():`` or ``async with container.scope():``."""
-        entry = self._scope_cache.get(scope_name)
-        if entry is not None:  # a name this container knows: checked once, not per request
-            return entry[1](entry[0]).bind(self.scopes, None)
+        name = self._scope_cache.get(scope_name)
+        if name is not None:  # a name this container knows: checked once, not per request
+            return ScopeState(name, self.scopes)
         name = str(getattr(scope_name, "value", scope_name))
         if name in ("singleton", "transient"):
             raise ScopeError(f"{name!r} is a lifetime, not a scope that can be opened")
         name = _SCOPE_ALIASES.get(name, name)
-        factory = self._scope_factory(name) or ScopeState
         if not self._scope_known(name):  # reported when opened (it may be declared first)
-            return factory(name).bind(self.scopes, self._scope_known)
-        self._scope_cache[scope_name] = (name, factory)
-        return factory(name).bind(self.scopes, None)
+            return ScopeState(name, self.scopes, self._scope_known)
+        self._scope_cache[scope_name] = name
+        return ScopeState(name, self.scopes)
 
     def async_scope(self, scope_name: str | ScopeType = "request") -> ScopeState:
         """Same as ``scope()``; kept for InjectQ 0.5.0 code (``async with``)."""

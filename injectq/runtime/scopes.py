@@ -156,24 +156,29 @@ class ScopeState:
     """
 
     __slots__ = (
-        "__weakref__", "_busy", "_finalizers", "_known", "_lock", "_pending", "_shared",
-        "_thread", "_token", "_var", "cache", "name",
+        "__weakref__", "_finalizers", "_known", "_lock", "_pending", "_token", "_var", "busy",
+        "cache", "name", "opener", "shared",
     )
 
-    def __init__(self, name: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        var: contextvars.ContextVar[ScopeMap] | None = None,
+        known: Callable[[str], bool] | None = None,
+    ) -> None:
         self.name = name
         self.cache: dict[Any, Any] = {}
         self._lock: Any = None
         self._finalizers: Finalizers | None = None
         self._pending: dict[Any, Any] | None = None
         self._token: contextvars.Token[ScopeMap] | None = None
-        self._thread = 0  # the thread that opened it
-        self._busy = 0  # creations the opening thread is making without the lock
-        self._shared = False  # another thread has used it: every creation locks
-        # set by bind(): the container's ContextVar, and a check of the name to run when
-        # opened (None: the container already knows the name)
-        self._var: contextvars.ContextVar[ScopeMap] | None = None
-        self._known: Callable[[str], bool] | None = None
+        self.opener = 0  # the thread that opened it
+        self.busy = 0  # creations the opening thread is making without the lock
+        self.shared = False  # another thread has used it: every creation locks
+        # the container's ContextVar, and a check of the name to run when opened (None:
+        # the container already knows the name)
+        self._var = var
+        self._known = known
 
     def bind(
         self, var: contextvars.ContextVar[ScopeMap], known: Callable[[str], bool] | None
@@ -195,17 +200,17 @@ class ScopeState:
 
     def create(self, key: Any, make: Callable[[OwnerT], T], owner: OwnerT) -> T:
         """``cache[key]``, made by ``make(owner)`` once (see the class docstring)."""
-        if self._thread == _get_ident():
-            self._busy += 1
+        if self.opener == _get_ident():
+            self.busy += 1
             try:
-                if not self._shared:
+                if not self.shared:
                     value = self.cache[key] = make(owner)
                     return value
             finally:
-                self._busy -= 1
-        elif not self._shared:
-            self._shared = True
-            while self._busy:  # the opening thread is creating without the lock
+                self.busy -= 1
+        elif not self.shared:
+            self.shared = True
+            while self.busy:  # the opening thread is creating without the lock
                 time.sleep(0.0001)
         return create_keyed(self.lock, self.cache, key, make, owner)
 
@@ -243,8 +248,8 @@ class ScopeState:
             self._lock = fresh_rlock(self._lock)
         if self._finalizers is not None:
             self._finalizers.after_fork_in_child(self.lock)
-        if self._thread != _get_ident():
-            self._busy = 0
+        if self.opener != _get_ident():
+            self.busy = 0
         for key, fut in list((self._pending or {}).items()):
             if not fut.done() and not owned_here(fut):
                 del self.pending[key]
@@ -269,7 +274,7 @@ class ScopeState:
         current = cast("dict[str | None, ScopeState]", var.get()).copy()
         current[name] = current[None] = self
         self._token = var.set(current)
-        self._thread = _get_ident()
+        self.opener = _get_ident()
         return self
 
     def _detach(self) -> list[Any] | None:
@@ -277,8 +282,8 @@ class ScopeState:
         token = self._token
         if token is None:
             raise ScopeError(f"scope {self.name!r} is not open")
-        fin = self._finalizers
-        items = fin.take() if fin is not None and len(fin) else None
+        fin = self._finalizers  # made by the first resource: None for most requests
+        items = fin.take() if fin is not None else None
         var = self._var
         assert var is not None
         try:
@@ -288,7 +293,8 @@ class ScopeState:
             current.pop(self.name, None)
             var.set(current)
         self._token = None
-        self.clear()
+        self.cache.clear()
+        self._pending = None
         return items
 
     __enter__ = _open
