@@ -149,6 +149,10 @@ def _special(container: Any, how: int, target: Any) -> Any:
     return None
 
 
+def _dead() -> None:
+    """A weak reference to no container (before the first call)."""
+
+
 def _wrap(func: Callable[..., Any], fixed: Any) -> Callable[..., Any]:
     params: list[Param] | None = None
     # container -> {call shape: (container generation, plan)}. Planned once per call shape,
@@ -163,6 +167,10 @@ def _wrap(func: Callable[..., Any], fixed: Any) -> Callable[..., Any]:
             "bind it, pass it explicitly, or give it a default"
         )
 
+    # the plan of the last call without keywords: (container, generation, number of
+    # positional arguments, plan); the container is held weakly
+    last: list[Any] = [_dead, -1, -1, ()]
+
     def plan(container: Any, n_args: int, kwargs: dict[str, Any]) -> CallPlan:
         nonlocal params
         shape = (n_args, tuple(kwargs)) if kwargs else n_args
@@ -173,11 +181,14 @@ def _wrap(func: Callable[..., Any], fixed: Any) -> Callable[..., Any]:
             by_shape = plans.setdefault(container, {})
         cached = by_shape.get(shape)
         if cached is not None and cached[0] == generation:
-            return cached[1]
-        if params is None:
-            params = list(describe(func).params)
-        todo = plan_call(container, params, n_args, kwargs, missing)
-        by_shape[shape] = (generation, todo)
+            todo = cached[1]
+        else:
+            if params is None:
+                params = list(describe(func).params)
+            todo = plan_call(container, params, n_args, kwargs, missing)
+            by_shape[shape] = (generation, todo)
+        if not kwargs:
+            last[:] = [weakref.ref(container), generation, n_args, todo]
         return todo
 
     def explain(exc: InjectQError, name: str) -> InjectionError:
@@ -208,7 +219,21 @@ def _wrap(func: Callable[..., Any], fixed: Any) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if len(args) + len(kwargs) < n_params:
             container = fixed if fixed is not None else current_container()
-            fill(container, plan(container, len(args), kwargs), kwargs, explain)
+            ref, generation, n_args, todo = last
+            if (
+                kwargs or n_args != len(args) or ref() is not container
+                or generation != container._generation
+            ):
+                todo = plan(container, len(args), kwargs)
+            get = container.get
+            for name, how, target in todo:
+                if how == _GET:
+                    try:
+                        kwargs[name] = get(target)
+                    except DependencyNotFoundError as exc:
+                        raise explain(exc, name) from exc
+                else:
+                    kwargs[name] = _special(container, how, target)
         return func(*args, **kwargs)
 
     wrapper.__injectq_inject__ = True  # type: ignore[attr-defined]
