@@ -61,6 +61,7 @@ __all__ = [
     "default_of",
     "enter_resource",
     "make_key",
+    "record",
 ]
 
 T = TypeVar("T")
@@ -82,6 +83,28 @@ def capture(modules: Iterable[Any]) -> dict[Any, Any]:
     for module in modules:
         install_into(recorder, module)
     return {key: b.provider for key, b in recorder.recorded().items()}
+
+
+def record(
+    key: Any,
+    what: str,
+    site: str,
+    provider: Any,
+    layout: tuple[tuple[str, bool, str, Any], ...],
+    base: str,
+    *,
+    is_async: bool = False,
+    explicit: bool = True,
+) -> Record:
+    """A binding's record as a generated module writes it: ``what`` is its provider kind
+    and lifetime (``"class transient"``, ``"generator scoped:request"``); its label is its
+    key's."""
+    kind, _, lifetime = what.partition(" ")
+    lifetime, _, scope = lifetime.partition(":")
+    return Record(
+        key, display_key(key), kind, lifetime, scope or None, site, provider, layout,
+        is_async, base, explicit,
+    )
 
 
 class DefaultOf:

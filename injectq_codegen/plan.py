@@ -33,7 +33,16 @@ from injectq.model.checks import check_graph
 from injectq.model.graph import DependencyGraph, Node, Resolution
 from injectq.model.introspect import describe
 from injectq.model.markers import Key, Named, split_key
-from injectq.model.recipe import Arg, Call, Cookbook, Owner, Recipe, Source, build_source
+from injectq.model.recipe import (
+    Arg,
+    Call,
+    Cookbook,
+    Owner,
+    Recipe,
+    Source,
+    build_source,
+    call_parts,
+)
 from injectq_codegen import pyformat
 from injectq_codegen.errors import GraphProblems, UsageError
 from injectq_codegen.loader import LoadedModule, user_failure
@@ -142,9 +151,9 @@ def literal(value: Any) -> str | None:
     if value is None or value is True or value is False or value is Ellipsis:
         return repr(value)
     if isinstance(value, str):
-        return str.__repr__(plain_str(value))
+        return pyformat.string(plain_str(value))
     if isinstance(value, bytes):
-        return bytes.__repr__(bytes(value))
+        return pyformat.bytes_literal(bytes(value))
     if isinstance(value, bool):
         return repr(bool(value))
     if isinstance(value, int):
@@ -152,11 +161,12 @@ def literal(value: Any) -> str | None:
         try:
             return int.__repr__(number)
         except ValueError:  # more digits than int -> str allows: hex has no limit
-            return hex(number)
+            return pyformat.number(hex(number))
     if isinstance(value, float):
         real = float(value)
         if not math.isfinite(real):
-            return f"float({float.__repr__(real)!r})"  # `inf` / `nan` are names, not literals
+            # `inf` / `nan` are names, not literals
+            return f"float({pyformat.string(float.__repr__(real))})"
         return float.__repr__(real)
     if type(value) is tuple:
         items = [literal(v) for v in typing.cast(tuple[object, ...], value)]
@@ -332,7 +342,7 @@ class Refs:
                 f"the key {plain_str(repr(value))} cannot be rebuilt from its "
                 "parts in generated code; bind it under a class or a string"
             )
-        return f"({expr})"
+        return expr
 
 
 def _union(left: Any, right: Any) -> Any:
@@ -429,6 +439,7 @@ HELPERS = {
     f"{PREFIX}MISSING": ("injectq.wiring", "MISSING"),
     f"{PREFIX}Named": ("injectq.wiring", "Named"),
     f"{PREFIX}Record": ("injectq.wiring", "Record"),
+    f"{PREFIX}record": ("injectq.wiring", "record"),
     f"{PREFIX}Scopes": ("injectq.wiring", "Scopes"),
     f"{PREFIX}aenter": ("injectq.wiring", "aenter_resource"),
     f"{PREFIX}akeyed": ("injectq.wiring", "acreate_keyed"),
@@ -524,7 +535,9 @@ def build_plan(
     used = set(_HELPER_USE.findall(text))
     helpers = [
         (*HELPERS[name], name)
-        for name in sorted(used - {f"{PREFIX}GeneratedContainer", f"{PREFIX}Record"})
+        for name in sorted(
+            used - {f"{PREFIX}GeneratedContainer", f"{PREFIX}Record", f"{PREFIX}record"}
+        )
     ]
     plan = WiringPlan(
         version=version,
@@ -681,8 +694,7 @@ class _Builder:
             parts = [self._annotation(a) for a in typing.get_args(token)]
             return "Any" if "Any" in parts else " | ".join(parts)
         if origin is not None:
-            text = self.refs.value(token)
-            return text[1:-1] if text.startswith("(") else text
+            return self.refs.value(token)
         if isinstance(token, type):
             expr = self.refs.obj(token)
             params = getattr(token, "__parameters__", ())
@@ -695,7 +707,9 @@ class _Builder:
         return "Any"
 
     # -- one binding ---------------------------------------------------------------------
-    def _record(self, recipe: Recipe, base: str, explicit: bool) -> str:
+    def _record(
+        self, recipe: Recipe, base: str, explicit: bool
+    ) -> list[str | pyformat.Items]:
         b = recipe.node.binding
         captured = not b.kind.takes_parameters or _capturable(b.provider)
         layout: list[str] = []
@@ -711,15 +725,19 @@ class _Builder:
                 what = "None"
             layout.append(f"({literal(arg.name)}, {arg.keyword}, {literal(str(arg.source))}, "
                           f"{what})")
-        fields = [
-            self.refs.key(recipe.key), literal(recipe.label), literal(str(recipe.kind)),
-            literal(str(recipe.lifetime)), literal(recipe.scope), literal(recipe.site),
+        fields: list[str | pyformat.Items] = [
+            self.refs.key(recipe.key),
+            pyformat.string(plain_str(f"{recipe.kind} {recipe.lifetime_label}")),
+            pyformat.string(plain_str(recipe.site)),
             f"{PREFIX}CAPTURED" if captured else self.refs.obj(b.provider),
-            literal(()) if not layout else
-            f"({', '.join(layout)}{',' if len(layout) == 1 else ''})",
-            str(recipe.is_async), literal(base), str(explicit),
+            pyformat.Items("(", layout, ")", single_comma=True),
+            pyformat.string(base),
         ]
-        return f"{PREFIX}Record({', '.join(str(f) for f in fields)})"
+        if recipe.is_async:
+            fields.append("is_async=True")
+        if not explicit:
+            fields.append("explicit=False")
+        return fields
 
     def _needs(self, recipe: Recipe) -> bool:
         if recipe.lifetime is Lifetime.SCOPED:
@@ -742,14 +760,21 @@ class _Builder:
     def _build(self, recipe: Recipe, ann: str, in_async: bool) -> list[str]:
         """The creation statements at a method's indent, then ``return v``."""
         out: list[str] = []
+        provider, parts = (
+            call_parts(recipe.call, self, in_async) if recipe.call is not None else ("", [])
+        )
+        call = f"{provider}({', '.join(parts)})"
         for line in build_source(recipe, self, in_async):
             name, sep, expr = line.partition(" = ")
-            if sep and name == "v":
-                out += pyformat.layout(_INDENT, f"v: {ann} = ", expr)
-            elif sep and name == "g":
-                out += pyformat.layout(_INDENT, "g = ", expr)
-            else:
+            if not sep or name not in ("v", "g"):
                 out += pyformat.layout(_INDENT, "", line)
+                continue
+            head = f"v: {ann} = " if name == "v" else "g = "
+            if expr in (call, f"await {call}"):  # laid out from its parts: nothing to parse
+                aw = "await " if expr.startswith("await ") else ""
+                out += pyformat.call(_INDENT, head + aw, provider, parts)
+            else:
+                out += pyformat.layout(_INDENT, head, expr)
         return [*out, f"{_INDENT}return v"]
 
     def _opener_path(self, key: str, make: str) -> list[str]:
@@ -850,7 +875,6 @@ class _Builder:
             attr=f"{PREFIX}v_{base}" if singleton else "",
             attr_type=(ann if ann == "Any" else f"{ann} | None") if singleton else "",
             functions=functions,
-            record=pyformat.layout("    ", f"{pyformat.expression(key)}: ",
-                                   self._record(recipe, base, explicit),
-                                   ","),
+            record=pyformat.call("    ", f"{key}: ", f"{PREFIX}record",
+                                 self._record(recipe, base, explicit), ","),
         )

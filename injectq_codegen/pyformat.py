@@ -13,10 +13,14 @@ hexadecimal digits are upper case: the formatters' own normalizations.
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 
 from injectq_codegen.errors import InternalError
 
-__all__ = ["LINE_LENGTH", "expression", "layout", "string"]
+__all__ = [
+    "LINE_LENGTH", "Items", "bytes_literal", "call", "expression", "layout", "number",
+    "signature", "string",
+]
 
 LINE_LENGTH = 88  # black's and ruff's default
 INDENT = "    "
@@ -25,6 +29,11 @@ INDENT = "    "
 def string(text: str) -> str:
     """A str literal as the formatters write it (``text`` is a plain str)."""
     return _requote(str.__repr__(text))
+
+
+def bytes_literal(data: bytes) -> str:
+    """A bytes literal as the formatters write it."""
+    return "b" + _requote(bytes.__repr__(data)[1:])
 
 
 def _requote(single: str) -> str:
@@ -53,7 +62,7 @@ def _flat(node: ast.AST) -> str:
             if isinstance(value, str):
                 return string(value)
             if isinstance(value, bytes):
-                return "b" + _requote(bytes.__repr__(value)[1:])
+                return bytes_literal(value)
             if isinstance(value, bool) or value is None or value is Ellipsis:
                 return "..." if value is Ellipsis else repr(value)
             if isinstance(value, int):
@@ -157,8 +166,61 @@ def _parse(text: str) -> ast.expr:
 
 
 def layout(indent: str, head: str, text: str, tail: str = "") -> list[str]:
-    """The lines of ``head + text + tail`` at ``indent`` (``text`` is an expression)."""
+    """The lines of ``head + text + tail`` at ``indent``. ``text`` is an expression already
+    in the formatters' spelling (what the planner prints is): one that fits is kept as it
+    is; a longer one is parsed and split."""
+    line = f"{indent}{head}{text}{tail}"
+    if len(line) <= LINE_LENGTH:
+        return [line]
     return _lay(indent, head, _parse(text), tail)
+
+
+class Items:
+    """A bracketed sequence of expressions already in the formatters' spelling (a tuple
+    literal, say), laid out without parsing it."""
+
+    __slots__ = ("close", "items", "open", "single_comma")
+
+    def __init__(self, open_: str, items: list[str], close: str, *, single_comma: bool = False
+                 ) -> None:
+        self.open = open_
+        self.items = items
+        self.close = close
+        self.single_comma = single_comma  # a one-item tuple: (x,)
+
+    def flat(self) -> str:
+        comma = "," if self.single_comma and len(self.items) == 1 else ""
+        return f"{self.open}{', '.join(self.items)}{comma}{self.close}"
+
+
+def _item_lines(indent: str, head: str, item: str | Items, tail: str) -> list[str]:
+    if isinstance(item, str):
+        return layout(indent, head, item, tail)
+    line = f"{indent}{head}{item.flat()}{tail}"
+    if len(line) <= LINE_LENGTH or not item.items:
+        return [line]
+    inner = indent + INDENT
+    lines = [f"{indent}{head}{item.open}"]
+    for sub in item.items:
+        lines += layout(inner, "", sub, ",")
+    lines.append(f"{indent}{item.close}{tail}")
+    return lines
+
+
+def call(indent: str, head: str, func: str, args: Sequence[str | Items], tail: str = ""
+         ) -> list[str]:
+    """``head + func(args) + tail``, the arguments already in the formatters' spelling:
+    one line when it fits, else one argument per line (each laid out in turn)."""
+    flat = [a if isinstance(a, str) else a.flat() for a in args]
+    line = f"{indent}{head}{func}({', '.join(flat)}){tail}"
+    if len(line) <= LINE_LENGTH or not args:
+        return [line]
+    inner = indent + INDENT
+    lines = [f"{indent}{head}{func}("]
+    for arg in args:
+        lines += _item_lines(inner, "", arg, ",")
+    lines.append(f"{indent}){tail}")
+    return lines
 
 
 def signature(indent: str, head: str, params: list[tuple[str, str | None]], tail: str

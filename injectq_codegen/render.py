@@ -1,14 +1,15 @@
-"""WiringPlan -> source text, through the jinja2 template, checked by libcst.
+"""WiringPlan -> source text, through the jinja2 template, checked by compiling it.
 
-The template lays out the module; this file supplies the few filters it needs and the
-statements that construct one instance. Every rendered module is parsed by libcst
-before anyone writes it: a template bug is an internal error, never a written file.
+The template lays out the module (the planner has laid out each statement in it). Every
+rendered module is compiled before anyone writes it: a template bug is an internal
+error, never a written file.
 """
 
 from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -51,34 +52,35 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-# libcst parses about 0.4 MB a second, and a 10,000-binding module is 6 MB of a few dozen
-# statement shapes repeated: provide_x() for each binding, one line per binding in the
-# tables. So libcst parses each distinct *shape* once: the module is cut into top-level
-# statements (a blank line, then column 0); a statement's shape is its text with every
-# identifier that is not a keyword spelled ``x`` and every number ``1`` (punctuation,
-# strings' quotes, keywords and indentation kept, so same shape means same token
-# structure). Inside a large statement (a table), a self-contained line (brackets balanced,
-# no string delimiters that could span lines) whose shape already occurred is left out.
-# Should a reduced statement fail to parse, the whole module is parsed to decide.
+# A 10,000-binding module is several MB of a few dozen statement shapes repeated (the
+# methods of each binding, the lines of its record), and compiling it whole takes seconds.
+# So each distinct *shape* is compiled once: the module is cut into top-level statements
+# (a blank line, then column 0) and the container class into its members (each dedented);
+# a statement's shape is its text with every identifier that is not a keyword spelled
+# ``x`` and every number ``1`` (punctuation, strings' quotes, keywords and indentation
+# kept, so same shape means same token structure). Inside a large statement (a table), a
+# self-contained line (brackets balanced, no string delimiters that could span lines)
+# whose shape already occurred is left out. Should a reduced statement fail to compile,
+# the whole module is compiled to decide.
 _BOUNDARY = re.compile(r"\n\n(?=[A-Za-z_@#])")  # a blank line, then column 0
-_WORD = re.compile(r"[A-Za-z_]\w*|\d+")
+_MEMBER = re.compile(r"\n\n(?=    [A-Za-z_@#])")  # a blank line, then a class member
 _KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 LARGE_STATEMENT = 2_000  # characters; smaller statements are kept whole
 _OPEN = str.maketrans("", "", "([{")
 _CLOSE = str.maketrans("", "", ")]}")
 
 
-def _word(match: re.Match[str]) -> str:
-    word = match.group()
-    if word[0].isdigit():
-        return "1"
-    return word if word in _KEYWORDS else "x"
+# an identifier that is not a keyword; a number (a literal replacement: no callback)
+_NAME = re.compile(
+    r"\b(?!(?:" + "|".join(sorted(_KEYWORDS, key=len, reverse=True)) + r")\b)[A-Za-z_]\w*"
+)
+_NUMBER = re.compile(r"\b\d\w*")
 
 
 def shape(text: str) -> str:
     """``text`` with identifiers spelled ``x`` and numbers ``1``; keywords and all
     punctuation kept."""
-    return _WORD.sub(_word, text)
+    return _NUMBER.sub("1", _NAME.sub("x", text))
 
 
 def _self_contained(line: str) -> bool:
@@ -94,8 +96,12 @@ def _reduce(statement: str) -> str:
     """A large statement without the self-contained lines whose shape came earlier."""
     seen: set[str] = set()
     kept: list[str] = []
+    dropped: set[str] = set()  # self-contained lines already seen: the same again is left out
     for line in statement.split("\n"):
+        if line in dropped:
+            continue
         if _self_contained(line):
+            dropped.add(line)
             line_shape = shape(line)
             if line_shape in seen:
                 continue
@@ -104,10 +110,23 @@ def _reduce(statement: str) -> str:
     return "\n".join(kept)
 
 
+def _statements(source: str) -> Iterator[str]:
+    """The top-level statements of ``source``; a class is cut into its header and its
+    members, each dedented to a top-level statement of its own."""
+    for statement in _BOUNDARY.split(source):
+        if not statement.startswith("class "):
+            yield statement
+            continue
+        head, *members = _MEMBER.split(statement)
+        yield head
+        for member in members:
+            yield "\n".join(line[4:] for line in member.split("\n"))
+
+
 def representatives(source: str) -> list[str]:
     """One statement (reduced when large) per distinct statement shape of ``source``."""
     found: dict[str, str] = {}
-    for statement in _BOUNDARY.split(source):
+    for statement in _statements(source):
         piece = _reduce(statement) if len(statement) > LARGE_STATEMENT else statement
         found.setdefault(shape(piece), piece)
     return list(found.values())

@@ -34,6 +34,7 @@ __all__ = [
     "Source",
     "Spelling",
     "build_source",
+    "call_parts",
     "call_source",
     "invoke",
 ]
@@ -342,11 +343,18 @@ class Spelling(Protocol):
 
 def call_source(call: Call, spell: Spelling, in_async: bool) -> str:
     """``provider(arg, name=arg, ...)``: a recipe's call, with what it builds in place."""
+    provider, parts = call_parts(call, spell, in_async)
+    return f"{provider}({', '.join(parts)})"
+
+
+def call_parts(call: Call, spell: Spelling, in_async: bool) -> tuple[str, list[str]]:
+    """The provider and the arguments of ``call_source`` (a printer that lays out long
+    calls takes them apart)."""
     parts: list[str] = []
     for arg in call.args:
         text = _argument(call, arg, spell, in_async)
         parts.append(f"{arg.name}={text}" if arg.keyword else text)
-    return f"{spell.provider(call.node)}({', '.join(parts)})"
+    return spell.provider(call.node), parts
 
 
 def _argument(call: Call, arg: Arg, spell: Spelling, in_async: bool) -> str:
