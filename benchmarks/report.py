@@ -47,34 +47,34 @@ def _gen(data: dict[str, Any], name: str, key: str) -> float | None:
 
 
 def targets(data: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(target, measured, status) of the issue's targets; reported, never asserted."""
+    """(target, measured, status) of the speed targets; reported, never asserted."""
     out: list[tuple[str, str, str]] = []
 
     def status(ok: bool | None) -> str:
         return "not measured" if ok is None else ("met" if ok else "**missed**")
 
     for label in (GEN_FN, GEN_GET):
-        for case in ("a", "b3", "b10", "c", "d"):
+        for case, limit in (("a", 1.05), ("b3", 1.05), ("b10", 1.05), ("c", 1.05), ("d", 1.3)):
             r = ratio(data, case, label)
-            out.append((f"{label} within 1.15x of hand-written on {case}",
-                        "-" if r is None else f"{r:.2f}x", status(None if r is None else r <= 1.15)))
-    kind = data.get("kind", {})
-    peers = [lbl for lbl in data["rows"] if kind.get(lbl) == "default"]
-    for case in ("a", "b3", "b10", "c", "d", "e", "f"):
-        mine = data["cases"].get(RUNTIME, {}).get(case, {})
-        if "median_ns" not in mine:
-            out.append((f"runtime faster than every peer's default on {case}", "-",
-                        status(None)))
-            continue
-        # compared by their ratios to hand-written (each timed alongside it): robust to
-        # load drifting between the contenders' processes
-        mine_r = ratio(data, case, RUNTIME) or 0.0
-        faster = [f"{p} ({r:.2f}x)" for p in peers
-                  if (r := ratio(data, case, p)) is not None and r < mine_r]
-        out.append((f"runtime faster than every peer's default on {case}",
-                    f"{mine['median_ns']:,.0f} ns, {mine_r:.2f}x hand-written"
-                    + ("; faster: " + ", ".join(faster) if faster else ""),
-                    status(not faster)))
+            out.append((f"{label} within {limit}x of hand-written on {case}",
+                        "-" if r is None else f"{r:.2f}x",
+                        status(None if r is None else r <= limit)))
+    peers = [lbl for lbl in data["rows"] if lbl not in (HAND, RUNTIME, GEN_GET, GEN_FN)]
+    for label in (RUNTIME, GEN_GET):
+        for case in ("a", "b3", "b10", "c", "d", "e", "f"):
+            mine = data["cases"].get(label, {}).get(case, {})
+            what = f"{label} faster than every peer in any configuration on {case}"
+            if "median_ns" not in mine:
+                out.append((what, "-", status(None)))
+                continue
+            # compared by their ratios to hand-written (each timed alongside it): robust
+            # to load drifting between the contenders' processes
+            mine_r = ratio(data, case, label) or 0.0
+            faster = [f"{p} ({r:.2f}x)" for p in peers
+                      if (r := ratio(data, case, p)) is not None and r < mine_r]
+            out.append((what, f"{mine['median_ns']:,.0f} ns, {mine_r:.2f}x hand-written"
+                        + ("; faster: " + ", ".join(faster) if faster else ""),
+                        status(not faster)))
     s = _startup_seconds(data, "dag_10000", RUNTIME)
     out.append(("runtime validate + first resolve of 10,000 bindings < 1 s",
                 "-" if s is None else f"{s:.2f} s", status(None if s is None else s < 1)))
@@ -91,6 +91,11 @@ def targets(data: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "-" if b is None else f"{b:.3f} s", status(None if b is None else b < 0.5)))
     out.append(("injectq-gen build of the 20x20 grid < 0.4 s",
                 "-" if b is None else f"{b:.3f} s", status(None if b is None else b < 0.4)))
+    cell = data["startup"].get("dag_10000", {}).get("rows", {}).get(GEN_GET, {})
+    mb = cell.get("peak_mb")
+    out.append(("peak memory of the generated module at 10,000 bindings (import + first "
+                "resolve), reported", "-" if mb is None else f"{mb:.1f} MB",
+                status(None if mb is None else True)))
     s = _startup_seconds(data, "grid_20", GEN_GET)
     out.append(("20x20 grid < 0.5 s, generated (import + first resolve)",
                 "-" if s is None else f"{s:.3f} s", status(None if s is None else s < 0.5)))

@@ -11,6 +11,7 @@ signature or a type hint: everything it needs was written out at build time.
 from __future__ import annotations
 
 import contextvars
+import functools
 import re
 import sys
 import threading
@@ -351,6 +352,12 @@ class GeneratedContainer(ContainerInterface):
         if fn is None:
             return self._created_async(key)
         return fn()
+
+    def resolver(self, key: Any) -> Callable[[], Any]:
+        """A function that resolves ``key`` as ``get(key)`` does, for a caller that
+        resolves it again and again (``@inject``): its accessor."""
+        fn = self._sync.get(key)
+        return fn if fn is not None else functools.partial(self.get, key)
 
     def _created_async(self, key: Any) -> Any:
         """``get`` of a binding that needs an await: the instance if one was created (a

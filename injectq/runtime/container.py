@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import inspect
 import threading
 import warnings
@@ -240,6 +241,16 @@ class InjectQ(Registrar, ContainerInterface):
                             self._hot[binding.key] = slot.value
                     self._compiler = compiler
         return compiler
+
+    def resolver(self, key: Key) -> Callable[[], Any]:
+        """A function that resolves ``key`` as ``get(key)`` does, for a caller that
+        resolves it again and again (``@inject``): its compiled resolver."""
+        r = self._resolvers.get(key)
+        if r is None:
+            if self._overrides[0] or is_container_type(key):
+                return functools.partial(self.get, key)
+            r = self._entry(key).sync
+        return r
 
     def _entry(self, key: Key) -> CompiledEntry:
         compiler = self._get_compiler()

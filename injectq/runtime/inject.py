@@ -19,6 +19,7 @@ from injectq.errors import DependencyNotFoundError, InjectionError, InjectQError
 from injectq.model.graph import Dep, Resolution
 from injectq.model.introspect import Edge, Param, describe
 from injectq.model.markers import Lazy
+from injectq.runtime import errorpath
 from injectq.runtime.interface import current_var
 
 __all__ = ["current_container", "inject"]
@@ -149,6 +150,18 @@ def _special(container: Any, how: int, target: Any) -> Any:
     return None
 
 
+def _direct(container: Any, todo: CallPlan) -> tuple[tuple[str, Any, Any], ...] | None:
+    """(parameter, key, resolver) of a plan that only gets bindings, when the container
+    gives resolvers and each can be made now (else the plan's own path reports it)."""
+    resolver = getattr(container, "resolver", None)
+    if resolver is None or any(how != _GET for _, how, _ in todo):
+        return None
+    try:
+        return tuple((name, target, resolver(target)) for name, _how, target in todo)
+    except InjectQError:
+        return None
+
+
 def _dead() -> None:
     """A weak reference to no container (before the first call)."""
 
@@ -169,7 +182,7 @@ def _wrap(func: Callable[..., Any], fixed: Any) -> Callable[..., Any]:
 
     # the plan of the last call without keywords: (container, generation, number of
     # positional arguments, plan); the container is held weakly
-    last: list[Any] = [_dead, -1, -1, ()]
+    last: list[Any] = [_dead, -1, -1, (), None]
 
     def plan(container: Any, n_args: int, kwargs: dict[str, Any]) -> CallPlan:
         nonlocal params
@@ -188,7 +201,7 @@ def _wrap(func: Callable[..., Any], fixed: Any) -> Callable[..., Any]:
             todo = plan_call(container, params, n_args, kwargs, missing)
             by_shape[shape] = (generation, todo)
         if not kwargs:
-            last[:] = [weakref.ref(container), generation, n_args, todo]
+            last[:] = [weakref.ref(container), generation, n_args, todo, _direct(container, todo)]
         return todo
 
     def explain(exc: InjectQError, name: str) -> InjectionError:
@@ -219,7 +232,21 @@ def _wrap(func: Callable[..., Any], fixed: Any) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if len(args) + len(kwargs) < n_params:
             container = fixed if fixed is not None else current_container()
-            ref, generation, n_args, todo = last
+            ref, generation, n_args, todo, fast = last
+            if not kwargs and n_args == len(args) and ref() is container and (
+                generation == container._generation and fast is not None
+            ):
+                # the same call as the last: each value from its binding's own resolver
+                name, target = "", None
+                try:
+                    for name, target, resolve in fast:  # noqa: B007 (target: for the error)
+                        kwargs[name] = resolve()
+                except DependencyNotFoundError as exc:
+                    raise explain(exc, name) from exc
+                except Exception as exc:
+                    errorpath.note_path(container, target, exc)
+                    raise
+                return func(*args, **kwargs)
             if (
                 kwargs or n_args != len(args) or ref() is not container
                 or generation != container._generation
