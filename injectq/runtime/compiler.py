@@ -17,6 +17,7 @@ import linecache
 import re
 import threading
 import types
+from _thread import get_ident
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -45,7 +46,6 @@ from injectq.runtime.creation import (
     acreate_once,
     aenter_resource,
     await_instance,
-    create_keyed,
     create_once,
     enter_resource,
 )
@@ -139,7 +139,7 @@ class ResolverCompiler:
             "_await_instance": await_instance,
             "_once": create_once,
             "_aonce": acreate_once,
-            "_keyed": create_keyed,
+            "_ident": get_ident,
             "_akeyed": acreate_keyed,
             "_own": self._own,
             "_noscope": hooks.container.noscope,
@@ -408,7 +408,19 @@ class ResolverCompiler:
                 return [*out, f"    _needs_async({k})"]
             create = ph(f"_n{n}")
             make = [f"def {create}(st):", *self._build(r, False, "    "), "    return v", ""]
-            return [*make, *out, f"    return st.create({k}, {create}, st)"]
+            # the thread that opened the scope creates without a lock while no other
+            # thread has used it (ScopeState.create: the same protocol, every other case)
+            opener = [
+                "    if st.opener == _ident():",
+                "        st.busy += 1",
+                "        try:",
+                "            if not st.shared:",
+                f"                v = st.cache[{k}] = {create}(st)",
+                "                return v",
+                "        finally:",
+                "            st.busy -= 1",
+            ]
+            return [*make, *out, *opener, f"    return st.create({k}, {create}, st)"]
         if r.is_async:
             return [*out, f"    _needs_async({k})"]
         body = self._build(r, False, "    ")
