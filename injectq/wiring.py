@@ -35,7 +35,6 @@ from injectq.runtime.creation import (
     acreate_once,
     aenter_resource,
     await_instance,
-    create_keyed,
     create_once,
     enter_resource,
 )
@@ -58,7 +57,6 @@ __all__ = [
     "aenter_resource",
     "await_instance",
     "capture",
-    "create_keyed",
     "default_of",
     "enter_resource",
     "make_key",

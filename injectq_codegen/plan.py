@@ -447,7 +447,6 @@ HELPERS = {
     f"{PREFIX}default": ("injectq.wiring", "default_of"),
     f"{PREFIX}enter": ("injectq.wiring", "enter_resource"),
     f"{PREFIX}ident": ("_thread", "get_ident"),
-    f"{PREFIX}keyed": ("injectq.wiring", "create_keyed"),
     f"{PREFIX}key": ("injectq.wiring", "make_key"),
 }
 _HELPER_USE = re.compile(rf"\b({'|'.join(map(re.escape, HELPERS))})\b")

@@ -232,7 +232,7 @@ def _wrap(func: Callable[..., Any], fixed: Any) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if len(args) + len(kwargs) < n_params:
             container = fixed if fixed is not None else current_container()
-            ref, generation, n_args, todo, fast = last
+            ref, generation, n_args, _todo, fast = last
             if not kwargs and n_args == len(args) and ref() is container and (
                 generation == container._generation and fast is not None
             ):
@@ -247,20 +247,7 @@ def _wrap(func: Callable[..., Any], fixed: Any) -> Callable[..., Any]:
                     errorpath.note_path(container, target, exc)
                     raise
                 return func(*args, **kwargs)
-            if (
-                kwargs or n_args != len(args) or ref() is not container
-                or generation != container._generation
-            ):
-                todo = plan(container, len(args), kwargs)
-            get = container.get
-            for name, how, target in todo:
-                if how == _GET:
-                    try:
-                        kwargs[name] = get(target)
-                    except DependencyNotFoundError as exc:
-                        raise explain(exc, name) from exc
-                else:
-                    kwargs[name] = _special(container, how, target)
+            fill(container, plan(container, len(args), kwargs), kwargs, explain)
         return func(*args, **kwargs)
 
     wrapper.__injectq_inject__ = True  # type: ignore[attr-defined]
