@@ -13,6 +13,7 @@ hexadecimal digits are upper case: the formatters' own normalizations.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Sequence
 
 from injectq_codegen.errors import InternalError
@@ -193,8 +194,14 @@ class Items:
         return f"{self.open}{', '.join(self.items)}{comma}{self.close}"
 
 
+_KEYWORD = re.compile(r"([A-Za-z_]\w*)=(?!=)")  # ``name=`` before a keyword argument
+
+
 def _item_lines(indent: str, head: str, item: str | Items, tail: str) -> list[str]:
     if isinstance(item, str):
+        keyword = _KEYWORD.match(item)
+        if keyword is not None:  # name=value: the name is no part of the expression
+            return layout(indent, head + keyword.group(0), item[keyword.end():], tail)
         return layout(indent, head, item, tail)
     line = f"{indent}{head}{item.flat()}{tail}"
     if len(line) <= LINE_LENGTH or not item.items:

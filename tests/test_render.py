@@ -66,3 +66,21 @@ def test_libcst_only_error_is_caught() -> None:
     """What libcst rejects is an internal error too."""
     with pytest.raises(InternalError):
         check_syntax("x = (\n")
+
+
+def test_a_long_call_with_keyword_arguments_is_laid_out_without_parsing_the_names() -> None:
+    """A keyword argument too long for its line is split after ``name=`` (its value is
+    the expression laid out), as black and ruff format split it."""
+    from injectq_codegen.pyformat import call
+
+    inner = "C7(_iq_Lazy(_iq_k_c0_key, self), _iq_Lazy(_iq_k_c8_key, self), _iq_Lazy(k, self))"
+    assert call("        ", "v: C8 = ", "C8", [f"d1={inner}", "x=1"]) == [
+        "        v: C8 = C8(",
+        "            d1=C7(",
+        "                _iq_Lazy(_iq_k_c0_key, self),",
+        "                _iq_Lazy(_iq_k_c8_key, self),",
+        "                _iq_Lazy(k, self),",
+        "            ),",
+        "            x=1,",
+        "        )",
+    ]
