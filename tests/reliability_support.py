@@ -266,7 +266,7 @@ def assert_each_resource_finalized_once(log: list[tuple[str, str, int]]) -> Coun
 
 
 def scale(default: float) -> float:
-    """Fraction of the issue's full load to run: ``INJECTQ_STRESS_SCALE`` (1 = full size),
+    """Fraction of the full load to run: ``INJECTQ_STRESS_SCALE`` (1 = full size),
     else ``default`` (what CI runs)."""
     raw = os.environ.get("INJECTQ_STRESS_SCALE")
     return float(raw) if raw else default

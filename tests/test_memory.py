@@ -3,7 +3,7 @@ instances die with their scope, and the container keeps no transient alive; both
 
 Growth is measured with tracemalloc (memory traced after ``gc.collect()``, after a warm-up
 that compiles resolvers and fills caches), and must stay under a small constant slack.
-The default runs a tenth of the issue's load; ``INJECTQ_STRESS_SCALE=1`` runs it whole
+The default runs a tenth of the full load; ``INJECTQ_STRESS_SCALE=1`` runs it whole
 (1,000,000 transients, 100,000 scopes).
 """
 

@@ -3,7 +3,7 @@
 16 threads run a mix of singleton, transient and scoped resolutions, opening and closing
 request scopes with resources in them; 1,000 asyncio tasks each open their own request
 scope and await inside it. Every join and every await is bounded: a deadlock fails the
-test instead of hanging it. The default is the issue's full size (16 threads x 10,000
+test instead of hanging it. The default is the full size (16 threads x 10,000
 steps, 1,000 tasks); ``INJECTQ_STRESS_SCALE=10`` multiplies it.
 """
 
