@@ -10,10 +10,14 @@ import gc
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
 from injectq import InjectQ, InjectQError, ScopeError, ScopeType
+from tests.reliability_support import rel_app, rel_container
+
+__all__ = ["rel_app", "rel_container"]  # fixtures: the same app in both containers
 
 
 class RequestContext:
@@ -435,3 +439,55 @@ def test_action_scope_alone_does_not_provide_request_keys(c: InjectQ) -> None:
     with c.scope("action"):
         with pytest.raises(ScopeError, match="'request'"):
             c.get(ActionContext)
+
+
+# -- a scope that has ended -------------------------------------------------------------------
+
+
+def test_resolving_in_an_ended_scope_raises_and_creates_nothing(
+    rel_container: Any, rel_app: Any
+) -> None:
+    """A thread that runs in a copy of a scope's context after the block closed gets a
+    ScopeError naming the scope; no instance and no resource is made (both containers)."""
+    import contextvars
+
+    c = rel_container()
+    s = rel_app.services
+    with c.scope():
+        late = contextvars.copy_context()
+    with pytest.raises(ScopeError, match=r"the 'request' scope has ended: RequestCtx"):
+        late.run(c.get, s.RequestCtx)
+    with pytest.raises(ScopeError, match="has ended"):
+        late.run(c.get, s.Session)
+    assert s.PROBE.calls.get("RequestCtx", 0) == 0
+    assert [e for e in s.PROBE.log if e[1] == "Session"] == []
+    with c.scope():  # a new scope works as before
+        assert c.get(s.RequestCtx) is c.get(s.RequestCtx)
+    c.close()
+
+
+async def test_a_task_that_outlives_its_scope_cannot_create_in_it(
+    rel_container: Any, rel_app: Any
+) -> None:
+    """A task started inside ``async with container.scope()`` that resolves after the block
+    ended: ScopeError, nothing created (sync and async bindings, both containers)."""
+    import asyncio
+
+    c = rel_container()
+    s = rel_app.services
+    go = asyncio.Event()
+
+    async def later(key: object) -> object:
+        await go.wait()
+        return await c.aget(key)
+
+    async with c.scope():
+        tasks = [asyncio.create_task(later(k)) for k in (s.RequestCtx, s.Conn)]
+        await asyncio.sleep(0)
+    go.set()
+    for task in tasks:
+        with pytest.raises(ScopeError, match="'request' scope has ended"):
+            await task
+    assert s.PROBE.calls.get("RequestCtx", 0) == 0
+    assert [e for e in s.PROBE.log if e[1] == "Conn"] == []
+    await c.aclose()

@@ -15,9 +15,10 @@ from _thread import RLock as _RLock
 from _thread import get_ident as _get_ident
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import Any, NoReturn, TypeVar, cast
 
 from injectq.errors import ResourceCleanupError, ScopeError
+from injectq.model.markers import display_key
 from injectq.runtime.creation import create_keyed
 from injectq.runtime.forking import fresh_rlock, owned_here
 
@@ -157,7 +158,7 @@ class ScopeState:
 
     __slots__ = (
         "__weakref__", "_finalizers", "_known", "_lock", "_pending", "_token", "_var", "busy",
-        "cache", "name", "opener", "shared",
+        "cache", "ended", "name", "opener", "shared",
     )
 
     def __init__(
@@ -175,6 +176,7 @@ class ScopeState:
         self.opener = 0  # the thread that opened it
         self.busy = 0  # creations the opening thread is making without the lock
         self.shared = False  # another thread has used it: every creation locks
+        self.ended = False  # its block has closed: nothing more is created in it
         # the container's ContextVar, and a check of the name to run when opened (None:
         # the container already knows the name)
         self._var = var
@@ -200,6 +202,8 @@ class ScopeState:
 
     def create(self, key: Any, make: Callable[[OwnerT], T], owner: OwnerT) -> T:
         """``cache[key]``, made by ``make(owner)`` once (see the class docstring)."""
+        if self.ended:
+            self.refuse(display_key(key))
         if self.opener == _get_ident():
             self.busy += 1
             try:
@@ -214,6 +218,16 @@ class ScopeState:
                 time.sleep(0.0001)
         return create_keyed(self.lock, self.cache, key, make, owner)
 
+    def refuse(self, what: str) -> NoReturn:
+        """Nothing is created in a scope that has ended (a task or thread it started
+        resolving after its block closed): its instances would never be finalized."""
+        raise ScopeError(
+            f"the {self.name!r} scope has ended: {what} was resolved in it after "
+            f"its `with` block closed (by a task or thread that outlived it), and nothing "
+            f"created now would be finalized; resolve it inside the block, or open a scope "
+            f"of its own in that task: `with container.scope({self.name!r}):`"
+        )
+
     @property
     def finalizers(self) -> Finalizers:
         """The resources to finalize when the scope closes (made on first use)."""
@@ -227,7 +241,10 @@ class ScopeState:
 
     @property
     def pending(self) -> dict[Any, Any]:
-        """key -> Future of an async creation under way in this scope."""
+        """key -> Future of an async creation under way in this scope (asked for by every
+        async creation: one in a scope that has ended is refused here)."""
+        if self.ended:
+            self.refuse("an instance that needs an await")
         pending = self._pending
         if pending is None:
             with self.lock:
@@ -275,6 +292,7 @@ class ScopeState:
         current[name] = current[None] = self
         self._token = var.set(current)
         self.opener = _get_ident()
+        self.ended = False
         return self
 
     def _detach(self) -> list[Any] | None:
@@ -293,6 +311,8 @@ class ScopeState:
             current.pop(self.name, None)
             var.set(current)
         self._token = None
+        self.ended = True
+        self.opener = -1  # no thread's: a late creation goes through create(), which refuses
         self.cache.clear()
         self._pending = None
         return items
