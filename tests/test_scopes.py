@@ -491,3 +491,121 @@ async def test_a_task_that_outlives_its_scope_cannot_create_in_it(
     assert s.PROBE.calls.get("RequestCtx", 0) == 0
     assert [e for e in s.PROBE.log if e[1] == "Conn"] == []
     await c.aclose()
+
+
+# -- how the block ended reaches its resources --------------------------------------------------
+
+TX_APP = """\
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+from injectq import Module
+
+EVENTS: list[str] = []
+
+
+class Tx:
+    pass
+
+
+class ATx:
+    pass
+
+
+def open_tx() -> Iterator[Tx]:
+    try:
+        yield Tx()
+    except ValueError:
+        EVENTS.append("rollback")
+        raise
+    else:
+        EVENTS.append("commit")
+
+
+async def open_atx() -> AsyncIterator[ATx]:
+    try:
+        yield ATx()
+    except ValueError:
+        EVENTS.append("arollback")
+        raise
+    else:
+        EVENTS.append("acommit")
+
+
+class First:
+    pass
+
+
+def open_first() -> Iterator[First]:
+    yield First()
+    EVENTS.append("first finalized")
+
+
+class Interrupting:
+    pass
+
+
+def open_interrupting() -> Iterator[Interrupting]:
+    yield Interrupting()
+    raise KeyboardInterrupt
+
+
+class TxModule(Module):
+    def configure(self) -> None:
+        self.bind_factory(Tx, open_tx).scoped("request")
+        self.bind_factory(ATx, open_atx).scoped("request")
+        self.bind_factory(First, open_first).scoped("request")
+        self.bind_factory(Interrupting, open_interrupting).scoped("request")
+"""
+
+
+@pytest.fixture(params=["runtime", "generated"])
+def tx(request: pytest.FixtureRequest, codegen_env: Any) -> Any:
+    """(container, app module) of TX_APP in the runtime or the generated container."""
+    from tests.codegen_support import build_wiring, make_project
+
+    make_project(codegen_env, {"txapp/__init__.py": "", "txapp/app.py": TX_APP})
+    import txapp.app as app
+
+    app.EVENTS.clear()
+    if request.param == "runtime":
+        c = InjectQ()
+        c.install(app.TxModule())
+        return c, app
+    return build_wiring(["txapp.app:TxModule"]).Container(), app
+
+
+def test_the_block_exception_reaches_generator_resources(tx: Any) -> None:
+    """``try: yield tx / except: rollback / else: commit``: a block that raised rolls back,
+    a block that ended normally commits (as contextlib and FastAPI do)."""
+    c, app = tx
+    with pytest.raises(ValueError, match="bad request"), c.scope():
+        c.get(app.Tx)
+        raise ValueError("bad request")
+    with c.scope():
+        c.get(app.Tx)
+    assert app.EVENTS == ["rollback", "commit"]
+
+
+async def test_the_block_exception_reaches_async_generator_resources(tx: Any) -> None:
+    c, app = tx
+    with pytest.raises(ValueError, match="bad request"):
+        async with c.scope():
+            await c.aget(app.ATx)
+            await c.aget(app.Tx)
+            raise ValueError("bad request")
+    async with c.scope():
+        await c.aget(app.ATx)
+    assert app.EVENTS == ["rollback", "arollback", "acommit"]
+
+
+def test_every_finalizer_runs_before_an_interrupt_propagates(tx: Any) -> None:
+    """A finalizer raising KeyboardInterrupt does not leave the older resources open: all
+    run, then the interrupt is raised (like contextlib.ExitStack)."""
+    c, app = tx
+    with pytest.raises(KeyboardInterrupt), c.scope():
+        c.get(app.First)
+        c.get(app.Tx)
+        c.get(app.Interrupting)
+    assert app.EVENTS == ["commit", "first finalized"]

@@ -59,49 +59,82 @@ class Finalizers:
         self._lock = lock if lock is not None else threading.Lock()
 
 
-def _finish_sync(gen: Any) -> None:
+def _finish_sync(gen: Any, exc: BaseException | None = None) -> None:
+    """Run a resource generator past its ``yield``; with ``exc`` (the scope body's
+    exception) thrown in there, as a ``with`` block does, so ``except``/``else`` branches
+    (rollback / commit) see how the block ended. The generator re-raising it is normal."""
     try:
-        next(gen)
+        if exc is None:
+            next(gen)
+        else:
+            gen.throw(exc)
     except StopIteration:
         return
+    except BaseException as raised:
+        if raised is exc:
+            return
+        raise
     gen.close()
     raise RuntimeError(f"resource generator {gen.__qualname__} yielded more than once")
 
 
-async def _finish_async(gen: Any) -> None:
+async def _finish_async(gen: Any, exc: BaseException | None = None) -> None:
     try:
-        await gen.__anext__()
+        if exc is None:
+            await gen.__anext__()
+        else:
+            await gen.athrow(exc)
     except StopAsyncIteration:
         return
+    except BaseException as raised:
+        if raised is exc:
+            return
+        raise
     await gen.aclose()
     raise RuntimeError(f"resource generator {gen.__qualname__} yielded more than once")
 
 
-def _raise_all(errors: list[Exception], owner: str) -> None:
-    if errors:
-        raise ResourceCleanupError(
-            f"{len(errors)} finalizer(s) failed while closing {owner}; all finalizers ran",
-            errors,
-        )
+def _raise_all(errors: list[Exception], owner: str, interrupt: BaseException | None) -> None:
+    """Raise what the finalizers raised: an interrupt (KeyboardInterrupt, a cancellation)
+    first, as ``contextlib.ExitStack`` does, once every finalizer has run; else every
+    failure together."""
+    failure = ResourceCleanupError(
+        f"{len(errors)} finalizer(s) failed while closing {owner}; all finalizers ran",
+        errors,
+    ) if errors else None
+    if interrupt is not None:
+        if failure is not None and interrupt.__context__ is None:
+            interrupt.__context__ = failure
+        raise interrupt
+    if failure is not None:
+        raise failure
 
 
-def run_finalizers(items: list[Any], owner: str, keep: Finalizers | None = None) -> None:
-    """Finalize sync resources in reverse creation order; raise every failure together.
+def run_finalizers(
+    items: list[Any], owner: str, keep: Finalizers | None = None,
+    exc: BaseException | None = None,
+) -> None:
+    """Finalize sync resources in reverse creation order, every one of them; raise every
+    failure together (an interrupt that stopped one: after the others have run).
+    ``exc``: how the scope's block ended, thrown into each generator at its ``yield``.
 
     An async generator cannot be finished here: it is reported as a ``ScopeError`` after
     the sync ones have run, telling the caller to close asynchronously; with ``keep`` it
     is put back there so that the later async close can still finish it.
     """
     errors: list[Exception] = []
+    interrupt: BaseException | None = None
     pending_async: list[Any] = []
     for item in reversed(items):
         if inspect.isasyncgen(item):
             pending_async.append(item)
             continue
         try:
-            _finish_sync(item) if inspect.isgenerator(item) else item()
-        except Exception as exc:
-            errors.append(exc)
+            _finish_sync(item, exc) if inspect.isgenerator(item) else item()
+        except Exception as error:
+            errors.append(error)
+        except BaseException as error:  # re-raised once every finalizer has run
+            interrupt = interrupt or error
     if pending_async:
         if keep is not None:
             for item in reversed(pending_async):
@@ -113,24 +146,30 @@ def run_finalizers(items: list[Any], owner: str, keep: Finalizers | None = None)
                 "close it with `async with` / `await aclose()`"
             )
         )
-    _raise_all(errors, owner)
+    _raise_all(errors, owner, interrupt)
 
 
-async def arun_finalizers(items: list[Any], owner: str) -> None:
+async def arun_finalizers(
+    items: list[Any], owner: str, exc: BaseException | None = None
+) -> None:
+    """``run_finalizers`` for an async close: async generators are finished too."""
     errors: list[Exception] = []
+    interrupt: BaseException | None = None
     for item in reversed(items):
         try:
             if inspect.isasyncgen(item):
-                await _finish_async(item)
+                await _finish_async(item, exc)
             elif inspect.isgenerator(item):
-                _finish_sync(item)
+                _finish_sync(item, exc)
             else:
                 result = item()
                 if inspect.isawaitable(result):
                     await result
-        except Exception as exc:
-            errors.append(exc)
-    _raise_all(errors, owner)
+        except Exception as error:
+            errors.append(error)
+        except BaseException as error:  # re-raised once every finalizer has run
+            interrupt = interrupt or error
+    _raise_all(errors, owner, interrupt)
 
 
 _LOCK_INIT = threading.Lock()  # makes a scope's lock the first time one is needed
@@ -327,7 +366,7 @@ class ScopeState:
     ) -> None:
         items = self._detach()
         if items:
-            run_finalizers(items, f"scope {self.name!r}")
+            run_finalizers(items, f"scope {self.name!r}", exc=exc)
 
     async def __aenter__(self) -> ScopeState:
         return self._open()
@@ -340,4 +379,4 @@ class ScopeState:
     ) -> None:
         items = self._detach()
         if items:
-            await arun_finalizers(items, f"scope {self.name!r}")
+            await arun_finalizers(items, f"scope {self.name!r}", exc=exc)
