@@ -312,3 +312,54 @@ def test_failing_async_finalizers_all_run_and_raise_together(
     asyncio.run(asyncio.wait_for(run(), TIMEOUT))
     opened = assert_each_resource_finalized_once(s.PROBE.log)
     assert opened == {"Pool": 1, "Session": 1, "Tx": handlers, "Conn": 1}
+
+
+FROZEN_APP = """\
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from injectq import Module
+
+
+@dataclass(frozen=True)
+class PaymentDeclined(Exception):
+    code: str
+
+
+class Gateway:
+    def __init__(self) -> None:
+        raise PaymentDeclined("card-expired")
+
+
+class Checkout:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+
+class FrozenModule(Module):
+    def configure(self) -> None:
+        self.bind(Gateway, Gateway).transient()
+        self.bind(Checkout, Checkout).transient()
+"""
+
+
+@pytest.mark.parametrize("which", ["runtime", "generated"])
+def test_an_exception_that_refuses_attributes_keeps_its_type(codegen_env: Any, which: str
+                                                             ) -> None:
+    """A factory's frozen-dataclass exception reaches the caller as itself (attaching the
+    path is skipped where the exception refuses it), in both containers."""
+    from injectq import InjectQ
+    from tests.codegen_support import build_wiring, make_project
+
+    make_project(codegen_env, {"frozenapp/__init__.py": "", "frozenapp/app.py": FROZEN_APP})
+    import frozenapp.app as app
+
+    if which == "runtime":
+        c: Any = InjectQ()
+        c.install(app.FrozenModule())
+    else:
+        c = build_wiring(["frozenapp.app:FrozenModule"]).Container()
+    with pytest.raises(app.PaymentDeclined) as info:
+        c.get(app.Checkout)
+    assert info.value.code == "card-expired"

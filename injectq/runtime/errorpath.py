@@ -97,9 +97,12 @@ def note_path(host: PathHost, key: Any, exc: BaseException) -> None:
     lines = ["injectq: raised while resolving " + " -> ".join(p.render() for p in path)]
     if last.site:
         lines.append(f"  {last.label} bound at {last.site}")
-    with contextlib.suppress(AttributeError):  # an exception type with __slots__
+    # an exception that refuses attributes (__slots__, a frozen dataclass) is left as it
+    # is: attaching the path must never change what the caller catches
+    with contextlib.suppress(Exception):
         exc.injectq_path = path  # type: ignore[attr-defined]
-    exc.add_note("\n".join(lines))
+    with contextlib.suppress(Exception):
+        exc.add_note("\n".join(lines))
 
 
 NONE = _NONE
