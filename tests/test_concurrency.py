@@ -656,3 +656,38 @@ async def test_cancelled_creator_of_a_scoped_instance_lets_a_waiter_create_it() 
         assert len({id(r) for r in results}) == 1
         assert await c.aget(Heavy) is results[0]
     assert calls.n == 2
+
+
+async def test_cancelled_waiters_of_a_failed_creation_log_nothing(caplog: pytest.LogCaptureFixture
+                                                                  ) -> None:
+    """Tasks waiting on another task's creation and cancelled before it fails: the failure
+    is the creator's to raise; asyncio logs no "exception was never retrieved" for them."""
+    import gc
+
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    class Flaky:
+        pass
+
+    async def make() -> Flaky:
+        started.set()
+        await release.wait()
+        raise RuntimeError("creation failed")
+
+    c = InjectQ()
+    c.bind_factory(Flaky, make).singleton()
+    creator = asyncio.create_task(c.aget(Flaky))
+    await started.wait()
+    waiters = [asyncio.create_task(c.aget(Flaky)) for _ in range(20)]
+    await asyncio.sleep(0.01)
+    for w in waiters:
+        w.cancel()
+    await asyncio.gather(*waiters, return_exceptions=True)
+    release.set()
+    with pytest.raises(RuntimeError, match="creation failed"):
+        await creator
+    await asyncio.sleep(0.01)
+    gc.collect()
+    await asyncio.sleep(0)
+    assert "never retrieved" not in caplog.text

@@ -91,10 +91,19 @@ async def _wait(fut: concurrent.futures.Future[Any]) -> Any:
     when the creator was abandoned: the waiter then creates the instance itself."""
     import asyncio  # only ever awaited inside a running loop: asyncio is loaded already
 
+    wrapped = asyncio.wrap_future(fut)
+    # a waiter cancelled meanwhile never reads the outcome: read it here, so a failed
+    # creation is not logged once per cancelled waiter ("exception was never retrieved")
+    wrapped.add_done_callback(_retrieve)
     try:
-        return await asyncio.shield(asyncio.wrap_future(fut))
+        return await asyncio.shield(wrapped)
     except _Abandoned:
         return MISSING
+
+
+def _retrieve(fut: Any) -> None:
+    if not fut.cancelled():
+        fut.exception()
 
 
 class Slot:
