@@ -162,3 +162,32 @@ def test_container_holds_no_reference_to_transients(
     gc.collect()
     assert pool() is c.get(s.Pool)  # the singleton is the container's
     c.close()
+
+
+def test_evicted_resolver_shapes_leave_no_source_lines_behind(monkeypatch: pytest.MonkeyPatch
+                                                              ) -> None:
+    """Past the shape cache's limit the cache is emptied; the source lines registered for
+    tracebacks go with the last resolver using them, not with the process."""
+    import gc
+    import linecache
+
+    from injectq import InjectQ
+    from injectq.runtime import compiler
+
+    monkeypatch.setattr(compiler, "_MAX_SHAPES", 8)
+    before = {k for k in linecache.cache if k.startswith("<injectq resolvers")}
+    class Part:
+        pass
+
+    for width in range(1, 40):  # factories of 1..39 injected parameters: a shape each
+        params = ", ".join(f"p{i}: Part" for i in range(width))
+        ns: dict[str, Any] = {"Part": Part}
+        exec(f"def make({params}) -> object:\n    return object()", ns)
+        c = InjectQ()
+        c.bind(Part, Part).singleton()
+        c.bind_factory("thing", ns["make"])
+        c.get("thing")
+        del c
+    gc.collect()
+    left = {k for k in linecache.cache if k.startswith("<injectq resolvers")} - before
+    assert len(left) <= 8, len(left)

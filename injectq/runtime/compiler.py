@@ -17,6 +17,7 @@ import linecache
 import re
 import threading
 import types
+import weakref
 from _thread import get_ident
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -303,6 +304,9 @@ class ResolverCompiler:
             linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
             module = compile(text, filename, "exec")
             code = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+            # its source lines live as long as its code does (tracebacks of live
+            # resolvers show them), not as long as the process once the shape is evicted
+            weakref.finalize(code, linecache.cache.pop, filename, None)
             if len(_shapes) >= _MAX_SHAPES:
                 _shapes.clear()
                 key_placeholder.clear()
