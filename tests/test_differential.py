@@ -114,7 +114,8 @@ def _rank(lifetime: str) -> int:
 
 def _clamp(nodes: list[NodeSpec]) -> list[NodeSpec]:
     """Shorten lifetimes so that nothing outlives what it reaches, through plain and Lazy
-    edges alike (a Lazy handle keeps what its first call resolved). Lazy edges may point
+    edges alike (a Lazy handle keeps what its first call resolved), nor holds a transient
+    resource. Lazy edges may point
     back up the graph, so this runs to a fixpoint; lifetimes only shorten, so it ends."""
     eff = dict.fromkeys(range(len(nodes)), _rank("singleton"))
     changed = True
@@ -131,6 +132,9 @@ def _clamp(nodes: list[NodeSpec]) -> list[NodeSpec]:
                     node = replace(node, kind="class")
                 nodes[i] = node
             own = cap if node.lifetime == "transient" else _rank(node.lifetime)
+            if node.lifetime == "transient" and node.kind in ("generator", "async_generator"):
+                own = 0  # a transient resource is finalized with the innermost scope
+                # (or the container): what holds it must be transient too (IQ003)
             if own != eff[i]:
                 eff[i] = own
                 changed = True

@@ -527,3 +527,59 @@ def test_wrong_implementation_is_the_same_problem_in_both(codegen_env: Path) -> 
     with pytest.raises(GraphProblems) as info:
         generate([f"{package}.app:WrongModule"])
     assert [p.render() for p in info.value.problems] == [p.render() for p in problems]
+
+
+HELD = """\
+from collections.abc import Iterator
+
+from injectq import Module
+
+
+class Connection:
+    pass
+
+
+def connect() -> Iterator[Connection]:
+    yield Connection()
+
+
+class Repo:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+
+class Service:
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+
+
+class HeldModule(Module):
+    def configure(self) -> None:
+        self.bind_factory(Connection, connect).transient()
+        self.bind(Repo, Repo).transient()
+        self.bind(Service, Service).singleton()
+"""
+
+
+def test_a_transient_resource_held_by_a_singleton_is_captive_in_both(codegen_env: Path) -> None:
+    """A singleton that reaches a transient generator resource (through a transient) would
+    keep it after the scope that owns it finalized it: IQ003, from validate() and from
+    injectq-gen alike, with the whole chain."""
+    package = unique_name("held")
+    make_project(codegen_env, {f"{package}/app.py": HELD})
+    mod = __import__(f"{package}.app", fromlist=["app"])
+    runtime = InjectQ()
+    runtime.install(mod.HeldModule())
+    problems = [p for p in runtime.check() if p.severity == "error"]
+    assert [p.code for p in problems] == ["IQ003"]
+    assert problems[0].message.startswith(
+        "singleton Service holds transient resource Connection, which is finalized"
+    )
+    assert [link.label for link in problems[0].chain] == ["Service", "Repo", "Connection"]
+    assert problems[0].help == (
+        "give Connection the lifetime of what holds it (.singleton()), or make Service "
+        "transient"
+    )
+    with pytest.raises(GraphProblems) as info:
+        generate([f"{package}.app:HeldModule"])
+    assert [p.render() for p in info.value.problems] == [p.render() for p in problems]

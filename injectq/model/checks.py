@@ -492,6 +492,11 @@ def _captive_problems(graph: DependencyGraph, nodes: list[Node]) -> list[Problem
                 seen.add(target.key)
                 lt = target.binding.lifetime
                 if lt is transient:
+                    if target.binding.kind.is_resource:
+                        # finalized with the scope open when it was first resolved (or the
+                        # container): the longer-lived holder would keep a closed resource
+                        problems.append(_held_resource(node, [*path, (target, dep)], own))
+                        continue
                     stack.append([*path, (target, dep)])
                 elif lt is scoped:
                     scope = target.binding.scope
@@ -520,6 +525,28 @@ def _captive(node: Node, path: list[tuple[Node, Dep | None]], own: str) -> Probl
         help=(
             f"make {node.label} scoped to {target.binding.scope!r}, or inject the container "
             f"(a parameter annotated InjectQ) and get {target.label} per use"
+        ),
+    )
+
+
+def _held_resource(node: Node, path: list[tuple[Node, Dep | None]], own: str) -> Problem:
+    target = path[-1][0]
+    lifetime = "singleton" if own == APP_SCOPE else f"{own}-scoped"
+    fix = "singleton()" if own == APP_SCOPE else f"scoped({own!r})"
+    return Problem(
+        code="IQ003",
+        name="captive-lifetime",
+        message=(
+            f"{lifetime} {node.label} holds transient resource {target.label}, which is "
+            f"finalized when the scope open at its first resolution closes (or with the "
+            f"container): {node.label} would keep using a closed resource"
+        ),
+        site=node.binding.site,
+        key=node.label,
+        chain=_chain(path),
+        help=(
+            f"give {target.label} the lifetime of what holds it (.{fix}), or make "
+            f"{node.label} transient"
         ),
     )
 
