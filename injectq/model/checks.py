@@ -495,7 +495,7 @@ def _captive_problems(graph: DependencyGraph, nodes: list[Node]) -> list[Problem
                     if target.binding.kind.is_resource:
                         # finalized with the scope open when it was first resolved (or the
                         # container): the longer-lived holder would keep a closed resource
-                        problems.append(_held_resource(node, [*path, (target, dep)], own))
+                        problems.append(_captive(node, [*path, (target, dep)], own))
                         continue
                     stack.append([*path, (target, dep)])
                 elif lt is scoped:
@@ -511,43 +511,32 @@ def _captive_problems(graph: DependencyGraph, nodes: list[Node]) -> list[Problem
 
 
 def _captive(node: Node, path: list[tuple[Node, Dep | None]], own: str) -> Problem:
+    """IQ003: ``node`` (living in scope ``own``) reaches, at the end of ``path``, a scoped
+    binding of a shorter scope or a transient resource."""
     target = path[-1][0]
     lifetime = "singleton" if own == APP_SCOPE else f"{own}-scoped"
-    return Problem(
-        code="IQ003",
-        name="captive-lifetime",
-        message=(
-            f"{lifetime} {node.label} depends on {target.binding.scope}-scoped {target.label}"
-        ),
-        site=node.binding.site,
-        key=node.label,
-        chain=_chain(path),
-        help=(
-            f"make {node.label} scoped to {target.binding.scope!r}, or inject the container "
-            f"(a parameter annotated InjectQ) and get {target.label} per use"
-        ),
-    )
-
-
-def _held_resource(node: Node, path: list[tuple[Node, Dep | None]], own: str) -> Problem:
-    target = path[-1][0]
-    lifetime = "singleton" if own == APP_SCOPE else f"{own}-scoped"
-    fix = "singleton()" if own == APP_SCOPE else f"scoped({own!r})"
-    return Problem(
-        code="IQ003",
-        name="captive-lifetime",
-        message=(
+    if target.binding.lifetime is Lifetime.TRANSIENT:  # a transient resource
+        fix = "singleton()" if own == APP_SCOPE else f"scoped({own!r})"
+        message = (
             f"{lifetime} {node.label} holds transient resource {target.label}, which is "
             f"finalized when the scope open at its first resolution closes (or with the "
             f"container): {node.label} would keep using a closed resource"
-        ),
-        site=node.binding.site,
-        key=node.label,
-        chain=_chain(path),
-        help=(
+        )
+        help_ = (
             f"give {target.label} the lifetime of what holds it (.{fix}), or make "
             f"{node.label} transient"
-        ),
+        )
+    else:
+        message = (
+            f"{lifetime} {node.label} depends on {target.binding.scope}-scoped {target.label}"
+        )
+        help_ = (
+            f"make {node.label} scoped to {target.binding.scope!r}, or inject the container "
+            f"(a parameter annotated InjectQ) and get {target.label} per use"
+        )
+    return Problem(
+        code="IQ003", name="captive-lifetime", message=message, site=node.binding.site,
+        key=node.label, chain=_chain(path), help=help_,
     )
 
 
