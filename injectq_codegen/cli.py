@@ -248,7 +248,8 @@ def main() -> None:
 @click.option("-o", "--output", help="Where to write the generated module.")
 @click.option("--root", "roots", multiple=True, help="Extra entry point MODULE:NAME.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 with a diff when stale.")
-@click.option("--force", is_flag=True, help="Overwrite a file injectq-gen did not write.")
+@click.option("--force", is_flag=True,
+              help="Overwrite a regular file injectq-gen did not write.")
 @_output_options
 def build(
     targets: tuple[str, ...],
@@ -263,7 +264,8 @@ def build(
 
     The file is written through a temporary file and a rename: an interrupted
     build leaves the old file whole. A file injectq-gen did not write is
-    replaced only with --force.
+    replaced only with --force; anything but a regular file (a FIFO, a
+    device) never is.
 
     \b
     Example:
