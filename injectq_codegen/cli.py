@@ -249,7 +249,8 @@ def main() -> None:
 @click.option("--root", "roots", multiple=True, help="Extra entry point MODULE:NAME.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 with a diff when stale.")
 @click.option("--force", is_flag=True,
-              help="Overwrite a regular file injectq-gen did not write.")
+              help="Overwrite a regular file injectq-gen did not write, or write through a "
+              "symlink that leads out of the project.")
 @_output_options
 def build(
     targets: tuple[str, ...],
@@ -265,7 +266,8 @@ def build(
     The file is written through a temporary file and a rename: an interrupted
     build leaves the old file whole. A file injectq-gen did not write is
     replaced only with --force; anything but a regular file (a FIFO, a
-    device) never is.
+    device) never is. A symlink is followed, and only with --force when it
+    leads out of the project (the current directory).
 
     \b
     Example:

@@ -126,3 +126,74 @@ def test_character_device_is_not_replaced_with_force(codegen_env: Path) -> None:
     )
     assert stat.S_ISCHR(os.lstat(device).st_mode)
     assert _temp_files(device.parent) == []
+
+
+# -- symlinks -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder outside the project (the project is the current directory, tmp_path)."""
+    return tmp_path_factory.mktemp("outside")
+
+
+@POSIX
+def test_dangling_symlink_out_of_the_project_is_refused(codegen_env: Path, outside: Path) -> None:
+    """-o a symlink to a file that does not exist outside the project: exit 2 naming the
+    link and its target, nothing created there; --force writes it, the link kept."""
+    _app(codegen_env)
+    link = codegen_env / "app/_wiring.py"
+    target = outside / "planted.py"
+    link.symlink_to(target)
+    _refused(
+        _build(codegen_env, "-o", "app/_wiring.py"),
+        f"refusing to write through the symlink app/_wiring.py: its target {target} is "
+        f"outside the project ({codegen_env.resolve()}) and does not exist yet; pass --force",
+    )
+    assert not target.exists()
+    assert list(outside.iterdir()) == []
+
+    proc = _build(codegen_env, "-o", "app/_wiring.py", "--force")
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink()
+    assert target.read_text(encoding="utf-8").startswith(HEADER)
+
+
+@POSIX
+def test_symlink_to_a_generated_file_out_of_the_project_needs_force(
+    codegen_env: Path, outside: Path
+) -> None:
+    """A relative symlink leading out of the project to a generated module: refused without
+    --force (the message says it exists, so no 'does not exist yet'); the file kept."""
+    _app(codegen_env)
+    target = outside / "_wiring.py"
+    target.write_text(f"{HEADER} 0.0.1. Do not edit\nOLD = 1\n", encoding="utf-8")
+    link = codegen_env / "app/_wiring.py"
+    link.symlink_to(os.path.relpath(target, link.parent))
+    err = _refused(_build(codegen_env, "-o", str(link)), f"its target {target} is outside")
+    assert "does not exist" not in err
+    assert "OLD = 1" in target.read_text(encoding="utf-8")
+
+
+@POSIX
+def test_dangling_symlink_inside_the_project_is_written(codegen_env: Path) -> None:
+    """A symlink whose missing target is inside the project is fine: the file is created
+    there and the link kept."""
+    _app(codegen_env)
+    (codegen_env / "generated").mkdir()
+    link = codegen_env / "app/_wiring.py"
+    link.symlink_to("../generated/_wiring.py")
+    proc = _build(codegen_env, "-o", "app/_wiring.py")
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink()
+    assert (codegen_env / "generated/_wiring.py").read_text(encoding="utf-8").startswith(HEADER)
+
+
+@POSIX
+def test_symlink_loop_is_refused(codegen_env: Path) -> None:
+    """-o a symlink that never resolves (a loop): exit 2 saying so, even with --force."""
+    _app(codegen_env)
+    (codegen_env / "a").symlink_to("b")
+    (codegen_env / "b").symlink_to("a")
+    _refused(_build(codegen_env, "-o", "a", "--force"), "a symbolic link that resolves to no file")
+    assert (codegen_env / "a").is_symlink() and (codegen_env / "b").is_symlink()
