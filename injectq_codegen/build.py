@@ -6,6 +6,7 @@ The CLI is a thin layer over this module, and tests call it directly.
 from __future__ import annotations
 
 import difflib
+import errno
 import os
 import stat
 import tempfile
@@ -44,34 +45,114 @@ class BuildConfig:
     targets: list[str]
     roots: list[str] = field(default_factory=list[str])
     output: str | None = None
+    output_from: Path | None = None  # the pyproject.toml that set ``output``, if one did
+
+
+SETTINGS = ("targets", "roots", "output")  # of [tool.injectq]
+
+
+def _toml_kind(value: object) -> str:
+    """What a TOML value is, in TOML's words: ``an integer``, ``a table``..."""
+    kinds = [
+        (bool, "a boolean"),
+        (int, "an integer"),
+        (float, "a float"),
+        (str, "a string"),
+        (list, "an array"),
+        (dict, "a table"),
+    ]
+    return next((kind for t, kind in kinds if isinstance(value, t)), "a date or time")
+
+
+def _toml_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if raw.startswith(b"\xef\xbb\xbf"):  # what some Windows editors write: TOML refuses it
+        raise UsageError(
+            f"cannot read {path}: it starts with a byte order mark (BOM), which TOML does not "
+            "allow; save it as UTF-8 without a BOM"
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise UsageError(
+            f"cannot read {path}: it is not UTF-8 (byte 0x{raw[exc.start]:02x} on line "
+            f"{line}), and TOML files must be; save it as UTF-8"
+        ) from None
 
 
 def read_config(path: Path | None = None) -> BuildConfig | None:
-    """``[tool.injectq]`` of ./pyproject.toml: targets, roots, output."""
+    """``[tool.injectq]`` of ./pyproject.toml: targets, roots, output. A setting of the
+    wrong shape is a UsageError naming it and the file."""
     path = path or Path.cwd() / "pyproject.toml"
     if not path.is_file():
         return None
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, OSError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from None
-    section = data.get("tool", {}).get("injectq")
+        data = tomllib.loads(_toml_text(path))
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"cannot read {path}: {exc}; fix the TOML there") from None
+    tool: object = data.get("tool")
+    if tool is None:
+        return None
+    if not isinstance(tool, dict):
+        raise UsageError(
+            f"`tool` in {path} must be a table, not {_toml_kind(tool)}: write the settings "
+            "under a [tool.injectq] header"
+        )
+    section: object = cast("dict[str, object]", tool).get("injectq")
     if section is None:
         return None
+    if not isinstance(section, dict):
+        raise UsageError(
+            f"`tool.injectq` in {path} must be a table, not {_toml_kind(section)}: write "
+            f"{', '.join(SETTINGS)} under a [tool.injectq] header"
+        )
+    settings = cast("dict[str, object]", section)
+    for name in settings:
+        if name not in SETTINGS:
+            close = difflib.get_close_matches(name, SETTINGS, 1)
+            hint = f"did you mean `{close[0]}`? " if close else ""
+            raise UsageError(
+                f"[tool.injectq] in {path} has an unknown setting `{name}`: {hint}the "
+                f"settings are {', '.join(SETTINGS)}"
+            )
+
+    def no_nul(name: str, value: str) -> str:
+        if "\0" in value:
+            raise UsageError(
+                f"[tool.injectq] {name} in {path} has a NUL character in {value!r}; remove it"
+            )
+        return value
 
     def strings(name: str) -> list[str]:
-        value: object = section.get(name, [])
+        value = settings.get(name, [])
         if isinstance(value, str):
-            return [value]
-        items = cast("list[object]", value) if isinstance(value, list) else None  # TOML: any
-        if items is None or not all(isinstance(v, str) for v in items):
-            raise UsageError(f"[tool.injectq] {name} in {path} must be a list of strings")
-        return [v for v in items if isinstance(v, str)]
+            return [no_nul(name, value)]
+        if isinstance(value, list):
+            items = cast("list[object]", value)  # TOML: anything
+            wrong = next((v for v in items if not isinstance(v, str)), None)
+            if wrong is None:
+                return [no_nul(name, v) for v in items if isinstance(v, str)]
+            what = f"an array holding {_toml_kind(wrong)}"
+        else:
+            what = _toml_kind(value)
+        raise UsageError(
+            f"[tool.injectq] {name} in {path} must be a list of strings such as "
+            f'["app.modules:AppModule"], not {what}'
+        )
 
-    output = section.get("output")
+    output = settings.get("output")
     if output is not None and not isinstance(output, str):
-        raise UsageError(f"[tool.injectq] output in {path} must be a string")
-    return BuildConfig(strings("targets"), strings("roots"), output)
+        raise UsageError(
+            f'[tool.injectq] output in {path} must be a string such as "app/_wiring.py", '
+            f"not {_toml_kind(output)}"
+        )
+    if output is None:
+        return BuildConfig(strings("targets"), strings("roots"))
+    return BuildConfig(strings("targets"), strings("roots"), no_nul("output", output), path)
 
 
 def generate(targets: list[str], roots: list[str] = ()) -> tuple[str, WiringPlan]:  # type: ignore[assignment]
@@ -117,6 +198,31 @@ def _special_file(shown: str, kind: str, *, writing: bool) -> UsageError:
     )
 
 
+def _path_error(verb: str, shown: str, exc: OSError | ValueError) -> UsageError:
+    """An output path the OS refuses to look up, in words: a NUL (ValueError), too long."""
+    if isinstance(exc, ValueError):
+        return UsageError(
+            f"cannot {verb} {shown!r}: the path has a NUL character; give a file path such as "
+            "app/_wiring.py"
+        )
+    if exc.errno == errno.ENAMETOOLONG:
+        return UsageError(
+            f"cannot {verb} {shown}: its name is too long for the file system "
+            f"({exc.strerror}); give a shorter file name"
+        )
+    return UsageError(f"cannot {verb} {shown}: {exc.strerror or exc}")
+
+
+def _mode(path: Path, shown: str, *, verb: str, follow: bool) -> int | None:
+    """The file type and mode bits at ``path`` (None: nothing there), without opening it."""
+    try:
+        return (os.stat if follow else os.lstat)(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except (OSError, ValueError) as exc:
+        raise _path_error(verb, shown, exc) from None
+
+
 def is_generated(path: Path) -> bool:
     """Whether the regular file at ``path`` starts with our header; anything else (a
     device, a pipe: opening one could block or have effects) is not ours."""
@@ -133,12 +239,13 @@ def read_current(path: Path) -> str | None:
     """The text at ``path`` for ``--check`` (None when there is no file); bytes that are not
     UTF-8 are replaced, so such a file is simply stale. Only a regular file is read: a pipe
     would block and a device (``/dev/zero``) never end."""
-    if path.is_dir():
+    mode = _mode(path, str(path), verb="read", follow=True)
+    if mode is not None and stat.S_ISDIR(mode):
         raise UsageError(f"{path} is a folder: give the path of the generated file")
-    try:
-        kind = _not_regular(os.stat(path).st_mode)
-        if kind is not None:
-            raise _special_file(str(path), kind, writing=False)
+    kind = _not_regular(mode) if mode is not None else None
+    if kind is not None:
+        raise _special_file(str(path), kind, writing=False)
+    try:  # where stat found nothing: no file yet (None), or a path below a file (an error)
         data = path.read_bytes()
     except FileNotFoundError:
         return None
@@ -148,7 +255,9 @@ def read_current(path: Path) -> str | None:
 
 
 def _temp_prefix(path: Path) -> str:
-    return f".{path.name}."
+    # 48 characters of the name at most: with the pid and mkstemp's suffix, the temporary
+    # name stays within 255 bytes (4 per character at worst) when the name itself fits
+    return f".{path.name[:48]}."
 
 
 def _alive(pid: int) -> bool:
@@ -193,14 +302,13 @@ def _destination(path: Path, *, force: bool) -> Path:
     checked with lstat before anything opens it: only a regular file, or none, is replaced,
     and a symlink leads outside the project (the current directory) only with --force."""
     shown = str(path)
-    link = path if path.is_symlink() else None
+    # lstat, not open: opening a FIFO blocks, and a device is no file to replace
+    mode = _mode(path, shown, verb="write", follow=False)
+    link = path if mode is not None and stat.S_ISLNK(mode) else None
     if link is not None:
         path = Path(os.path.realpath(link))  # replace the file it points to, not the link
         shown = f"{link} (a symlink to {path})"
-    try:  # lstat, not open: opening a FIFO blocks, and a device is no file to replace
-        mode: int | None = os.lstat(path).st_mode
-    except (FileNotFoundError, NotADirectoryError):
-        mode = None
+        mode = _mode(path, shown, verb="write", follow=False)
     kind = _not_regular(mode) if mode is not None and not stat.S_ISDIR(mode) else None
     if kind is not None:
         raise _special_file(shown, kind, writing=True)

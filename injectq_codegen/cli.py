@@ -218,7 +218,22 @@ def _resolve_args(
             "no targets given: pass package.module:Module, or set `targets` under "
             "[tool.injectq] in ./pyproject.toml"
         )
-    return BuildConfig(config.targets, list(roots) or config.roots, output or config.output)
+    if output:
+        return BuildConfig(config.targets, list(roots) or config.roots, output)
+    return BuildConfig(
+        config.targets, list(roots) or config.roots, config.output, config.output_from
+    )
+
+
+@contextmanager
+def _output_set_by(config: BuildConfig) -> Generator[None, None, None]:
+    """An error about the output path says where the path was set, when not by -o."""
+    try:
+        yield
+    except UsageError as exc:
+        if config.output_from is None:
+            raise
+        raise UsageError(f"[tool.injectq] output in {config.output_from}: {exc}") from None
 
 
 @click.group(
@@ -248,9 +263,12 @@ def main() -> None:
 @click.option("-o", "--output", help="Where to write the generated module.")
 @click.option("--root", "roots", multiple=True, help="Extra entry point MODULE:NAME.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 with a diff when stale.")
-@click.option("--force", is_flag=True,
-              help="Overwrite a regular file injectq-gen did not write, or write through a "
-              "symlink that leads out of the project.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite a regular file injectq-gen did not write, or write through a "
+    "symlink that leads out of the project.",
+)
 @_output_options
 def build(
     targets: tuple[str, ...],
@@ -288,14 +306,17 @@ def build(
             problem_counts(plan.warnings),
         ]
         if check:
-            if read_current(path) == source:
+            with _output_set_by(config):
+                current = read_current(path)
+            if current == source:
                 term.summary(parts, f"{path} is up to date, checked", warn=bool(plan.warnings))
                 return
             click.echo(_diff_styled(diff(path, source)), nl=False)
             _error(f"{path} is stale: run `injectq-gen build` and commit it")
             term.summary(parts, f"{path} is stale, checked", ok=False)
             sys.exit(1)
-        write_atomic(path, source, force=force)
+        with _output_set_by(config):
+            write_atomic(path, source, force=force)
         term.summary(parts, f"wrote {path}", warn=bool(plan.warnings))
 
 
