@@ -40,7 +40,7 @@ from injectq.runtime.creation import (
 )
 from injectq.runtime.interface import ContainerInterface, close_unawaited
 from injectq.runtime.overrides import Overrides
-from injectq.runtime.scopes import Finalizers, ScopeMap, ScopeState
+from injectq.runtime.scopes import Finalizers, ScopeMap, ScopeState, check_making
 
 # what generated modules import (from here only: never from the exec compiler)
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "aenter_resource",
     "await_instance",
     "capture",
+    "check_making",
     "default_of",
     "enter_resource",
     "make_key",

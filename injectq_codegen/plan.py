@@ -444,6 +444,7 @@ HELPERS = {
     f"{PREFIX}aenter": ("injectq.wiring", "aenter_resource"),
     f"{PREFIX}akeyed": ("injectq.wiring", "acreate_keyed"),
     f"{PREFIX}await_instance": ("injectq.wiring", "await_instance"),
+    f"{PREFIX}check_making": ("injectq.wiring", "check_making"),
     f"{PREFIX}default": ("injectq.wiring", "default_of"),
     f"{PREFIX}enter": ("injectq.wiring", "enter_resource"),
     f"{PREFIX}ident": ("_thread", "get_ident"),
@@ -780,16 +781,20 @@ class _Builder:
         """The thread that opened the scope creates without a lock while no other thread
         has used it (ScopeState.create is the same protocol, for every other case)."""
         i = _INDENT + "    "
+        k = pyformat.expression(key)
         return [
             f"{i}if st.opener == {PREFIX}ident():",
-            f"{i}    st.busy += 1",
+            f"{i}    outer = st.making",
+            f"{i}    if outer is not None:",
+            f"{i}        {PREFIX}check_making({k}, outer)",
+            f"{i}    st.making = ({k}, outer)",
             f"{i}    try:",
             f"{i}        if not st.shared:",
             f"{i}            v = self.{make}(sc)",
-            f"{i}            st.cache[{pyformat.expression(key)}] = v",
+            f"{i}            st.cache[{k}] = v",
             f"{i}            return v",
             f"{i}    finally:",
-            f"{i}        st.busy -= 1",
+            f"{i}        st.making = outer",
         ]
 
     def _call(self, head: str, expr: str) -> list[str]:

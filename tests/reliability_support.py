@@ -219,6 +219,35 @@ class AsyncBlocker:
     pass
 
 
+class Echo:
+    """Its factory resolves Echo itself: a cycle no graph check can see."""
+
+
+def make_echo(container: InjectQ) -> Echo:
+    PROBE.enter("Echo")
+    return container.get(Echo)
+
+
+class AsyncEcho:
+    pass
+
+
+async def make_async_echo(container: InjectQ) -> AsyncEcho:
+    PROBE.enter("AsyncEcho")
+    (echo,) = await asyncio.gather(container.aget(AsyncEcho))  # from a child task
+    return echo
+
+
+class ScopedAsyncEcho:
+    pass
+
+
+async def make_scoped_async_echo(container: InjectQ) -> ScopedAsyncEcho:
+    PROBE.enter("ScopedAsyncEcho")
+    (echo,) = await asyncio.gather(container.aget(ScopedAsyncEcho))
+    return echo
+
+
 async def make_async_blocker() -> AsyncBlocker:
     await asyncio.sleep(0)
     PROBE.enter("AsyncBlocker")
@@ -229,9 +258,10 @@ _MODULES = '''
 from injectq import Module
 
 from iqrel.services import (
-    AsyncBlocker, AsyncHandler, Audit, Blocker, Client, Conn, Handler, Pool, Repo,
-    RequestCtx, Session, Settings, Tx, make_async_blocker, make_client, open_conn,
-    open_pool, open_session, open_tx,
+    AsyncBlocker, AsyncEcho, AsyncHandler, Audit, Blocker, Client, Conn, Echo, Handler,
+    Pool, Repo, RequestCtx, ScopedAsyncEcho, Session, Settings, Tx, make_async_blocker,
+    make_async_echo, make_client, make_echo, make_scoped_async_echo, open_conn, open_pool,
+    open_session, open_tx,
 )
 
 
@@ -250,6 +280,9 @@ class RelModule(Module):
         self.bind(AsyncHandler, AsyncHandler).transient()
         self.bind(Blocker, Blocker).singleton()
         self.bind_factory(AsyncBlocker, make_async_blocker).singleton()
+        self.bind_factory(Echo, make_echo).scoped("request")
+        self.bind_factory(AsyncEcho, make_async_echo).singleton()
+        self.bind_factory(ScopedAsyncEcho, make_scoped_async_echo).scoped("request")
 '''
 
 

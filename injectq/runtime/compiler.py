@@ -50,7 +50,7 @@ from injectq.runtime.creation import (
     create_once,
     enter_resource,
 )
-from injectq.runtime.scopes import Finalizers, ScopeMap
+from injectq.runtime.scopes import Finalizers, ScopeMap, check_making
 
 __all__ = ["CompiledEntry", "ResolverCompiler", "RuntimeHooks"]
 
@@ -146,6 +146,7 @@ class ResolverCompiler:
             "_noscope": hooks.container.noscope,
             "_needs_async": hooks.container.needs_async,
             "_reentry": hooks.container.reentry,
+            "_check_making": check_making,
         }
 
     # -- helpers called from compiled code ------------------------------------------------
@@ -416,13 +417,15 @@ class ResolverCompiler:
             # thread has used it (ScopeState.create: the same protocol, every other case)
             opener = [
                 "    if st.opener == _ident():",
-                "        st.busy += 1",
+                "        outer = st.making",
+                f"        if outer is not None: _check_making({k}, outer)",
+                f"        st.making = ({k}, outer)",
                 "        try:",
                 "            if not st.shared:",
                 f"                v = st.cache[{k}] = {create}(st)",
                 "                return v",
                 "        finally:",
-                "            st.busy -= 1",
+                "            st.making = outer",
             ]
             return [*make, *out, *opener, f"    return st.create({k}, {create}, st)"]
         if r.is_async:

@@ -16,6 +16,7 @@ Nothing here reads a signature; this module imports only the standard library an
 from __future__ import annotations
 
 import concurrent.futures
+import contextvars
 import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -49,6 +50,12 @@ class _Missing:
 MISSING: Any = _Missing()
 
 Reentry = Callable[[Key], NoReturn]
+# the async creations under way in this context: a child task the creating task started
+# (asyncio.gather) inherits them, so one asking for the instance it is part of making is
+# a cycle, not a wait for itself
+_MAKING: contextvars.ContextVar[tuple[Any, ...]] = contextvars.ContextVar(
+    "injectq_async_creations", default=()
+)
 T = TypeVar("T")
 OwnerT = TypeVar("OwnerT")
 
@@ -74,15 +81,24 @@ def _current_task() -> Any:
         return None
 
 
+def reentered(key: Key) -> NoReturn:
+    """A construction asked for what it is constructing (IQ002)."""
+    from injectq.errors import CircularDependencyError
+    from injectq.model.checks import reentry_problem
+
+    raise CircularDependencyError(reentry_problem(key))
+
+
 class PendingCreation(concurrent.futures.Future[Any]):
-    """An async creation under way, and the task doing it (to detect it waiting on itself)."""
+    """An async creation under way, and the task doing it."""
 
     def __init__(self) -> None:
         super().__init__()
         self.owner = _current_task()
 
     def waits_on_itself(self) -> bool:
-        return self.owner is not None and self.owner is _current_task()
+        """Is the asker part of making it: the creating task, or a task it started?"""
+        return self in _MAKING.get()
 
 
 async def _wait(fut: concurrent.futures.Future[Any]) -> Any:
@@ -182,15 +198,27 @@ def create_once(slot: Slot, make: Callable[[], Any], key: Key, reentry: Reentry)
 
 
 def create_keyed(
-    lock: Any, cache: dict[Any, Any], ckey: Any, make: Callable[[OwnerT], T], owner: OwnerT
+    lock: Any, cache: dict[Any, Any], ckey: Any, make: Callable[[OwnerT], T], owner: OwnerT,
+    key: Key = None,
 ) -> T:
-    """``cache[ckey]``, made by ``make(owner)`` once, under ``lock``. (acquire/release: on
-    every request's path, and about half the cost of ``with`` on a C lock.)"""
+    """``cache[ckey]``, made by ``make(owner)`` once, under ``lock`` (reentrant). While it
+    is made, ``cache[ckey]`` is MISSING: read without the lock that is "not there yet", and
+    under the lock only the creating thread can see it, asking again (a cycle).
+    (acquire/release: on every request's path, and about half the cost of ``with``.)"""
     lock.acquire()
     try:
         value: T = cache.get(ckey, MISSING)
         if value is MISSING:
-            value = cache[ckey] = make(owner)
+            if ckey in cache:
+                reentered(ckey if key is None else key)
+            cache[ckey] = MISSING
+            try:
+                value = make(owner)
+            except BaseException:
+                if cache.get(ckey) is MISSING:
+                    del cache[ckey]
+                raise
+            cache[ckey] = value
         return value
     finally:
         lock.release()
@@ -274,19 +302,22 @@ async def _acreate(
                 fut = PendingCreation()
                 place.claim(fut)
         if not mine:
-            if reentry is not None and fut.waits_on_itself():
-                reentry(key)  # the task creating it asks again: it would wait for itself
+            if fut.waits_on_itself():  # it would wait for itself
+                (reentry or reentered)(key)
             value = await _wait(fut)
             if value is not MISSING:
                 return value
             continue  # its creator was cancelled: create it here
+        token = _MAKING.set((*_MAKING.get(), fut))
         try:
             value = await make()
         except BaseException as exc:
+            _MAKING.reset(token)
             with place.lock:
                 place.release()
             fut.set_exception(_abandon(exc))
             raise
+        _MAKING.reset(token)
         with place.lock:
             place.store(value)
             place.release()

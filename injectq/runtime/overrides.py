@@ -179,7 +179,7 @@ class Overrides:
 
         if node.lifetime == "transient":
             return make(owner)
-        return create_keyed(frame.lock, cache, ckey, make, owner)
+        return create_keyed(frame.lock, cache, ckey, make, owner, key)
 
     async def aget(self, key: Key) -> Any:
         frame = self.var.get()

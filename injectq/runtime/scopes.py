@@ -19,12 +19,13 @@ from typing import Any, NoReturn, TypeVar, cast
 
 from injectq.errors import ResourceCleanupError, ScopeError
 from injectq.model.markers import display_key
-from injectq.runtime.creation import create_keyed
+from injectq.runtime.creation import MISSING, create_keyed, reentered
 from injectq.runtime.forking import fresh_rlock, owned_here
 
-__all__ = ["Finalizers", "ScopeState", "run_finalizers", "arun_finalizers"]
+__all__ = ["Finalizers", "ScopeState", "arun_finalizers", "check_making", "run_finalizers"]
 
 ScopeMap = Mapping[str | None, "ScopeState"]
+Making = tuple[Any, Any] | None  # (key, outer chain), innermost first
 T = TypeVar("T")
 OwnerT = TypeVar("OwnerT")
 
@@ -172,6 +173,14 @@ async def arun_finalizers(
     _raise_all(errors, owner, interrupt)
 
 
+def check_making(key: Any, chain: Any) -> None:
+    """A nested creation: is ``key`` one of those it is part of making (``chain``)?"""
+    while chain is not None:
+        if chain[0] == key:
+            reentered(key)
+        chain = chain[1]
+
+
 _LOCK_INIT = threading.Lock()  # makes a scope's lock the first time one is needed
 
 
@@ -190,14 +199,19 @@ class ScopeState:
     in a copy of that context) marks the scope shared and waits until the opening thread
     has finished any creation it began without the lock; from then on every creation in
     the scope, the opening thread's too, takes the lock. So an instance is still created
-    once: the two flags are written in opposite order by the two sides (``busy`` then
-    ``shared`` by the opener, ``shared`` then ``busy`` by another thread), so at least one
-    side sees the other's (the interpreter lock orders them).
+    once: the two flags are written in opposite order by the two sides (``making`` then
+    ``shared`` by the opener, ``shared`` then ``making`` by another thread), so at least
+    one side sees the other's (the interpreter lock orders them).
+
+    ``making`` is what the opening thread is creating without the lock, innermost first,
+    as a chain ``(key, outer)`` ending in None (one small tuple per creation): a key asked
+    for again while it is being made is a cycle (``CircularDependencyError``), not an
+    endless recursion. Under the lock ``create_keyed`` tells the same.
     """
 
     __slots__ = (
-        "__weakref__", "_finalizers", "_known", "_lock", "_pending", "_token", "_var", "busy",
-        "cache", "ended", "name", "opener", "shared",
+        "__weakref__", "_finalizers", "_known", "_lock", "_pending", "_token", "_var", "cache",
+        "ended", "making", "name", "opener", "shared",
     )
 
     def __init__(
@@ -213,7 +227,7 @@ class ScopeState:
         self._pending: dict[Any, Any] | None = None
         self._token: contextvars.Token[ScopeMap] | None = None
         self.opener = 0  # the thread that opened it
-        self.busy = 0  # creations the opening thread is making without the lock
+        self.making: Making = None  # what the opening thread creates without the lock
         self.shared = False  # another thread has used it: every creation locks
         self.ended = False  # its block has closed: nothing more is created in it
         # the container's ContextVar, and a check of the name to run when opened (None:
@@ -244,16 +258,19 @@ class ScopeState:
         if self.ended:
             self.refuse(display_key(key))
         if self.opener == _get_ident():
-            self.busy += 1
+            outer = self.making
+            if outer is not None:
+                check_making(key, outer)
+            self.making = (key, outer)
             try:
                 if not self.shared:
                     value = self.cache[key] = make(owner)
                     return value
             finally:
-                self.busy -= 1
+                self.making = outer
         elif not self.shared:
             self.shared = True
-            while self.busy:  # the opening thread is creating without the lock
+            while self.making is not None:  # the opening thread creates without the lock
                 time.sleep(0.0001)
         return create_keyed(self.lock, self.cache, key, make, owner)
 
@@ -300,12 +317,16 @@ class ScopeState:
     def after_fork_in_child(self) -> None:
         """In a forked child (a scope open in the forking thread): fresh locks; creations
         and async creations other threads had under way are abandoned."""
-        if self._lock is not None:
-            self._lock = fresh_rlock(self._lock)
+        lock = self._lock
+        if lock is not None:
+            self._lock = fresh_rlock(lock)
+            if self._lock is not lock:  # creations other threads had under way: dropped
+                for key in [k for k, v in self.cache.items() if v is MISSING]:
+                    del self.cache[key]
         if self._finalizers is not None:
             self._finalizers.after_fork_in_child(self.lock)
         if self.opener != _get_ident():
-            self.busy = 0
+            self.making = None
         for key, fut in list((self._pending or {}).items()):
             if not fut.done() and not owned_here(fut):
                 del self.pending[key]
