@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,45 @@ def _lifetime(node: Node) -> str:
     return node.binding.lifetime_label
 
 
+# Control characters other than line breaks never go out raw: a label is a key's repr or a
+# class's __qualname__, which can hold anything (DOT shows them as \xNN, mermaid as codes).
+_CONTROLS = [chr(c) for c in (*range(32), 127) if chr(c) not in "\n\r"]
+
+# DOT: in a quoted string `"` needs a backslash; in a label a backslash starts an escape
+# (\n, \l, \N...) and `&` an HTML entity, so both are escaped too; a line break is \n.
+_DOT = str.maketrans(
+    {"\\": "\\\\", '"': '\\"', "&": "&amp;", "\n": "\\n"}
+    | {c: f"\\\\x{ord(c):02x}" for c in _CONTROLS}
+)
+
+# Mermaid: a quoted label is HTML, `#name;` in it is an entity code and a backslash-n a
+# line break; so `"`, `#`, `<`, `>`, `&`, the backslash and the backtick (a markdown label)
+# become entity codes, and a line break is <br/>.
+_MERMAID = str.maketrans(
+    {'"': "#quot;", "#": "#35;", "&": "#amp;", "<": "#lt;", ">": "#gt;", "\\": "#92;"}
+    | {"`": "#96;", "\n": "<br/>"}
+    | {c: f"#{ord(c)};" for c in _CONTROLS}
+)
+
+
+def _one_line_breaks(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _dot_string(text: str) -> str:
+    """``text`` as a quoted DOT string whose label reads as ``text`` (line breaks kept)."""
+    return f'"{_one_line_breaks(text).translate(_DOT)}"'
+
+
+def _mermaid_text(text: str) -> str:
+    """``text`` for inside a quoted mermaid label: shown as it is, never taken as markup."""
+    out = _one_line_breaks(text).translate(_MERMAID)
+    # in a label with a <br/>, mermaid decodes the codes before it reads a backslash-n as a
+    # line break and fa:fa-NAME as an icon: a word joiner (U+2060, invisible) keeps them text
+    out = re.sub(r"#92;(?=[nN])", "#92;#8288;", out)
+    return re.sub(r"(fa[blrs]?:)(?=fa-)", r"\1#8288;", out)
+
+
 def graph_document(data: Loaded, fmt: str) -> str:
     """The graph as ``dot``, ``mermaid`` or ``json``; errors and their paths flagged."""
     nodes = data.nodes
@@ -98,29 +138,28 @@ def graph_document(data: Loaded, fmt: str) -> str:
     if fmt == "mermaid":
         lines = ["graph TD"]
         for n in nodes:
-            text = f"{n.label}<br/>{_lifetime(n)}".replace('"', "#quot;")
+            text = f"{_mermaid_text(n.label)}<br/>{_mermaid_text(_lifetime(n))}"
             lines.append(f'    {ids[n.key]}["{text}"]')
             if n.label in flagged:
                 lines.append(f"    style {ids[n.key]} stroke:#d00,stroke-width:3px")
         for a, b, lazy, _ in edges:
             lines.append(f"    {a} {'-.->' if lazy else '-->'} {b}")
         for i, (a, k) in enumerate(missing):
-            safe = k.replace('"', "#quot;")
-            lines.append(f'    missing{i}["{safe}<br/>UNBOUND"]:::missing')
+            lines.append(f'    missing{i}["{_mermaid_text(k)}<br/>UNBOUND"]:::missing')
             lines.append(f"    {a} --> missing{i}")
         if missing:
             lines.append("    classDef missing stroke:#d00,stroke-dasharray:4")
         return "\n".join(lines)
     lines = ["digraph injectq {", "    node [shape=box];"]
     for n in nodes:
-        label = json.dumps(f"{n.label}\n{_lifetime(n)}")
+        label = _dot_string(f"{n.label}\n{_lifetime(n)}")
         color = ', color="red", penwidth=2' if n.label in flagged else ""
         lines.append(f"    {ids[n.key]} [label={label}{color}];")
     for a, b, lazy, p in edges:
         style = ', style="dashed"' if lazy else ""
-        lines.append(f"    {a} -> {b} [label={json.dumps(p)}{style}];")
+        lines.append(f"    {a} -> {b} [label={_dot_string(p)}{style}];")
     for i, (a, k) in enumerate(missing):
-        lines.append(f'    missing{i} [label={json.dumps(k + " (unbound)")}, color="red"];')
+        lines.append(f'    missing{i} [label={_dot_string(k + " (unbound)")}, color="red"];')
         lines.append(f"    {a} -> missing{i};")
     lines.append("}")
     return "\n".join(lines)

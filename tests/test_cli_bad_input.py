@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import stat
@@ -18,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from click.testing import CliRunner, Result
@@ -516,6 +518,137 @@ def test_bad_pyproject_is_one_line_naming_the_setting(codegen_env: Path, case: s
         "modules.py",
         "services.py",
     ]
+
+
+# -- hostile names in graphs --------------------------------------------------------------
+
+# Key labels that dot, mermaid or HTML would read as syntax: a class whose __qualname__
+# holds a real line break, quotes, HTML, an entity, a backslash escape and mermaid's icon
+# syntax; a string key and binding names (their labels are reprs: \n and \\ as text).
+EVIL_NAME = 'Ev"il\n<b>bold</b> &amp; \\N #quot; `x` fa:fa-car'
+STR_KEY = 'say "hi" <b>&</b> \\ \n'
+CACHE_NAME = 'a"\n<i>&'
+MISSING_NAME = 'm"<b>&\\'
+HOSTILE = f"""\
+from typing import Annotated
+
+from injectq import Module, Named
+
+
+class Evil:
+    pass
+
+
+Evil.__qualname__ = {EVIL_NAME!r}
+
+
+class Cache:
+    pass
+
+
+class Needs:
+    def __init__(self, evil: Evil, c: Annotated[Cache, Named({MISSING_NAME!r})]) -> None:
+        pass
+
+
+class HostileModule(Module):
+    def configure(self) -> None:
+        self.bind(Evil, Evil())
+        self.bind({STR_KEY!r}, "x")
+        self.bind(Cache, Cache(), name={CACHE_NAME!r})
+        self.bind(Needs, Needs).scoped('re"q<b>')
+"""
+
+
+def _hostile_graph(root: Path, fmt: str) -> str:
+    make_project(root, {"app/hostile.py": HOSTILE})
+    proc = run_gen("graph", "app.hostile:HostileModule", "--format", fmt, cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def _hostile_labels(root: Path) -> dict[str, str]:
+    """Node id -> the text its box shows (key and lifetime, a line each), from the JSON
+    document, which json.dumps escapes; the unbound key with its dot suffix."""
+    data = json.loads(_hostile_graph(root, "json"))
+    labels = {n["id"]: f"{n['key']}\n{n['lifetime']}" for n in data["nodes"]}
+    assert {n["key"] for n in data["nodes"]} >= {EVIL_NAME, repr(STR_KEY)}
+    assert [m["key"] for m in data["missing"]] == [f"Cache[name={MISSING_NAME!r}]"]
+    return labels
+
+
+def test_dot_labels_are_escaped(codegen_env: Path) -> None:
+    """`graph --format dot` with keys holding quotes, a line break, HTML, an entity and
+    backslashes: each label is one quoted DOT string with \\", \\\\, \\n and &amp;, so
+    no label breaks the document or shows as anything but its text."""
+    out = _hostile_graph(codegen_env, "dot")
+    ids = {text: node for node, text in _hostile_labels(codegen_env).items()}
+    evil, key = ids[EVIL_NAME + "\nsingleton"], ids[repr(STR_KEY) + "\nsingleton"]
+    lines = out.splitlines()
+    want = [
+        f"    {evil} "
+        + r'[label="Ev\"il\n<b>bold</b> &amp;amp; \\N #quot; `x` fa:fa-car\nsingleton", '
+        + 'color="red", penwidth=2];',
+        f"    {key} " + r"""[label="'say \"hi\" <b>&amp;</b> \\\\ \\n'\nsingleton"];""",
+        r"""    missing0 [label="Cache[name='m\"<b>&amp;\\\\'] (unbound)", color="red"];""",
+    ]
+    assert [line for line in want if line not in lines] == []
+    statement = r'    \w+( -> \w+)? \[label="([^"\\]|\\.)*"(, \w+=("\w+"|\d+))*\];'
+    for line in lines[2:-1]:  # no line broken off a label
+        assert re.fullmatch(statement, line) or re.fullmatch(r"    n\d+ -> missing\d+;", line)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_dot_labels_render_as_their_text(codegen_env: Path) -> None:
+    """Graphviz renders each hostile label as exactly its text, line for line (read back
+    from the SVG it draws)."""
+    labels = _hostile_labels(codegen_env)
+    svg = subprocess.run(
+        ["dot", "-Tsvg"],
+        input=_hostile_graph(codegen_env, "dot"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert svg.stderr == ""
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    shown = {
+        node.findtext("svg:title", namespaces=ns): "\n".join(
+            t.text or "" for t in node.findall("svg:text", ns)
+        )
+        for node in ElementTree.fromstring(svg.stdout).iter("{http://www.w3.org/2000/svg}g")
+        if node.get("class") == "node"
+    }
+    assert shown.pop("missing0") == f"Cache[name={MISSING_NAME!r}] (unbound)"
+    assert shown == labels
+
+
+def test_mermaid_labels_are_escaped(codegen_env: Path) -> None:
+    """`graph --format mermaid` with the same keys: in a quoted label, `"`, `#`, `&`, `<`,
+    `>`, the backslash and the backtick are entity codes, a line break is <br/>, and a
+    word joiner keeps a backslash-n and fa:fa-NAME from being read as a break or an icon;
+    nothing in a label is HTML."""
+    out = _hostile_graph(codegen_env, "mermaid")
+    ids = {text: node for node, text in _hostile_labels(codegen_env).items()}
+    evil, key = ids[EVIL_NAME + "\nsingleton"], ids[repr(STR_KEY) + "\nsingleton"]
+    lines = out.splitlines()
+    want = [
+        f"    {evil}"
+        + '["Ev#quot;il<br/>#lt;b#gt;bold#lt;/b#gt; #amp;amp; #92;#8288;N #35;quot; #96;x#96; '
+        + 'fa:#8288;fa-car<br/>singleton"]',
+        f"    {key}"
+        + """["'say #quot;hi#quot; #lt;b#gt;#amp;#lt;/b#gt; #92;#92; #92;#8288;n'<br/>"""
+        + 'singleton"]',
+        """    missing0["Cache[name='m#quot;#lt;b#gt;#amp;#92;#92;']<br/>UNBOUND"]:::missing""",
+    ]
+    assert [line for line in want if line not in lines] == []
+    for line in lines[1:]:
+        label = re.fullmatch(r'    (?:n|missing)\d+\["(.*)"\](?::::missing)?', line)
+        if label is None:  # an edge or a style: no label
+            assert re.fullmatch(r"    (\w+ -(->|\.->) \w+|style n\d+ .*|classDef .*)", line)
+            continue
+        assert not set(label.group(1).replace("<br/>", "")) & set('"<>&\\`\n'), line
 
 
 # -- an interrupted write -----------------------------------------------------------------
