@@ -14,7 +14,6 @@ import contextvars
 import functools
 import re
 import sys
-import threading
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import FrameType
@@ -27,7 +26,7 @@ from injectq.model.introspect import Edge, Param
 from injectq.model.markers import ClassKey, Lazy, Named, display_key, make_key, split_key
 from injectq.model.recipe import Record
 from injectq.model.registrar import Recorder
-from injectq.runtime import errorpath, forking
+from injectq.runtime import deep, errorpath, forking
 from injectq.runtime.creation import (
     MISSING,
     Slot,
@@ -230,6 +229,7 @@ class GeneratedContainer(ContainerInterface):
         self._awaitables = [r.provider for r in records.values() if r.kind == "awaitable"]
         weakref.finalize(self, close_unawaited, self._awaitables)
         self.finalizers = Finalizers()
+        self._iq_direct = deep.Direct(self)
         self.scopes = contextvars.ContextVar("injectq_scopes", default=_NO_SCOPES)
         self._iq_frame: contextvars.ContextVar[Any] = contextvars.ContextVar(
             "injectq_override", default=None
@@ -246,7 +246,7 @@ class GeneratedContainer(ContainerInterface):
         for slot in self._slots.values():
             slot.after_fork_in_child()
         self.finalizers.after_fork_in_child()
-        self._overrides_engine.lock = threading.Lock()
+        self._overrides_engine.after_fork_in_child()
         for state in {id(s): s for s in self.scopes.get().values()}.values():
             state.after_fork_in_child()
 
@@ -314,6 +314,20 @@ class GeneratedContainer(ContainerInterface):
             value = await acreate_once(slot, make, key, self.reentry)
         self.publish(key, value)
         return value  # type: ignore[no-any-return]
+
+    def _iq_deep(self, key: Any) -> Any:
+        """A binding deeper than the call stack allows, built by an explicit stack."""
+        if self._overridden():
+            return self._overrides_engine.get(key)
+        return deep.build(self._iq_direct, key)
+
+    async def _iq_adeep(self, key: Any) -> Any:
+        if self._overridden():
+            return await self._overrides_engine.aget(key)
+        return await deep.abuild(self._iq_direct, key)
+
+    def deep_slot(self, key: Any) -> Slot:
+        return self._slots[key]
 
     def publish(self, key: Any, value: Any) -> None:
         """Put a singleton on its fast paths (not while an override is open anywhere)."""

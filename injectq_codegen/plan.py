@@ -43,6 +43,7 @@ from injectq.model.recipe import (
     build_source,
     call_parts,
 )
+from injectq.runtime import deep
 from injectq_codegen import pyformat
 from injectq_codegen.errors import GraphProblems, UsageError
 from injectq_codegen.loader import LoadedModule, user_failure
@@ -610,6 +611,7 @@ class _Builder:
         # does building it read the open scopes (it, or what it builds, is scoped)?
         self.needs_scopes: dict[Key, bool] = {}
         self.has_scopes = False  # the method being printed has the open scopes in ``sc``
+        self.depths: dict[Key, int] = {}  # frames resolving it takes (injectq.runtime.deep)
         self.scope_expr = ""  # the scope of the scoped binding being printed
 
     # -- names ---------------------------------------------------------------------------
@@ -712,6 +714,8 @@ class _Builder:
     ) -> list[str | pyformat.Items]:
         b = recipe.node.binding
         captured = not b.kind.takes_parameters or _capturable(b.provider)
+        if captured:  # the container runs configure() to find it
+            self.refs.captured = True
         layout: list[str] = []
         for arg in recipe.layout:
             if arg.source is Source.DEFAULT:
@@ -817,7 +821,24 @@ class _Builder:
             f"{_INDENT}    return o",
         ]
         self.has_scopes = needs
-        if recipe.lifetime is Lifetime.SINGLETON:
+        if deep.graph_depth(self.graph, node.key, self.depths) > deep.DEPTH:
+            # deeper than the call stack allows: built by an explicit stack (deep.py)
+            built = f"{aw}self.{PREFIX}{a}deep({key})"
+            if recipe.lifetime is Lifetime.SINGLETON:
+                body = [
+                    f"{_INDENT}v = self.{PREFIX}v_{base}",
+                    f"{_INDENT}if v is None:",
+                    *pyformat.layout(_INDENT + "    ", "v = ", built),
+                ]
+            else:
+                body = pyformat.layout(_INDENT, f"v: {ann} = ", built)
+            functions.append([
+                *self._def(accessor, ["self"], ann, asy),
+                f"{_INDENT}# deeper than the call stack allows: built by an explicit stack",
+                *body,
+                f"{_INDENT}return v",
+            ])
+        elif recipe.lifetime is Lifetime.SINGLETON:
             make = f"{PREFIX}{a}make_{base}"
             functions.append([
                 *self._def(accessor, ["self"], ann, asy),

@@ -218,22 +218,35 @@ class DependencyGraph:
         return self.closure([*self.registry.keys(), *extra_roots])
 
     def needs_async(self, key: Key) -> bool:
-        """True when resolving ``key`` needs an ``await`` somewhere (not behind Lazy)."""
-        try:
-            return self._async[key]
-        except KeyError:
-            pass
-        self._async[key] = False  # a cycle does not make itself async
-        node = self.node(key)
-        result = False
-        if node is not None:
-            result = node.binding.kind.is_async or any(
-                self.needs_async(d.target)
-                for d in node.deps
-                if d.resolution is Resolution.BINDING and d.edge is Edge.PLAIN
-            )
-        self._async[key] = result
-        return result
+        """True when resolving ``key`` needs an ``await`` somewhere (not behind Lazy).
+        (An explicit stack: a graph can be deeper than the call stack.)"""
+        memo = self._async
+        found = memo.get(key)
+        if found is not None:
+            return found
+        memo[key] = False  # on the stack: a cycle does not make itself async
+        stack: list[tuple[Key, int]] = [(key, 0)]
+        binding, plain = Resolution.BINDING, Edge.PLAIN
+        while stack:
+            k, i = stack.pop()
+            node = self.node(k)
+            deps = node.deps if node is not None else ()
+            pushed = False
+            while i < len(deps):
+                d = deps[i]
+                i += 1
+                if d.resolution is binding and d.edge is plain and d.target not in memo:
+                    memo[d.target] = False
+                    stack.append((k, i))
+                    stack.append((d.target, 0))
+                    pushed = True
+                    break
+            if not pushed:
+                memo[k] = node is not None and (node.binding.kind.is_async or any(
+                    memo.get(d.target, False) for d in deps
+                    if d.resolution is binding and d.edge is plain
+                ))
+        return memo[key]
 
     def scope_of(self, binding: Binding) -> str | None:
         """The scope an instance lives in: app for singletons, its name for scoped ones."""

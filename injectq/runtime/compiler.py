@@ -12,6 +12,7 @@ signature or a type hint.
 from __future__ import annotations
 
 import contextvars
+import functools
 import itertools
 import linecache
 import re
@@ -40,6 +41,7 @@ from injectq.model.graph import Dep, DependencyGraph, Node, Resolution
 from injectq.model.introspect import Edge
 from injectq.model.markers import Key, Lazy
 from injectq.model.recipe import Arg, Call, Cookbook, Owner, Recipe, build_source
+from injectq.runtime import deep
 from injectq.runtime.creation import (
     MISSING,
     Slot,
@@ -119,6 +121,8 @@ class ResolverCompiler:
         self.hooks = hooks
         self.entries: dict[Key, CompiledEntry] = {}
         self.names: dict[Key, str] = {}
+        self.keys: dict[str, Key] = {}  # names -> key: error paths read it
+        self.depths: dict[Key, int] = {}  # frames its resolution takes (deep.py)
         self.placeholders: dict[Key, tuple[str, ...]] = {}  # node -> real name of _0, _1, ...
         # the node being printed: its per-binding names -> placeholders, its own functions
         self._local: dict[str, str] = {}
@@ -148,6 +152,9 @@ class ResolverCompiler:
             "_reentry": hooks.container.reentry,
             "_check_making": check_making,
         }
+        resolution = deep.Direct(hooks.container)
+        self.ns["_deep"] = functools.partial(deep.build, resolution)
+        self.ns["_adeep"] = functools.partial(deep.abuild, resolution)
 
     # -- helpers called from compiled code ------------------------------------------------
     def _own(self, gen: Any) -> None:
@@ -242,6 +249,7 @@ class ResolverCompiler:
         if name is None:
             name = f"{next(_counter)}_{_ident(node.label)}"
             self.names[node.key] = name
+            self.keys[name] = node.key
         return name
 
     def _const(self, value: Any, prefix: str = "_q") -> str:
@@ -375,6 +383,8 @@ class ResolverCompiler:
             self.ns[f"_s{n}"] = slot
         if r.lifetime is Lifetime.SCOPED:
             self.ns[f"_sc{n}"] = r.scope
+        if self._depth(node) > deep.DEPTH:
+            return self._deep_source(r, n)
         lines = self._sync_source(r, n)
         if r.is_async:
             lines += self._async_source(r, n)
@@ -382,6 +392,25 @@ class ResolverCompiler:
 
     # Both print the shape: a per-binding name is spelled by ``_ph`` where it is written
     # (so every name numbered is one the text uses).
+    def _depth(self, node: Node) -> int:
+        return deep.graph_depth(self.graph, node.key, self.depths)
+
+    def _deep_source(self, r: Recipe, n: str) -> list[str]:
+        """Deeper than the call stack allows: built by deep.py's explicit stack."""
+        k = self._ph(f"_k{n}")
+        out = [
+            f"def {self._ph(f'_r{n}')}():",
+            f"    if _ov[0] and _frame.get() is not None: return _ovget({k})",
+            f"    return _deep({k})",
+        ]
+        if r.is_async:
+            out += [
+                f"async def {self._ph(f'_a{n}')}():",
+                f"    if _ov[0] and _frame.get() is not None: return await _ovaget({k})",
+                f"    return await _adeep({k})",
+            ]
+        return out
+
     def _sync_source(self, r: Recipe, n: str) -> list[str]:
         # an override block open in this context takes over (the engine resolves what is
         # not overridden with the frame cleared, so this very function serves it too)

@@ -155,7 +155,7 @@ class InjectQ(Registrar, ContainerInterface):
         for slot in list(self._slots.values()):
             slot.after_fork_in_child()
         self.finalizers.after_fork_in_child()
-        self._overrides_engine.lock = threading.Lock()
+        self._overrides_engine.after_fork_in_child()
         for state in {id(s): s for s in self.scopes.get().values()}.values():
             state.after_fork_in_child()
 
@@ -443,10 +443,18 @@ class InjectQ(Registrar, ContainerInterface):
         compiler = self._compiler
         name = ident.lstrip("_anprs")  # _r12_Repo, _an12_Repo, _p12_Repo -> 12_Repo
         if compiler is not None:
-            for key, known in list(compiler.names.items()):
-                if known == name:
-                    return key
+            return compiler.keys.get(name, errorpath.NONE)
         return errorpath.NONE
+
+    # -- what deep.py's builder reads --------------------------------------------------
+    def deep_slot(self, key: Key) -> Slot:
+        node = self.graph.node(key)
+        assert node is not None
+        return self._slots[node.binding]
+
+    def publish(self, key: Key, value: Any) -> None:
+        """Put a singleton on get()'s fast path."""
+        self._hot[key] = value
 
     def node_info(self, key: Key) -> Record | None:
         """The record of ``key``'s recipe: what messages and the override engine read."""

@@ -18,10 +18,13 @@ from types import CodeType, FrameType
 from typing import Any, Protocol
 
 from injectq.errors import InjectQError, PathLink
+from injectq.runtime import deep
 
 __all__ = ["PathHost", "calls_at", "note_path"]
 
 _NONE: Any = object()
+_SHOWN = 12  # links of a path a note shows
+_WALKS = frozenset({deep.build.__code__, deep.abuild.__code__})
 _SAME: Any = object()
 
 
@@ -81,6 +84,11 @@ def note_path(host: PathHost, key: Any, exc: BaseException) -> None:
     try:
         tb = exc.__traceback__
         while tb is not None:
+            if tb.tb_frame.f_code in _WALKS:  # deep.py's stack: the records being made
+                for record, _ in tb.tb_frame.f_locals.get("frames", ()):
+                    push(record.key)
+                tb = tb.tb_next
+                continue
             k = host._frame_key(tb.tb_frame)  # pyright: ignore[reportPrivateUsage]
             if k is _SAME:  # a creation function called for the binding of the frames above
                 k = keys[-1]
@@ -94,7 +102,10 @@ def note_path(host: PathHost, key: Any, exc: BaseException) -> None:
     except Exception:  # never hide the user's error behind ours
         return
     last = path[-1]
-    lines = ["injectq: raised while resolving " + " -> ".join(p.render() for p in path)]
+    shown = [p.render() for p in path]
+    if len(shown) > _SHOWN:  # a deep graph: its ends (the whole path is in injectq_path)
+        shown[_SHOWN // 2:-_SHOWN // 2] = [f"... {len(path) - _SHOWN} more ..."]
+    lines = ["injectq: raised while resolving " + " -> ".join(shown)]
     if last.site:
         lines.append(f"  {last.label} bound at {last.site}")
     # an exception that refuses attributes (__slots__, a frozen dataclass) is left as it

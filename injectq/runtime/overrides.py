@@ -4,7 +4,7 @@ While no block is open, resolution never comes here. Inside a block, a key that 
 an overridden key (through plain edges) is rebuilt from its ``Record`` (see recipe.py):
 once per block for a singleton, once per block and open scope for a scoped binding;
 everything else takes its container's own resolve path. Instances are made by the shared
-create-once protocol (creation.py).
+create-once protocol (creation.py), walked by deep.py's explicit stack (no recursion).
 """
 
 from __future__ import annotations
@@ -12,19 +12,16 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import threading
+import weakref
 from collections.abc import Generator
 from typing import Any, NoReturn, Protocol
 
 from injectq.errors import DependencyNotFoundError
 from injectq.model.markers import Key, Lazy, make_key
 from injectq.model.recipe import Record, Source
-from injectq.runtime.creation import (
-    PendingCreation,
-    acreate_keyed,
-    aenter_resource,
-    create_keyed,
-    enter_resource,
-)
+from injectq.runtime import deep
+from injectq.runtime.creation import MISSING, PendingCreation, acreate_keyed, create_keyed
+from injectq.runtime.forking import held_here, owned_here
 from injectq.runtime.scopes import Finalizers, ScopeMap, run_finalizers
 
 __all__ = ["Frame", "Overrides"]
@@ -51,16 +48,44 @@ class Host(Protocol):
 class Frame:
     """One open ``override()`` block: the replaced keys and what was built because of them."""
 
-    __slots__ = ("finalizers", "lock", "pending", "singletons", "taint", "values")
+    __slots__ = (
+        "__weakref__", "ended", "finalizers", "lock", "locks", "pending", "singletons",
+        "taint", "values",
+    )
 
     def __init__(self, values: dict[Key, Any]) -> None:
         self.values = values
         self.singletons: dict[Key, Any] = {}
         self.taint: dict[Key, bool] = {}
         self.finalizers = Finalizers()
-        self.lock = threading.RLock()
+        self.lock = threading.Lock()  # held only to find or make a key's lock
+        # one lock per instance being created: a factory may resolve other keys of the
+        # block from a helper thread while its own creation is under way
+        self.locks: dict[Any, Any] = {}
         # id of a cache -> its creations under way
         self.pending: dict[int, dict[Any, PendingCreation]] = {}
+        self.ended = False  # its block has closed: resolution goes on as outside it
+
+    def key_lock(self, ckey: Any) -> Any:
+        lock = self.locks.get(ckey)
+        if lock is None:
+            with self.lock:
+                lock = self.locks.setdefault(ckey, threading.RLock())
+        return lock
+
+    def after_fork_in_child(self) -> None:
+        """Fresh locks; creations other threads had under way are abandoned (their
+        marks in the block's caches dropped)."""
+        self.lock = threading.Lock()
+        for ckey, lock in list(self.locks.items()):
+            if not held_here(lock):
+                self.locks[ckey] = threading.RLock()
+                if self.singletons.get(ckey, None) is MISSING:
+                    del self.singletons[ckey]
+        for table in self.pending.values():
+            for ckey, fut in list(table.items()):
+                if not fut.done() and not owned_here(fut):
+                    del table[ckey]
 
 
 class Overrides:
@@ -71,50 +96,76 @@ class Overrides:
         self.var = var  # the open Frame of this context, or None
         self.count = 0  # blocks open in any context
         self.lock = threading.Lock()
+        self.open: weakref.WeakSet[Frame] = weakref.WeakSet()  # for a forked child
+
+    def after_fork_in_child(self) -> None:
+        self.lock = threading.Lock()
+        for frame in list(self.open):
+            frame.after_fork_in_child()
 
     @contextlib.contextmanager
     def block(
         self, service_type: Any, value: Any, name: str | None = None
     ) -> Generator[Any, None, None]:
         key = make_key(service_type, name)
-        parent = self.var.get()
+        parent = self._frame()
         values = dict(parent.values) if parent is not None else {}
         values[key] = value
         frame = Frame(values)
         token = self.var.set(frame)
         with self.lock:
             self.count += 1
+            self.open.add(frame)
             if self.count == 1:
                 self.host.overrides_changed(True)
         try:
             yield value
         finally:
+            frame.ended = True
             # ended from another context (a fixture's teardown after an async test's
             # task): this context never saw the frame, so there is nothing to restore
             with contextlib.suppress(ValueError):
                 self.var.reset(token)
             with self.lock:
                 self.count -= 1
+                self.open.discard(frame)
                 if not self.count:
                     self.host.overrides_changed(False)
             run_finalizers(frame.finalizers.take(), "override block")
 
     # -- what a block changes ----------------------------------------------------------
     def tainted(self, frame: Frame, key: Key) -> bool:
-        """Does resolving ``key`` reach an overridden key through plain edges?"""
+        """Does resolving ``key`` reach an overridden key through plain edges? (An
+        explicit stack: graphs can be deeper than the call stack.)"""
         memo = frame.taint
-        if key in memo:
-            return memo[key]
-        memo[key] = False  # a cycle does not taint itself
-        node = self.host.node_info(key)
-        result = key in frame.values or (
-            node is not None
-            and any(e in _INJECTED and self.tainted(frame, k) for e, k in node.deps)
-        )
-        memo[key] = result
-        return result
+        found = memo.get(key)
+        if found is not None:
+            return found
+        values = frame.values
+        info = self.host.node_info
+        memo[key] = False  # on the stack: a cycle does not taint itself
+        stack: list[tuple[Key, int]] = [(key, 0)]
+        while stack:
+            k, i = stack.pop()
+            node = info(k) if k not in values else None
+            deps = node.deps if node is not None else ()
+            pushed = False
+            while i < len(deps):
+                edge, target = deps[i]
+                i += 1
+                if edge in _INJECTED and target not in memo:
+                    memo[target] = False
+                    stack.append((k, i))
+                    stack.append((target, 0))
+                    pushed = True
+                    break
+            if not pushed:
+                memo[k] = k in values or any(
+                    memo.get(t, False) for e, t in deps if e in _INJECTED
+                )
+        return memo[key]
 
-    def _cache(self, frame: Frame, node: Record) -> tuple[dict[Any, Any], Any, Any]:
+    def cache_of(self, frame: Frame, node: Record) -> tuple[dict[Any, Any], Any, Any]:
         if node.lifetime == "singleton":
             return frame.singletons, node.key, frame.finalizers
         if node.lifetime == "scoped":
@@ -124,30 +175,19 @@ class Overrides:
             return state.cache, (id(frame), node.key), state.finalizers
         return {}, node.key, None
 
-    def _adopt(self, owner: Finalizers | None, gen: Any) -> None:
+    def adopt(self, owner: Finalizers | None) -> Any:
         # not ``owner or ...``: an empty Finalizers is falsy
-        if owner is None:
-            self.host.own(gen)  # a transient resource: innermost open scope, as outside
-        else:
-            owner.add(gen)
+        # a transient resource: innermost open scope, as outside
+        return self.host.own if owner is None else owner.add
 
-    def _value(self, edge: str, key: Any) -> Any:
-        if edge == Source.CONTAINER:
-            return self.host
-        if edge == Source.NONE:
-            return None
-        if edge == Source.LAZY:
-            return Lazy[Any](key, self.host)
-        raise DependencyNotFoundError(str(key))
-
-    def _outside(self, key: Key) -> Any:
+    def outside(self, key: Key) -> Any:
         token = self.var.set(None)  # nothing below reaches an overridden key
         try:
             return self.host.raw(key)
         finally:
             self.var.reset(token)
 
-    async def _aoutside(self, key: Key) -> Any:
+    async def aoutside(self, key: Key) -> Any:
         token = self.var.set(None)
         try:
             return await self.host.araw(key)
@@ -155,60 +195,95 @@ class Overrides:
             self.var.reset(token)
 
     # -- resolution inside a block -----------------------------------------------------
+    def _frame(self) -> Frame | None:
+        frame: Frame | None = self.var.get()
+        # a task or thread that outlived its block resolves as if no block were open
+        return None if frame is None or frame.ended else frame
+
     def get(self, key: Key) -> Any:
-        frame = self.var.get()
-        if frame is not None and key in frame.values:
-            return frame.values[key]
-        if frame is None or not self.tainted(frame, key):
-            return self._outside(key)
-        node = self.host.node_info(key)
-        assert node is not None
-        cache, ckey, owner = self._cache(frame, node)
-
-        def make(owner: Finalizers | None) -> Any:
-            if node.kind in _ASYNC_KINDS:
-                self.host.needs_async(key)
-            args = tuple(
-                self.get(k) if e in _INJECTED else self._value(e, k) for e, k in node.deps
-            )
-            value = node.build(args)
-            if node.kind == "generator":
-                gen, value = value, enter_resource(value, key)
-                self._adopt(owner, gen)
-            return value
-
-        if node.lifetime == "transient":
-            return make(owner)
-        return create_keyed(frame.lock, cache, ckey, make, owner, key)
+        frame = self._frame()
+        if frame is None:
+            return self.outside(key)
+        return deep.build(_InBlock(self, frame), key)
 
     async def aget(self, key: Key) -> Any:
-        frame = self.var.get()
-        if frame is not None and key in frame.values:
+        frame = self._frame()
+        if frame is None:
+            return await self.aoutside(key)
+        return await deep.abuild(_InBlock(self, frame), key)
+
+
+class _InBlock:
+    """deep.py's plan inside one block: overridden values, what reaches none of them
+    resolved outside, the rest built from records into the block's caches."""
+
+    __slots__ = ("engine", "frame")
+
+    def __init__(self, engine: Overrides, frame: Frame) -> None:
+        self.engine = engine
+        self.frame = frame
+
+    def record(self, key: Key) -> Record | None:
+        return self.engine.host.node_info(key)
+
+    def enter(self, record: Record) -> None:
+        if record.kind in _ASYNC_KINDS:
+            self.engine.host.needs_async(record.key)
+
+    def _peek(self, key: Key) -> Any:
+        frame = self.frame
+        if key in frame.values:
             return frame.values[key]
-        if frame is None or not self.tainted(frame, key):
-            return await self._aoutside(key)
-        node = self.host.node_info(key)
+        if not self.engine.tainted(frame, key):
+            return _OUTSIDE
+        node = self.engine.host.node_info(key)
         assert node is not None
-        cache, ckey, owner = self._cache(frame, node)
         if node.lifetime == "transient":
-            return await self._abuild(node, owner)
-        # one creation per block (and scope) even when many tasks ask at once
-        return await acreate_keyed(
-            frame.lock, cache, frame.pending.setdefault(id(cache), {}), ckey,
-            lambda owner: self._abuild(node, owner), owner, key, None,
+            return MISSING
+        cache, ckey, _ = self.engine.cache_of(frame, node)
+        return cache.get(ckey, MISSING)
+
+    def known(self, key: Key) -> Any:
+        value = self._peek(key)
+        return self.engine.outside(key) if value is _OUTSIDE else value
+
+    async def aknown(self, key: Key) -> Any:
+        value = self._peek(key)
+        return await self.engine.aoutside(key) if value is _OUTSIDE else value
+
+    def value(self, edge: str, key: Any) -> Any:
+        host = self.engine.host
+        if edge == Source.CONTAINER:
+            return host
+        if edge == Source.NONE:
+            return None
+        if edge == Source.LAZY:
+            return Lazy[Any](key, host)
+        raise DependencyNotFoundError(str(key))
+
+    def make(self, record: Record, args: tuple[Any, ...]) -> Any:
+        engine, frame = self.engine, self.frame
+        cache, ckey, owner = engine.cache_of(frame, record)
+        own = engine.adopt(owner)
+        needs_async = engine.host.needs_async
+        if record.lifetime == "transient":
+            return deep.construct(record, args, own, needs_async)
+        return create_keyed(
+            frame.key_lock(ckey), cache, ckey,
+            lambda _: deep.construct(record, args, own, needs_async), None, record.key,
         )
 
-    async def _abuild(self, node: Record, owner: Finalizers | None) -> Any:
-        args: list[Any] = []
-        for e, k in node.deps:
-            args.append(await self.aget(k) if e in _INJECTED else self._value(e, k))
-        value = node.build(tuple(args))
-        if node.kind in ("async_factory", "awaitable"):
-            value = await value
-        elif node.kind == "generator":
-            gen, value = value, enter_resource(value, node.key)
-            self._adopt(owner, gen)
-        elif node.kind == "async_generator":
-            gen, value = value, await aenter_resource(value, node.key)
-            self._adopt(owner, gen)
-        return value
+    async def amake(self, record: Record, args: tuple[Any, ...]) -> Any:
+        engine, frame = self.engine, self.frame
+        cache, ckey, owner = engine.cache_of(frame, record)
+        own = engine.adopt(owner)
+        if record.lifetime == "transient":
+            return await deep.aconstruct(record, args, own)
+        # one creation per block (and scope) even when many tasks ask at once
+        return await acreate_keyed(
+            frame.key_lock(ckey), cache, frame.pending.setdefault(id(cache), {}), ckey,
+            lambda _: deep.aconstruct(record, args, own), None, record.key, None,
+        )
+
+
+_OUTSIDE: Any = object()  # _peek: resolve it outside the block
