@@ -223,6 +223,12 @@ def _mode(path: Path, shown: str, *, verb: str, follow: bool) -> int | None:
         raise _path_error(verb, shown, exc) from None
 
 
+def probe_output(path: Path, *, writing: bool) -> None:
+    """Refuse, before any user code is imported, an output path the OS cannot look up (a
+    NUL, a name too long): the build would only fail after loading the application."""
+    _mode(path, str(path), verb="write" if writing else "read", follow=False)
+
+
 def is_generated(path: Path) -> bool:
     """Whether the regular file at ``path`` starts with our header; anything else (a
     device, a pipe: opening one could block or have effects) is not ours."""

@@ -30,6 +30,7 @@ from injectq_codegen.build import (
     BuildConfig,
     diff,
     generate,
+    probe_output,
     read_config,
     read_current,
     version,
@@ -297,9 +298,11 @@ def build(
         config = _resolve_args(targets, roots, output)
         if not config.output:
             raise UsageError("no output: pass -o PATH, or set `output` under [tool.injectq]")
+        path = Path(config.output)
+        with _output_set_by(config):
+            probe_output(path, writing=not check)
         with _running_user_code():
             source, plan = generate(config.targets, config.roots)
-        path = Path(config.output)
         term.problems(plan.warnings)
         parts = [
             _plural(plan.bindings, "binding"), _plural(len(plan.roots), "root"),
