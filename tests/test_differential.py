@@ -766,8 +766,42 @@ def test_generated_and_runtime_containers_agree(
         _forget(package, wiring_name)
 
 
+@contextlib.contextmanager
+def _all_deep() -> Any:
+    """Every binding built by deep.py's explicit stack instead of its resolvers (as a
+    graph deeper than the call stack is): in the runtime compiler and in injectq-gen."""
+    from injectq.runtime import deep
+
+    depth = deep.DEPTH
+    deep.DEPTH = -1
+    try:
+        yield
+    finally:
+        deep.DEPTH = depth
+
+
+@settings(
+    max_examples=max(EXAMPLES // 2, 1), deadline=None, database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(spec=graphs(), script=scripts)
+def test_the_explicit_stack_builds_as_resolvers_do(
+    codegen_env: Path, spec: GraphSpec, script: Script
+) -> None:
+    """A graph built by the explicit stack (every binding, in both containers) shares,
+    creates, finalizes and fails as the resolvers do: the same runs as the test above,
+    with the resolvers' container as the reference."""
+    package = unique_name("dd")
+    wiring_name = unique_name("dd_wiring")
+    try:
+        _run_differential(codegen_env, spec, script, package, wiring_name, deep=True)
+    finally:
+        _forget(package, wiring_name)
+
+
 def _run_differential(
-    root: Path, spec: GraphSpec, script: Script, package: str, wiring_name: str
+    root: Path, spec: GraphSpec, script: Script, package: str, wiring_name: str,
+    *, deep: bool = False,
 ) -> None:
     make_project(root, {f"{package}/graph.py": graph_source(spec)})
     mod = importlib.import_module(f"{package}.graph")
@@ -779,7 +813,8 @@ def _run_differential(
     runtime.install(mod.GraphModule())
     runtime_problems = runtime.check(roots)
     try:
-        source, plan = generate([f"{package}.graph:GraphModule"], root_names)
+        with _all_deep() if deep else contextlib.nullcontext():
+            source, plan = generate([f"{package}.graph:GraphModule"], root_names)
     except GraphProblems as exc:
         event(f"refused: {spec.breakage}")
         assert spec.breakage != "none", _rendered(exc.problems)
@@ -801,6 +836,15 @@ def _run_differential(
     mod.reset()
     actual = asyncio.run(drive(wiring.container, keys, mod, script))
     actual_log = normalized(mod.LOG)
+    if deep:  # and the runtime container, compiled with every binding deep
+        assert "deep(" in source or not any(n.bound for n in spec.nodes)
+        stacked = InjectQ()
+        stacked.install(mod.GraphModule())
+        mod.reset()
+        with _all_deep():
+            stacked_run = asyncio.run(drive(stacked, keys, mod, script))
+        assert stacked_run == expected
+        assert normalized(mod.LOG) == expected_log
 
     raised = {r[-1] for r in expected if r[-2] == "raise"}
     assert raised <= ALLOWED_RAISES, [r for r in expected if r[-2] == "raise"]

@@ -9,6 +9,11 @@ retry after a failure and what a cancelled creator leaves to its waiters.
 * ``create_once`` / ``acreate_once``: a ``Slot`` (one singleton).
 * ``create_keyed`` / ``acreate_keyed``: an entry of a dict guarded by a lock (a scope's
   cache, an override block's cache).
+* ``claim_once`` / ``claim_keyed`` / ``aclaim_once`` / ``aclaim_keyed``: the same protocol
+  in two steps, for a caller that builds the dependencies between them (deep.py's explicit
+  stack): a claim is what the creator holds (the lock, the pending Future) until it
+  completes it with ``done(value)`` or gives it up with ``fail(exc)``. What another thread
+  or task sees meanwhile is what it sees while a resolver creates the instance.
 
 Nothing here reads a signature; this module imports only the standard library and errors.
 """
@@ -20,7 +25,7 @@ import contextvars
 import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
 from injectq.errors import InjectQError
 from injectq.model.markers import Key, display_key
@@ -28,12 +33,17 @@ from injectq.runtime.forking import held_here, owned_here
 
 __all__ = [
     "MISSING",
+    "Claim",
     "PendingCreation",
     "Slot",
+    "aclaim_keyed",
+    "aclaim_once",
     "acreate_keyed",
     "acreate_once",
     "aenter_resource",
     "await_instance",
+    "claim_keyed",
+    "claim_once",
     "create_keyed",
     "create_once",
     "enter_resource",
@@ -178,23 +188,99 @@ async def await_instance(awaitable: Awaitable[T], key: Key) -> T:
         ) from exc
 
 
+# -- claims: creating in two steps ----------------------------------------------------
+class Claim(Protocol):
+    """A creation under way, held by its creator until it is completed or given up."""
+
+    def done(self, value: Any) -> None: ...
+    def fail(self, exc: BaseException) -> None: ...
+
+
+class _SlotClaim:
+    """A singleton being created: its slot's lock held, ``creating`` set."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: Slot) -> None:
+        self.slot = slot
+
+    def done(self, value: Any) -> None:
+        slot = self.slot
+        slot.value = value
+        slot.creating = False
+        slot.lock.release()
+
+    def fail(self, exc: BaseException) -> None:
+        self.slot.creating = False
+        self.slot.lock.release()
+
+
+def claim_once(slot: Slot, key: Key, reentry: Reentry) -> tuple[Any, _SlotClaim | None]:
+    """``(value, None)`` when the singleton exists, else ``(MISSING, claim)``: the slot's
+    lock is held (other threads wait) until the claim is done or failed."""
+    lock = slot.lock
+    lock.acquire()
+    value = slot.value
+    if value is not MISSING:
+        lock.release()
+        return value, None
+    if slot.creating:
+        lock.release()
+        reentry(key)
+    slot.creating = True
+    return MISSING, _SlotClaim(slot)
+
+
+class _KeyedClaim:
+    """An entry being created: its lock held, MISSING in its place."""
+
+    __slots__ = ("cache", "ckey", "lock")
+
+    def __init__(self, lock: Any, cache: dict[Any, Any], ckey: Any) -> None:
+        self.lock = lock
+        self.cache = cache
+        self.ckey = ckey
+
+    def done(self, value: Any) -> None:
+        self.cache[self.ckey] = value
+        self.lock.release()
+
+    def fail(self, exc: BaseException) -> None:
+        if self.cache.get(self.ckey, None) is MISSING:
+            del self.cache[self.ckey]
+        self.lock.release()
+
+
+def claim_keyed(
+    lock: Any, cache: dict[Any, Any], ckey: Any, key: Key = None
+) -> tuple[Any, _KeyedClaim | None]:
+    """``claim_once`` for ``cache[ckey]`` under ``lock`` (as ``create_keyed`` makes it)."""
+    lock.acquire()
+    value = cache.get(ckey, MISSING)
+    if value is not MISSING:
+        lock.release()
+        return value, None
+    if ckey in cache:
+        lock.release()
+        reentered(ckey if key is None else key)
+    cache[ckey] = MISSING
+    return MISSING, _KeyedClaim(lock, cache, ckey)
+
+
 # -- sync creation --------------------------------------------------------------------------
 def create_once(slot: Slot, make: Callable[[], Any], key: Key, reentry: Reentry) -> Any:
     """The singleton of ``slot``: made by ``make`` once, under the slot's lock. A factory
     that asks for its own key while it runs is a cycle; one that raises leaves nothing."""
-    with slot.lock:
-        value = slot.value
-        if value is not MISSING:
-            return value
-        if slot.creating:
-            reentry(key)
-        slot.creating = True
-        try:
-            value = make()
-        finally:
-            slot.creating = False
-        slot.value = value
+    value, claim = claim_once(slot, key, reentry)
+    if claim is None:
         return value
+    try:
+        value = make()
+    except BaseException as exc:
+        claim.fail(exc)
+        raise
+    claim.done(value)
+    return value
 
 
 def create_keyed(
@@ -286,43 +372,84 @@ class _KeyedPlace(_Place):
         self.cache[self.ckey] = value
 
 
+class _AsyncClaim:
+    """An async creation under way: its Future pending in its place, and in ``_MAKING`` of
+    the creating task (and of the tasks it starts)."""
+
+    __slots__ = ("fut", "place", "token")
+
+    def __init__(self, place: _Place, fut: PendingCreation) -> None:
+        self.place = place
+        self.fut = fut
+        self.token = _MAKING.set((*_MAKING.get(), fut))
+
+    def done(self, value: Any) -> None:
+        _MAKING.reset(self.token)
+        place = self.place
+        with place.lock:
+            place.store(value)
+            place.release()
+        self.fut.set_result(value)
+
+    def fail(self, exc: BaseException) -> None:
+        _MAKING.reset(self.token)
+        with self.place.lock:
+            self.place.release()
+        self.fut.set_exception(_abandon(exc))
+
+
+async def _aclaim(
+    place: _Place, key: Key, reentry: Reentry | None
+) -> tuple[Any, _AsyncClaim | None]:
+    """``(value, None)`` once the instance exists (made by another task meanwhile: waited
+    for), else ``(MISSING, claim)``: this task creates it. A creator that was cancelled
+    leaves the creation to a waiter."""
+    while True:
+        with place.lock:
+            value = place.peek()
+            if value is not MISSING:
+                return value, None
+            fut = place.pending()
+            if fut is None:
+                fut = PendingCreation()
+                place.claim(fut)
+                return MISSING, _AsyncClaim(place, fut)
+        if fut.waits_on_itself():  # it would wait for itself
+            (reentry or reentered)(key)
+        value = await _wait(fut)
+        if value is not MISSING:
+            return value, None
+
+
 async def _acreate(
     place: _Place, make: Callable[[], Awaitable[Any]], key: Key, reentry: Reentry | None
 ) -> Any:
     """One creation however many tasks ask at once; a cancelled creator lets a waiter
     create it instead; a failure is every waiter's and leaves nothing cached."""
-    while True:
-        with place.lock:
-            value = place.peek()
-            if value is not MISSING:
-                return value
-            fut = place.pending()
-            mine = fut is None
-            if fut is None:
-                fut = PendingCreation()
-                place.claim(fut)
-        if not mine:
-            if fut.waits_on_itself():  # it would wait for itself
-                (reentry or reentered)(key)
-            value = await _wait(fut)
-            if value is not MISSING:
-                return value
-            continue  # its creator was cancelled: create it here
-        token = _MAKING.set((*_MAKING.get(), fut))
-        try:
-            value = await make()
-        except BaseException as exc:
-            _MAKING.reset(token)
-            with place.lock:
-                place.release()
-            fut.set_exception(_abandon(exc))
-            raise
-        _MAKING.reset(token)
-        with place.lock:
-            place.store(value)
-            place.release()
-        fut.set_result(value)
+    value, claim = await _aclaim(place, key, reentry)
+    if claim is None:
         return value
+    try:
+        value = await make()
+    except BaseException as exc:
+        claim.fail(exc)
+        raise
+    claim.done(value)
+    return value
+
+
+async def aclaim_once(slot: Slot, key: Key, reentry: Reentry) -> tuple[Any, Claim | None]:
+    """``claim_once`` for a singleton made with an await."""
+    return await _aclaim(_SlotPlace(slot), key, reentry)
+
+
+async def aclaim_keyed(
+    lock: Any, cache: dict[Any, Any], table: dict[Any, Any], ckey: Any, key: Key,
+    reentry: Reentry | None,
+) -> tuple[Any, Claim | None]:
+    """``claim_keyed`` for an entry made with an await; ``table`` holds the pending
+    creations of ``cache``."""
+    return await _aclaim(_KeyedPlace(lock, cache, table, ckey), key, reentry)
 
 
 async def acreate_once(

@@ -9,6 +9,12 @@ recursion would make them. Singletons and scoped instances are created by the sa
 create-once protocol, in the same places, as their resolvers would create them, so the
 next resolution finds them cached. The override engine walks with the same stack.
 
+A cached binding is claimed (creation.py's claims) before its dependencies are built, and
+the claim is held until its instance is made, as a resolver holds its creation while it
+calls its dependencies' resolvers: threads and tasks asking for it meanwhile wait for this
+one instead of building its transient dependencies a second time, and a binding asked for
+while it is being made is a cycle. A failure gives up every claim the stack holds.
+
 Error paths: the frames of ``build`` / ``abuild`` hold the stack of records being made
 (the local ``frames``), which ``errorpath`` reads as the dependency path.
 """
@@ -25,12 +31,13 @@ from injectq.model.markers import Lazy
 from injectq.model.recipe import Record, Source
 from injectq.runtime.creation import (
     MISSING,
+    Claim,
     Slot,
-    acreate_keyed,
-    acreate_once,
+    aclaim_keyed,
+    aclaim_once,
     aenter_resource,
     await_instance,
-    create_once,
+    claim_once,
     enter_resource,
 )
 from injectq.runtime.scopes import ScopeState
@@ -102,21 +109,28 @@ class Plan(Protocol):
 
     def record(self, key: Any) -> Record | None: ...
 
-    def enter(self, record: Record) -> None:
-        """About to build ``record``'s dependencies (a sync walk: refuse what needs an
-        await before building anything, as resolvers do)."""
+    def claim(self, record: Record) -> tuple[Any, Claim | None]:
+        """Before building ``record``'s dependencies: ``(value, None)`` when it exists
+        meanwhile; else ``(MISSING, claim)`` for a cached one (this walk creates it) and
+        ``(MISSING, None)`` for a transient. A sync walk refuses here what needs an
+        await, before building anything, as resolvers do."""
+        ...
 
     def value(self, edge: str, key: Any) -> Any:
         """An argument that is not another binding's instance (container, None, Lazy)."""
 
-    def make(self, record: Record, args: tuple[Any, ...]) -> Any:
-        """The instance of ``record`` from its dependencies' values (created once where
-        it is cached)."""
+    def make(self, record: Record, args: tuple[Any, ...], claim: Claim | None) -> Any:
+        """The instance of ``record`` from its dependencies' values; ``claim`` (its
+        ``claim``'s) is completed with it. On a failure the walk gives the claim up."""
 
 
 class APlan(Plan, Protocol):
     async def aknown(self, key: Any) -> Any: ...
-    async def amake(self, record: Record, args: tuple[Any, ...]) -> Any: ...
+    async def aclaim(self, record: Record) -> tuple[Any, Claim | None]: ...
+    async def amake(self, record: Record, args: tuple[Any, ...], claim: Claim | None) -> Any: ...
+
+
+Frames = list[tuple[Record, list[Any], "Claim | None"]]
 
 
 def _record(plan: Plan, key: Any) -> Record:
@@ -126,37 +140,50 @@ def _record(plan: Plan, key: Any) -> Record:
     return record
 
 
+def _give_up(frames: Frames, exc: BaseException) -> None:
+    """A walk failed: give up the claims of the records it was making, innermost first
+    (the frames stay: errorpath reads them as the dependency path)."""
+    for _, _, claim in reversed(frames):
+        if claim is not None:
+            claim.fail(exc)
+
+
 def build(plan: Plan, key: Any) -> Any:
     """The instance of ``key``, its dependencies made depth first by an explicit stack."""
     value = plan.known(key)
     if value is not MISSING:
         return value
     top = _record(plan, key)
-    plan.enter(top)
-    frames: list[tuple[Record, list[Any]]] = [(top, [])]
-    while True:
-        record, args = frames[-1]
-        deps = record.deps
-        child = None
-        while len(args) < len(deps):
-            edge, k = deps[len(args)]
-            if edge not in _INJECTED:
-                args.append(plan.value(edge, k))
-                continue
-            value = plan.known(k)
-            if value is MISSING:
-                child = _record(plan, k)
-                break
-            args.append(value)
-        if child is not None:
-            frames.append((child, []))
-            plan.enter(child)
-            continue
-        value = plan.make(record, tuple(args))  # its record still on the stack: the path
-        frames.pop()
-        if not frames:
-            return value
-        frames[-1][1].append(value)
+    value, claim = plan.claim(top)
+    if value is not MISSING:
+        return value
+    frames: Frames = [(top, [], claim)]
+    try:
+        while True:
+            record, args, claim = frames[-1]
+            deps = record.deps
+            while len(args) < len(deps):
+                edge, k = deps[len(args)]
+                if edge not in _INJECTED:
+                    args.append(plan.value(edge, k))
+                    continue
+                value = plan.known(k)
+                if value is MISSING:
+                    child = _record(plan, k)
+                    value, held = plan.claim(child)
+                    if value is MISSING:
+                        frames.append((child, [], held))
+                        break
+                args.append(value)
+            else:
+                value = plan.make(record, tuple(args), claim)  # its record on the stack: the path
+                frames.pop()
+                if not frames:
+                    return value
+                frames[-1][1].append(value)
+    except BaseException as exc:
+        _give_up(frames, exc)
+        raise
 
 
 async def abuild(plan: APlan, key: Any) -> Any:
@@ -164,29 +191,37 @@ async def abuild(plan: APlan, key: Any) -> Any:
     value = await plan.aknown(key)
     if value is not MISSING:
         return value
-    frames: list[tuple[Record, list[Any]]] = [(_record(plan, key), [])]
-    while True:
-        record, args = frames[-1]
-        deps = record.deps
-        child = None
-        while len(args) < len(deps):
-            edge, k = deps[len(args)]
-            if edge not in _INJECTED:
-                args.append(plan.value(edge, k))
-                continue
-            value = await plan.aknown(k)
-            if value is MISSING:
-                child = _record(plan, k)
-                break
-            args.append(value)
-        if child is not None:
-            frames.append((child, []))
-            continue
-        value = await plan.amake(record, tuple(args))
-        frames.pop()
-        if not frames:
-            return value
-        frames[-1][1].append(value)
+    top = _record(plan, key)
+    value, claim = await plan.aclaim(top)
+    if value is not MISSING:
+        return value
+    frames: Frames = [(top, [], claim)]
+    try:
+        while True:
+            record, args, claim = frames[-1]
+            deps = record.deps
+            while len(args) < len(deps):
+                edge, k = deps[len(args)]
+                if edge not in _INJECTED:
+                    args.append(plan.value(edge, k))
+                    continue
+                value = await plan.aknown(k)
+                if value is MISSING:
+                    child = _record(plan, k)
+                    value, held = await plan.aclaim(child)
+                    if value is MISSING:
+                        frames.append((child, [], held))
+                        break
+                args.append(value)
+            else:
+                value = await plan.amake(record, tuple(args), claim)
+                frames.pop()
+                if not frames:
+                    return value
+                frames[-1][1].append(value)
+    except BaseException as exc:
+        _give_up(frames, exc)
+        raise
 
 
 # -- building one instance from its record ------------------------------------------------
@@ -265,9 +300,28 @@ class Direct:
     async def aknown(self, key: Any) -> Any:
         return self.known(key)
 
-    def enter(self, record: Record) -> None:
+    def claim(self, record: Record) -> tuple[Any, Claim | None]:
+        host = self.host
         if record.is_async:
-            self.host.needs_async(record.key)
+            host.needs_async(record.key)
+        if record.lifetime == "singleton":
+            return claim_once(host.deep_slot(record.key), record.key, host.reentry)
+        if record.lifetime == "scoped":
+            state: ScopeState = self._state(record)
+            return state.claim(record.key)
+        return MISSING, None
+
+    async def aclaim(self, record: Record) -> tuple[Any, Claim | None]:
+        host = self.host
+        key = record.key
+        if record.lifetime == "singleton":
+            return await aclaim_once(host.deep_slot(key), key, host.reentry)
+        if record.lifetime == "scoped":
+            state = self._state(record)
+            return await aclaim_keyed(
+                state.lock, state.cache, state.pending, key, key, host.reentry
+            )
+        return MISSING, None
 
     def value(self, edge: str, key: Any) -> Any:
         if edge == Source.CONTAINER:
@@ -276,41 +330,33 @@ class Direct:
             return Lazy[Any](key, self.host)
         return None  # Source.NONE
 
-    def make(self, record: Record, args: tuple[Any, ...]) -> Any:
-        host = self.host
-        key = record.key
+    def _owner(self, record: Record) -> Any:
+        """Who finalizes a cached resource: the container, or the scope it lives in."""
         if record.lifetime == "singleton":
-            value = create_once(
-                host.deep_slot(key),
-                lambda: construct(record, args, host.finalizers.add, host.needs_async),
-                key, host.reentry,
-            )
-            host.publish(key, value)
-            return value
-        if record.lifetime == "scoped":
-            state: ScopeState = self._state(record)
+            return self.host.finalizers
+        return self._state(record).finalizers
 
-            def make(st: ScopeState) -> Any:
-                return construct(record, args, st.finalizers.add, host.needs_async)
-
-            return state.create(key, make, state)
-        return construct(record, args, host.own, host.needs_async)
-
-    async def amake(self, record: Record, args: tuple[Any, ...]) -> Any:
+    def make(self, record: Record, args: tuple[Any, ...], claim: Claim | None) -> Any:
         host = self.host
-        key = record.key
+        if record.lifetime == "transient":
+            return construct(record, args, host.own, host.needs_async)
+        value = construct(record, args, self._owner(record).add, host.needs_async)
+        _complete(claim, value)
         if record.lifetime == "singleton":
-            value = await acreate_once(
-                host.deep_slot(key),
-                lambda: aconstruct(record, args, host.finalizers.add), key, host.reentry,
-            )
-            host.publish(key, value)
-            return value
-        if record.lifetime == "scoped":
-            state = self._state(record)
-            return await acreate_keyed(
-                state.lock, state.cache, state.pending, key,
-                lambda st: aconstruct(record, args, st.finalizers.add), state, key,
-                host.reentry,
-            )
-        return await aconstruct(record, args, host.own)
+            host.publish(record.key, value)
+        return value
+
+    async def amake(self, record: Record, args: tuple[Any, ...], claim: Claim | None) -> Any:
+        host = self.host
+        if record.lifetime == "transient":
+            return await aconstruct(record, args, host.own)
+        value = await aconstruct(record, args, self._owner(record).add)
+        _complete(claim, value)
+        if record.lifetime == "singleton":
+            host.publish(record.key, value)
+        return value
+
+
+def _complete(claim: Claim | None, value: Any) -> None:
+    assert claim is not None  # a cached record's make follows its claim
+    claim.done(value)

@@ -85,8 +85,8 @@ def note_path(host: PathHost, key: Any, exc: BaseException) -> None:
         tb = exc.__traceback__
         while tb is not None:
             if tb.tb_frame.f_code in _WALKS:  # deep.py's stack: the records being made
-                for record, _ in tb.tb_frame.f_locals.get("frames", ()):
-                    push(record.key)
+                for frame in tb.tb_frame.f_locals.get("frames", ()):
+                    push(frame[0].key)
                 tb = tb.tb_next
                 continue
             k = host._frame_key(tb.tb_frame)  # pyright: ignore[reportPrivateUsage]

@@ -20,7 +20,7 @@ from injectq.errors import DependencyNotFoundError
 from injectq.model.markers import Key, Lazy, make_key
 from injectq.model.recipe import Record, Source
 from injectq.runtime import deep
-from injectq.runtime.creation import MISSING, PendingCreation, acreate_keyed, create_keyed
+from injectq.runtime.creation import MISSING, Claim, PendingCreation, aclaim_keyed, claim_keyed
 from injectq.runtime.forking import held_here, owned_here
 from injectq.runtime.scopes import Finalizers, ScopeMap, run_finalizers
 
@@ -226,9 +226,24 @@ class _InBlock:
     def record(self, key: Key) -> Record | None:
         return self.engine.host.node_info(key)
 
-    def enter(self, record: Record) -> None:
+    def claim(self, record: Record) -> tuple[Any, Claim | None]:
         if record.kind in _ASYNC_KINDS:
             self.engine.host.needs_async(record.key)
+        if record.lifetime == "transient":
+            return MISSING, None
+        cache, ckey, _ = self.engine.cache_of(self.frame, record)
+        return claim_keyed(self.frame.key_lock(ckey), cache, ckey, record.key)
+
+    async def aclaim(self, record: Record) -> tuple[Any, Claim | None]:
+        if record.lifetime == "transient":
+            return MISSING, None
+        frame = self.frame
+        cache, ckey, _ = self.engine.cache_of(frame, record)
+        # one creation per block (and scope) even when many tasks ask at once
+        return await aclaim_keyed(
+            frame.key_lock(ckey), cache, frame.pending.setdefault(id(cache), {}), ckey,
+            record.key, None,
+        )
 
     def _peek(self, key: Key) -> Any:
         frame = self.frame
@@ -261,29 +276,19 @@ class _InBlock:
             return Lazy[Any](key, host)
         raise DependencyNotFoundError(str(key))
 
-    def make(self, record: Record, args: tuple[Any, ...]) -> Any:
-        engine, frame = self.engine, self.frame
-        cache, ckey, owner = engine.cache_of(frame, record)
-        own = engine.adopt(owner)
-        needs_async = engine.host.needs_async
-        if record.lifetime == "transient":
-            return deep.construct(record, args, own, needs_async)
-        return create_keyed(
-            frame.key_lock(ckey), cache, ckey,
-            lambda _: deep.construct(record, args, own, needs_async), None, record.key,
-        )
+    def make(self, record: Record, args: tuple[Any, ...], claim: Claim | None) -> Any:
+        _, _, owner = self.engine.cache_of(self.frame, record)
+        value = deep.construct(record, args, self.engine.adopt(owner), self.engine.host.needs_async)
+        if claim is not None:
+            claim.done(value)
+        return value
 
-    async def amake(self, record: Record, args: tuple[Any, ...]) -> Any:
-        engine, frame = self.engine, self.frame
-        cache, ckey, owner = engine.cache_of(frame, record)
-        own = engine.adopt(owner)
-        if record.lifetime == "transient":
-            return await deep.aconstruct(record, args, own)
-        # one creation per block (and scope) even when many tasks ask at once
-        return await acreate_keyed(
-            frame.key_lock(ckey), cache, frame.pending.setdefault(id(cache), {}), ckey,
-            lambda _: deep.aconstruct(record, args, own), None, record.key, None,
-        )
+    async def amake(self, record: Record, args: tuple[Any, ...], claim: Claim | None) -> Any:
+        _, _, owner = self.engine.cache_of(self.frame, record)
+        value = await deep.aconstruct(record, args, self.engine.adopt(owner))
+        if claim is not None:
+            claim.done(value)
+        return value
 
 
 _OUTSIDE: Any = object()  # _peek: resolve it outside the block

@@ -19,7 +19,7 @@ from typing import Any, NoReturn, TypeVar, cast
 
 from injectq.errors import ResourceCleanupError, ScopeError
 from injectq.model.markers import display_key
-from injectq.runtime.creation import MISSING, create_keyed, reentered
+from injectq.runtime.creation import MISSING, Claim, claim_keyed, create_keyed, reentered
 from injectq.runtime.forking import fresh_rlock, owned_here
 
 __all__ = ["Finalizers", "ScopeState", "arun_finalizers", "check_making", "run_finalizers"]
@@ -181,6 +181,24 @@ def check_making(key: Any, chain: Any) -> None:
         chain = chain[1]
 
 
+class _OpenerClaim:
+    """The opening thread creating ``key`` without the lock (``ScopeState.claim``)."""
+
+    __slots__ = ("key", "outer", "state")
+
+    def __init__(self, state: ScopeState, key: Any, outer: Making) -> None:
+        self.state = state
+        self.key = key
+        self.outer = outer
+
+    def done(self, value: Any) -> None:
+        self.state.cache[self.key] = value
+        self.state.making = self.outer
+
+    def fail(self, exc: BaseException) -> None:
+        self.state.making = self.outer
+
+
 _LOCK_INIT = threading.Lock()  # makes a scope's lock the first time one is needed
 
 
@@ -273,6 +291,28 @@ class ScopeState:
             while self.making is not None:  # the opening thread creates without the lock
                 time.sleep(0.0001)
         return create_keyed(self.lock, self.cache, key, make, owner)
+
+    def claim(self, key: Any) -> tuple[Any, Claim | None]:
+        """``create`` in two steps (see creation.py's claims): ``(value, None)`` when the
+        instance exists, else ``(MISSING, claim)``. The opening thread's claim of an
+        unshared scope takes no lock, as its creations do: it is in ``making`` until done."""
+        if self.ended:
+            self.refuse(display_key(key))
+        if self.opener == _get_ident():
+            outer = self.making
+            if outer is not None:
+                check_making(key, outer)
+            if not self.shared:
+                value = self.cache.get(key, MISSING)
+                if value is not MISSING:
+                    return value, None
+                self.making = (key, outer)
+                return MISSING, _OpenerClaim(self, key, outer)
+        elif not self.shared:
+            self.shared = True
+            while self.making is not None:  # the opening thread creates without the lock
+                time.sleep(0.0001)
+        return claim_keyed(self.lock, self.cache, key)
 
     def refuse(self, what: str) -> NoReturn:
         """Nothing is created in a scope that has ended (a task or thread it started
