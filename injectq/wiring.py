@@ -330,10 +330,12 @@ class GeneratedContainer(ContainerInterface):
         return self._slots[key]
 
     def publish(self, key: Any, value: Any) -> None:
-        """Put a singleton on its fast paths (not while an override is open anywhere)."""
+        """Put a singleton on its fast paths (not while an override is open anywhere),
+        while it is still the slot's (a close() since it was created forgot it)."""
         engine = self._overrides_engine
-        with engine.lock:
-            if not engine.count:
+        slot = self._slots[key]
+        with slot.lock, engine.lock:
+            if not engine.count and slot.value is value:
                 setattr(self, self._attrs[key], value)
                 self._hot[key] = value
 

@@ -82,6 +82,19 @@ class Probe:
             raise Boom(f"{name} failed on call {n}")
         return n
 
+    async def aenter(self, name: str) -> int:
+        """``enter`` for an async factory: a gate is waited for without blocking the loop."""
+        with self.lock:
+            n = self.calls[name] = self.calls.get(name, 0) + 1
+            gate = self.gates.get(name)
+        if gate is not None:
+            gate[0].set()
+            for _ in range(WAIT * 1000):
+                if gate[1].is_set():
+                    break
+                await asyncio.sleep(0.001)
+        return n
+
     def opened(self, name: str) -> int:
         with self.lock:
             serial = next(self.serial)
@@ -105,14 +118,15 @@ class Settings:
 
 
 class Pool:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, serial: int = 0) -> None:
         self.settings = settings
+        self.serial = serial  # its open/close events in the probe's log
 
 
 def open_pool(settings: Settings) -> Iterator[Pool]:
     PROBE.enter("Pool")
     serial = PROBE.opened("Pool")
-    yield Pool(settings)
+    yield Pool(settings, serial)
     PROBE.closed("Pool", serial)
 
 
@@ -219,6 +233,24 @@ class AsyncBlocker:
     pass
 
 
+class Keeper:
+    """A singleton holding the pool, whose creation a test can hold open (gate "Keeper")."""
+
+    def __init__(self, pool: Pool) -> None:
+        PROBE.enter("Keeper")
+        self.pool = pool
+
+
+class AsyncKeeper:
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+
+
+async def make_async_keeper(pool: Pool) -> AsyncKeeper:
+    await PROBE.aenter("AsyncKeeper")
+    return AsyncKeeper(pool)
+
+
 class Echo:
     """Its factory resolves Echo itself: a cycle no graph check can see."""
 
@@ -258,10 +290,10 @@ _MODULES = '''
 from injectq import Module
 
 from iqrel.services import (
-    AsyncBlocker, AsyncEcho, AsyncHandler, Audit, Blocker, Client, Conn, Echo, Handler,
-    Pool, Repo, RequestCtx, ScopedAsyncEcho, Session, Settings, Tx, make_async_blocker,
-    make_async_echo, make_client, make_echo, make_scoped_async_echo, open_conn, open_pool,
-    open_session, open_tx,
+    AsyncBlocker, AsyncEcho, AsyncHandler, AsyncKeeper, Audit, Blocker, Client, Conn, Echo,
+    Handler, Keeper, Pool, Repo, RequestCtx, ScopedAsyncEcho, Session, Settings, Tx,
+    make_async_blocker, make_async_echo, make_async_keeper, make_client, make_echo,
+    make_scoped_async_echo, open_conn, open_pool, open_session, open_tx,
 )
 
 
@@ -283,6 +315,8 @@ class RelModule(Module):
         self.bind_factory(Echo, make_echo).scoped("request")
         self.bind_factory(AsyncEcho, make_async_echo).singleton()
         self.bind_factory(ScopedAsyncEcho, make_scoped_async_echo).scoped("request")
+        self.bind(Keeper, Keeper).singleton()
+        self.bind_factory(AsyncKeeper, make_async_keeper).singleton()
 '''
 
 

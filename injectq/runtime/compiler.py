@@ -81,7 +81,6 @@ class RuntimeHooks:
 
     container: Any
     slots: dict[Any, Slot]
-    hot: dict[Any, Any]
     finalizers: Finalizers
     overrides: list[int]
     scopes: contextvars.ContextVar[ScopeMap]
@@ -136,7 +135,7 @@ class ResolverCompiler:
             "_ovaget": hooks.ovaget,
             "_frame": hooks.frame,
             "_var": hooks.scopes,
-            "_hot": hooks.hot,
+            "_publish": hooks.container.publish,
             "_cfin": hooks.finalizers,
             "_Lazy": Lazy,
             "_enter": enter_resource,
@@ -428,7 +427,7 @@ class ResolverCompiler:
             return [
                 *make, *out,
                 f"    v = _once({s}, {create}, {k}, _reentry)",
-                f"    _hot[{k}] = v",
+                f"    _publish({k}, v)",
                 "    return v",
             ]
         if r.lifetime is Lifetime.SCOPED:
@@ -482,7 +481,7 @@ class ResolverCompiler:
                 f"    v = {s}.value",
                 "    if v is not _MISSING: return v",
                 f"    v = await _aonce({s}, {create}, {k}, _reentry)",
-                f"    _hot[{k}] = v",
+                f"    _publish({k}, v)",
                 "    return v",
             ]
         make = [f"async def {create}(st):", *self._build(r, True, "    "), "    return v", ""]

@@ -225,7 +225,6 @@ class InjectQ(Registrar, ContainerInterface):
                     hooks = RuntimeHooks(
                         container=self,
                         slots=self._slots,
-                        hot=self._hot,
                         finalizers=self.finalizers,
                         overrides=self._overrides,
                         scopes=self.scopes,
@@ -453,8 +452,12 @@ class InjectQ(Registrar, ContainerInterface):
         return self._slots[node.binding]
 
     def publish(self, key: Key, value: Any) -> None:
-        """Put a singleton on get()'s fast path."""
-        self._hot[key] = value
+        """Put a singleton on get()'s fast path: while it is still the slot's (a close()
+        since it was created has forgotten it, and maybe finalized it)."""
+        slot = self.deep_slot(key)
+        with slot.lock:
+            if slot.value is value:
+                self._hot[key] = value
 
     def node_info(self, key: Key) -> Record | None:
         """The record of ``key``'s recipe: what messages and the override engine read."""

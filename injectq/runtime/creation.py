@@ -21,13 +21,14 @@ Nothing here reads a signature; this module imports only the standard library an
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import contextvars
 import sys
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
 from typing import Any, NoReturn, Protocol, TypeVar
 
-from injectq.errors import InjectQError
+from injectq.errors import InjectQError, ScopeError
 from injectq.model.markers import Key, display_key
 from injectq.runtime.forking import held_here, owned_here
 
@@ -44,6 +45,7 @@ __all__ = [
     "await_instance",
     "claim_keyed",
     "claim_once",
+    "closing",
     "create_keyed",
     "create_once",
     "enter_resource",
@@ -105,6 +107,7 @@ class PendingCreation(concurrent.futures.Future[Any]):
     def __init__(self) -> None:
         super().__init__()
         self.owner = _current_task()
+        self.closed = False  # its container was closed meanwhile (see ``closing``)
 
     def waits_on_itself(self) -> bool:
         """Is the asker part of making it: the creating task, or a task it started?"""
@@ -152,6 +155,43 @@ class Slot:
         self.creating = False
         if self.pending is not None and not self.pending.done() and not owned_here(self.pending):
             self.pending = None
+
+
+@contextlib.contextmanager
+def closing(slots: Iterable[Slot]) -> Generator[None, None, None]:
+    """Hold the lock of every slot, for a container's close() to take its finalizers and
+    forget its singletons: a sync creation under way completes first (and is finalized
+    with the rest), one that starts meanwhile waits and makes a new singleton after the
+    close; an async creation under way (it holds no lock while it awaits) is marked, and
+    fails with a ScopeError instead of storing what the close may have finalized.
+
+    The locks are taken without waiting while another is held (a creation may hold one
+    slot's lock and wait for another's): on a busy one, all are let go, that creation is
+    waited for, and the round starts again."""
+    slots = list(slots)
+    locks = [slot.lock for slot in slots]
+    held: list[Any] = []
+    while True:
+        for lock in locks:
+            if lock.acquire(blocking=False):
+                held.append(lock)
+                continue
+            for h in reversed(held):
+                h.release()
+            held.clear()
+            lock.acquire()  # the creation holding it finishes
+            lock.release()
+            break
+        else:
+            break
+    try:
+        for slot in slots:
+            if slot.pending is not None:
+                slot.pending.closed = True
+        yield
+    finally:
+        for h in reversed(held):
+            h.release()
 
 
 # -- resources and awaitable instances ----------------------------------------------------
@@ -376,22 +416,36 @@ class _AsyncClaim:
     """An async creation under way: its Future pending in its place, and in ``_MAKING`` of
     the creating task (and of the tasks it starts)."""
 
-    __slots__ = ("fut", "place", "token")
+    __slots__ = ("fut", "key", "place", "token")
 
-    def __init__(self, place: _Place, fut: PendingCreation) -> None:
+    def __init__(self, place: _Place, fut: PendingCreation, key: Key) -> None:
         self.place = place
         self.fut = fut
+        self.key = key
         self.token = _MAKING.set((*_MAKING.get(), fut))
 
     def done(self, value: Any) -> None:
         _MAKING.reset(self.token)
         place = self.place
+        fut = self.fut
         with place.lock:
-            place.store(value)
+            closed = fut.closed
+            if not closed:
+                place.store(value)
             place.release()
-        self.fut.set_result(value)
+        if closed:  # what it made may be finalized already: never handed out
+            exc = ScopeError(
+                f"the container was closed while {display_key(self.key)} was being created: "
+                "its resources may be finalized already, so it is not handed out; resolve it "
+                "again (a new one is created), or finish resolving before close()"
+            )
+            fut.set_exception(exc)
+            raise exc
+        fut.set_result(value)
 
     def fail(self, exc: BaseException) -> None:
+        if self.fut.done():  # completed by done(), which raised
+            return
         _MAKING.reset(self.token)
         with self.place.lock:
             self.place.release()
@@ -413,7 +467,7 @@ async def _aclaim(
             if fut is None:
                 fut = PendingCreation()
                 place.claim(fut)
-                return MISSING, _AsyncClaim(place, fut)
+                return MISSING, _AsyncClaim(place, fut, key)
         if fut.waits_on_itself():  # it would wait for itself
             (reentry or reentered)(key)
         value = await _wait(fut)

@@ -23,6 +23,7 @@ from injectq.model.binding import ScopeType
 from injectq.model.checks import async_step_problem, reentry_problem
 from injectq.model.markers import ClassKey, Key
 from injectq.model.recipe import Record, Source
+from injectq.runtime.creation import Slot, closing
 from injectq.runtime.overrides import Overrides
 from injectq.runtime.scopes import (
     Finalizers,
@@ -79,6 +80,7 @@ class ContainerInterface:
     # bumped whenever bindings change: what @inject planned against older ones is redone
     _generation: int = 0
     finalizers: Finalizers
+    _slots: dict[Any, Slot]  # where each singleton lives
     _overrides_engine: Overrides
     _awaitables: list[Any]  # coroutines bound as instances
 
@@ -249,15 +251,17 @@ class ContainerInterface:
         """Finalize container-owned resources (singletons, stray transients), newest first,
         and forget the singletons: a finalized one is never handed out again."""
         close_unawaited(self._awaitables)
-        items = self.finalizers.take()
-        self._forget_singletons()
+        with closing(self._slots.values()):  # creations under way complete first
+            items = self.finalizers.take()
+            self._forget_singletons()
         # async resources stay registered, so the aclose() the error asks for finishes them
         run_finalizers(items, "container", keep=self.finalizers)
 
     async def aclose(self) -> None:
         close_unawaited(self._awaitables)
-        items = self.finalizers.take()
-        self._forget_singletons()
+        with closing(self._slots.values()):
+            items = self.finalizers.take()
+            self._forget_singletons()
         await arun_finalizers(items, "container")
 
     def __enter__(self) -> Self:
