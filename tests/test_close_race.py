@@ -115,7 +115,7 @@ def test_an_async_creation_across_a_close_fails_clearly(
             await asyncio.sleep(0.001)
         await c.aclose()
         release.set()
-        with pytest.raises(ScopeError, match="closed while .*AsyncKeeper.* was being created"):
+        with pytest.raises(ScopeError, match=r"closed while .*AsyncKeeper.* was being created"):
             await task
         again = await c.aget(s.AsyncKeeper)
         assert not _closed(s.PROBE.log, again.pool.serial)

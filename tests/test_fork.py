@@ -23,7 +23,12 @@ from typing import Any
 
 import pytest
 
-from tests.reliability_support import RelApp, rel_app, rel_container
+from tests.reliability_support import (
+    RelApp,
+    assert_each_resource_finalized_once,
+    rel_app,
+    rel_container,
+)
 
 __all__ = ["rel_app", "rel_container"]
 
@@ -207,3 +212,42 @@ def test_child_resolves_in_a_scope_whose_lock_another_thread_held(
         assert not thread.is_alive()
         assert got[0].scope is state
     c.close()
+
+
+def test_child_finalizes_only_what_it_created(
+    rel_container: Callable[[], Any], rel_app: RelApp
+) -> None:
+    """The parent's pool (a singleton resource) and its request's session (a scoped one)
+    are the parent's: a child that closes the scope and the container finalizes only the
+    resources it created itself, and the parent still finalizes its own, once."""
+    c = rel_container()
+    s = rel_app.services
+    pool = c.get(s.Pool)
+    with c.scope():
+        session = c.get(s.Session)
+        parents = {serial for event, _, serial in s.PROBE.log if event == "open"}
+        assert len(parents) == 2
+
+        def child() -> None:
+            # the child leaves the parent's block by hand (it never returns into it)
+            state = c.current_scope("request")
+            assert state is not None and c.get(s.Session) is session
+            tx = c.get(s.Tx)  # a transient resource of the child, in that scope
+            assert tx.session is session
+            state.__exit__(None, None, None)
+            assert c.get(s.Pool) is pool  # the parent's singleton is used, not closed
+            c.close()
+            closed = {serial for event, _, serial in s.PROBE.log if event == "close"}
+            opened = {serial for event, _, serial in s.PROBE.log if event == "open"}
+            assert not closed & parents, "the child finalized the parent's resources"
+            assert closed == opened - parents and len(closed) == 1  # its Tx, once
+            fresh = c.get(s.Pool)  # after the child's close, its own new pool
+            assert fresh is not pool
+            c.close()
+            assert ("close", "Pool", fresh.serial) in s.PROBE.log
+
+        fork_and_check(child)
+        assert c.get(s.Session) is session
+    c.close()
+    assert ("close", "Pool", pool.serial) in s.PROBE.log
+    assert_each_resource_finalized_once(s.PROBE.log)

@@ -4,7 +4,10 @@ A lock another thread held at that moment stays held forever in the child, so th
 resolution needing it would deadlock. Containers register here (weakly); in the child,
 each gets fresh locks, and a creation another thread had under way is abandoned (its
 slot is emptied so that the child creates the instance again). What the forking thread
-itself holds is kept: it goes on in the child. Imports only the standard library.
+itself holds is kept: it goes on in the child. The child keeps the instances created
+before the fork but has nothing to finalize: the parent's resources (a pool's
+connections) are the parent's to close; the child finalizes what it creates.
+Imports only the standard library.
 """
 
 from __future__ import annotations

@@ -75,8 +75,9 @@ class Frame:
 
     def after_fork_in_child(self) -> None:
         """Fresh locks; creations other threads had under way are abandoned (their
-        marks in the block's caches dropped)."""
+        marks in the block's caches dropped); the parent's resources stay the parent's."""
         self.lock = threading.Lock()
+        self.finalizers.after_fork_in_child()
         for ckey, lock in list(self.locks.items()):
             if not held_here(lock):
                 self.locks[ckey] = threading.RLock()

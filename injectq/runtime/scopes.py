@@ -56,8 +56,12 @@ class Finalizers:
         return any(inspect.isasyncgen(i) for i in self._items)
 
     def after_fork_in_child(self, lock: Any = None) -> None:
-        """A fresh lock (only ever held for a list operation, never forked), or the scope's."""
+        """In a forked child: a fresh lock (only ever held for a list operation, never
+        forked), or the scope's; and nothing to finalize yet. What the parent created is
+        the parent's to finalize (a pool's connections, a transaction): a child closing
+        its container or scope finalizes only what it created itself."""
         self._lock = lock if lock is not None else threading.Lock()
+        self._items = []
 
 
 def _finish_sync(gen: Any, exc: BaseException | None = None) -> None:
