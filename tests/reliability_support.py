@@ -41,6 +41,7 @@ _SERVICES = '''
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import itertools
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -241,6 +242,26 @@ class Keeper:
         self.pool = pool
 
 
+class Relay:
+    """Its factory resolves Blocker from a helper thread (in a copy of its context) and
+    waits for it: a creation that depends on another thread's resolution."""
+
+    def __init__(self, blocker: Blocker) -> None:
+        self.blocker = blocker
+
+
+def make_relay(container: InjectQ, settings: Settings) -> Relay:
+    PROBE.enter("Relay")
+    got: list[Blocker] = []
+    ctx = contextvars.copy_context()
+    helper = threading.Thread(target=lambda: got.append(ctx.run(container.get, Blocker)))
+    helper.start()
+    helper.join(WAIT)
+    if not got:
+        raise Boom("the helper thread did not resolve Blocker")
+    return Relay(got[0])
+
+
 class AsyncKeeper:
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
@@ -291,9 +312,9 @@ from injectq import Module
 
 from iqrel.services import (
     AsyncBlocker, AsyncEcho, AsyncHandler, AsyncKeeper, Audit, Blocker, Client, Conn, Echo,
-    Handler, Keeper, Pool, Repo, RequestCtx, ScopedAsyncEcho, Session, Settings, Tx,
+    Handler, Keeper, Pool, Relay, Repo, RequestCtx, ScopedAsyncEcho, Session, Settings, Tx,
     make_async_blocker, make_async_echo, make_async_keeper, make_client, make_echo,
-    make_scoped_async_echo, open_conn, open_pool, open_session, open_tx,
+    make_relay, make_scoped_async_echo, open_conn, open_pool, open_session, open_tx,
 )
 
 
@@ -317,6 +338,7 @@ class RelModule(Module):
         self.bind_factory(ScopedAsyncEcho, make_scoped_async_echo).scoped("request")
         self.bind(Keeper, Keeper).singleton()
         self.bind_factory(AsyncKeeper, make_async_keeper).singleton()
+        self.bind_factory(Relay, make_relay).singleton()
 '''
 
 
