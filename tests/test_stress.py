@@ -213,3 +213,27 @@ def test_threads_each_running_an_event_loop_share_singletons(
     c.close()
     opened = assert_each_resource_finalized_once(s.PROBE.log)
     assert opened == {"Pool": 1, "Session": loops * per_loop, "Conn": loops * per_loop}
+
+
+def test_opening_thread_and_other_threads_race_one_scoped_instance(
+    rel_app: RelApp, rel_container: Callable[[], Any]
+) -> None:
+    """The thread that opened a scope creates without a lock until another thread uses the
+    scope; eight threads arriving while its creation is under way still share one."""
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    s = rel_app.services
+    for round_ in range(10):
+        c = rel_container()
+        s.PROBE.reset()
+        with c.scope() as state:
+            ctx = contextvars.copy_context()
+            with ThreadPoolExecutor(8) as pool:
+                others = [pool.submit(lambda: ctx.copy().run(c.get, s.RequestCtx))
+                          for _ in range(8)]
+                mine = c.get(s.RequestCtx)
+                results = [f.result(timeout=20) for f in others]
+            assert mine.scope is state and c.get(s.RequestCtx) is mine
+        assert s.PROBE.calls["RequestCtx"] == 1, round_
+        assert all(r is mine for r in results)
