@@ -20,6 +20,7 @@ from types import FrameType
 from typing import Any, ClassVar, TypeVar, overload
 
 from injectq.errors import AsyncResolutionError, DependencyNotFoundError, Problem
+from injectq.model.arguments import refuse_lookup
 from injectq.model.checks import unknown_key_problem, warm_async_problem
 from injectq.model.graph import PRIMITIVES, Dep, Resolution
 from injectq.model.introspect import Edge, Param
@@ -220,7 +221,9 @@ class GeneratedContainer(ContainerInterface):
                 setattr(self, f"_iq_v_{r.base}", None)
         self._hot: dict[Any, Any] = {}  # created singletons, read first by get()
         self._hot_view = self._hot
-        self._explicit = frozenset(k for k, r in records.items() if r.explicit)
+        # a dict, not a frozenset: `{3} in frozenset()` looks the set up as a frozenset
+        # instead of refusing it, and has() would answer False for a key nothing can bind
+        self._explicit = dict.fromkeys(k for k, r in records.items() if r.explicit)
         self._singleton_keys = tuple(k for k in self._slots if k in self._explicit)
         # singletons close() forgets (an awaited instance keeps its one result)
         self._resettable = tuple(
@@ -371,7 +374,11 @@ class GeneratedContainer(ContainerInterface):
     def resolver(self, key: Any) -> Callable[[], Any]:
         """A function that resolves ``key`` as ``get(key)`` does, for a caller that
         resolves it again and again (``@inject``): its accessor."""
-        fn = self._sync.get(key)
+        try:
+            fn = self._sync.get(key)
+        except TypeError:
+            refuse_lookup("resolver()", key)
+            raise
         return fn if fn is not None else functools.partial(self.get, key)
 
     def _created_async(self, key: Any) -> Any:
@@ -404,13 +411,17 @@ class GeneratedContainer(ContainerInterface):
     def get(self, service_type: Any, name: str | None = None) -> Any: ...
 
     def get(self, service_type: Any, name: str | None = None) -> Any:
-        if name is None:
-            v = self._hot_view.get(service_type, MISSING)
-            if v is not MISSING:
-                return v
-            fn = self._sync.get(service_type)
-        else:
-            fn = self._sync.get(make_key(service_type, name))
+        try:  # free unless it raises: an unhashable key is told apart there
+            if name is None:
+                v = self._hot_view.get(service_type, MISSING)
+                if v is not MISSING:
+                    return v
+                fn = self._sync.get(service_type)
+            else:
+                fn = self._sync.get(make_key(service_type, name))
+        except TypeError:
+            refuse_lookup("get()", service_type, name)
+            raise
         if fn is None:
             key = service_type if name is None else make_key(service_type, name)
             if key in self._asyncs:
@@ -431,12 +442,16 @@ class GeneratedContainer(ContainerInterface):
     async def aget(self, service_type: Any, name: str | None = None) -> Any: ...
 
     async def aget(self, service_type: Any, name: str | None = None) -> Any:
-        if name is None:
-            v = self._hot_view.get(service_type, MISSING)
-            if v is not MISSING:
-                return v
-        key = service_type if name is None else make_key(service_type, name)
-        fn = self._asyncs.get(key)
+        try:
+            if name is None:
+                v = self._hot_view.get(service_type, MISSING)
+                if v is not MISSING:
+                    return v
+            key = service_type if name is None else make_key(service_type, name)
+            fn = self._asyncs.get(key)
+        except TypeError:
+            refuse_lookup("aget()", service_type, name)
+            raise
         if fn is not None:
             try:
                 return await fn()
@@ -449,7 +464,8 @@ class GeneratedContainer(ContainerInterface):
         try:
             return make_key(service_type, name) in self._explicit
         except TypeError:
-            return False
+            refuse_lookup("has()", service_type, name)
+            raise
 
     def keys(self) -> list[Any]:
         return list(self._records)

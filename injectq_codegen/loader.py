@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from injectq.model.arguments import ROOT_HELP, hashable, kind_of
 from injectq.model.binding import format_site
 from injectq_codegen.errors import UsageError
 
@@ -257,5 +258,10 @@ def load_roots(roots: list[str]) -> list[Any]:
     for root in roots:
         module_name, attr = parse_target(root)
         module = _import(module_name, "root module")
-        out.append(_getattr_path(module, attr, root))
+        obj = _getattr_path(module, attr, root)
+        if not (callable(obj) or hashable(obj)):
+            raise UsageError(
+                f"root {root!r} is {kind_of(obj)}, which is not hashable: {ROOT_HELP}"
+            )
+        out.append(obj)
     return out

@@ -30,6 +30,7 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
     ) from exc
 
 from injectq.errors import InjectionError
+from injectq.model.arguments import check_marker
 from injectq.model.markers import ClassKey
 from injectq.runtime.interface import set_current
 
@@ -66,7 +67,11 @@ def get_container_fastapi() -> Any:
     return container
 
 
-def _dependency(service_type: Any, name: str | None) -> Callable[[], Awaitable[Any]]:
+def _dependency(
+    service_type: Any, name: str | None, call: str = "InjectFastAPI()"
+) -> Callable[[], Awaitable[Any]]:
+    check_marker(call, service_type, name)  # told where the endpoint is declared
+
     async def resolve() -> Any:
         return await get_container_fastapi().aget(service_type, name)
 
@@ -103,7 +108,9 @@ else:
         __slots__ = ()
 
         def __class_getitem__(cls, service_type: Any) -> Any:
-            return Annotated[service_type, Depends(_dependency(service_type, None))]
+            return Annotated[
+                service_type, Depends(_dependency(service_type, None, "Injected[...]"))
+            ]
 
 
 class InjectQRequestMiddleware:

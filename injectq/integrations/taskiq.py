@@ -26,6 +26,7 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
     ) from exc
 
 from injectq.errors import InjectionError
+from injectq.model.arguments import check_marker
 from injectq.model.markers import ClassKey
 from injectq.runtime.interface import set_current
 from injectq.runtime.scopes import ScopeState
@@ -71,6 +72,7 @@ def InjectTaskiq(service_type: Any, name: str | None = None) -> Any:
     ``svc: Annotated[Service, InjectTaskiq(Service)]`` or ``svc: Service =
     InjectTaskiq(Service)``; ``name=`` picks a named binding. Async bindings work too.
     """
+    check_marker("InjectTaskiq()", service_type, name)  # told where the task is declared
 
     async def resolve(context: Context = TaskiqDepends()) -> Any:  # noqa: B008
         container = get_injector_instance_taskiq(context.state)

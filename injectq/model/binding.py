@@ -18,7 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from injectq.errors import BindingError
-from injectq.model.markers import Key, as_plain_str, display_key, make_key
+from injectq.model.arguments import (
+    KEY_HELP,
+    SCOPE_HELP,
+    check_key,
+    check_name,
+    scope_text,
+    shown,
+)
+from injectq.model.markers import Key, display_key, make_key
 
 __all__ = [
     "Binding",
@@ -252,9 +260,13 @@ class BindingBuilder:
 
     def scoped(self, name: str = "request") -> BindingBuilder:
         """One instance per open scope called ``name``."""
-        plain = as_plain_str(name)
+        b = self._binding
+        plain = scope_text(name, f"bind({b.label}, ...).scoped()", b.site)
         if not plain:
-            raise BindingError(f"scope name must be a non-empty string, got {name!r}")
+            raise BindingError(
+                f"bind({b.label}, ...).scoped() at {b.site}: the scope name is empty; "
+                f"{SCOPE_HELP}"
+            )
         name = plain
         if name in ("singleton", "app"):
             return self.singleton()
@@ -268,20 +280,22 @@ class BindingBuilder:
 
     def named(self, name: str) -> BindingBuilder:
         raise BindingError(
-            f"give the name when binding: bind({self._binding.label}, ..., name={name!r})"
+            f"give the name when binding: bind({self._binding.label}, ..., name={shown(name)})"
         )
 
     def __repr__(self) -> str:
         return f"<BindingBuilder {self._binding!r}>"
 
 
-def lifetime_from_scope(scope: Any) -> tuple[Lifetime, str | None]:
+def lifetime_from_scope(
+    scope: Any, call: str = "bind()", site: str | None = None
+) -> tuple[Lifetime, str | None]:
     """Translate a 0.5.0-style ``scope=`` value ("singleton", "request", ScopeType...)."""
     if scope is ScopeType.SINGLETON:  # bind()'s default, once per binding
         return Lifetime.SINGLETON, None
     if isinstance(scope, Lifetime):
         return scope, ("request" if scope is Lifetime.SCOPED else None)
-    value = str(getattr(scope, "value", scope)).lower()
+    value = scope_text(scope, call, site).lower()
     if value in ("singleton", "app"):
         return Lifetime.SINGLETON, None
     if value == "transient":
@@ -289,20 +303,16 @@ def lifetime_from_scope(scope: Any) -> tuple[Lifetime, str | None]:
     if value == "scoped":
         return Lifetime.SCOPED, "request"
     if not value:
-        raise BindingError(f"invalid scope {scope!r}")
-    return Lifetime.SCOPED, str.__str__(value)
+        at = f" at {site}" if site else ""
+        raise BindingError(f"{call}{at}: the scope is empty; {SCOPE_HELP}")
+    return Lifetime.SCOPED, value
 
 
-def key_for(service_type: Any, name: str | None) -> Key:
+def key_for(
+    service_type: Any, name: str | None, call: str = "bind()", site: str | None = None
+) -> Key:
+    """The key ``bind()`` registers: the user's key checked, and their name."""
     if service_type is None:
-        raise BindingError("cannot bind None as a key")
-    try:
-        hash(service_type)
-    except TypeError:
-        raise BindingError(f"key {service_type!r} is not hashable") from None
-    if name is not None:
-        plain = as_plain_str(name)
-        if plain is None:
-            raise BindingError(f"a binding name must be a string, got {type(name).__name__}")
-        name = plain
-    return make_key(service_type, name)
+        at = f" at {site}" if site else ""
+        raise BindingError(f"{call}{at}: cannot bind None as a key; {KEY_HELP}")
+    return make_key(check_key(service_type, call, site), check_name(name, call, site))

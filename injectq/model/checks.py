@@ -18,6 +18,7 @@ from typing import Any
 import typing_extensions
 
 from injectq.errors import PathLink, Problem
+from injectq.model.arguments import ROOT_HELP, hashable, invalid
 from injectq.model.binding import Lifetime, ProviderKind
 from injectq.model.graph import Dep, DependencyGraph, Node, Resolution
 from injectq.model.introspect import Edge, describe
@@ -189,7 +190,7 @@ def unresolvable_problem(path: Sequence[tuple[Node, Dep | None]], dep: Dep) -> P
         site=requester.binding.site,
         key=requester.label,
         chain=_chain(path),
-        help=(
+        help=dep.param.fix or (
             "import the name at module level (not only under TYPE_CHECKING), or bind the "
             f"parameter by name: bind({dep.param.name!r}, ...)"
         ),
@@ -228,8 +229,10 @@ def check_graph(
     for root in roots:
         if callable(root) and not inspect.isclass(root):
             root_functions.append(root)
-        else:
+        elif hashable(root):
             root_keys.append(root)
+        else:
+            raise invalid("roots", "root", root, ROOT_HELP, unhashable=True)
     function_targets = [
         d.target
         for fn in root_functions

@@ -20,13 +20,14 @@ import types
 import typing
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, TypeGuard, Union, cast, get_args, get_origin
 
 if typing.TYPE_CHECKING:
     # the type of inspect.Parameter.kind, which inspect names only privately
     from inspect import _ParameterKind as ParameterKind  # pyright: ignore[reportPrivateUsage]
 
+from injectq.model.arguments import hashable, kind_of, shown
 from injectq.model.markers import InjectMarker, Key, Lazy, Named, as_plain_str, make_key
 
 __all__ = ["Edge", "Param", "ProviderInfo", "describe", "return_key", "type_checking_imports"]
@@ -50,6 +51,7 @@ class Param:
     has_default: bool = False
     default: Any = None
     error: str | None = None  # why the annotation could not be evaluated
+    fix: str = ""  # what to do about the error, when not the import advice of IQ006
 
     @property
     def positional(self) -> bool:
@@ -250,7 +252,7 @@ def _describe(provider: Any, fallback: Fallback | None) -> ProviderInfo:
             continue
         if isinstance(default, InjectMarker):
             key, edge, optional = _interpret(default.key)
-            params.append(Param(p.name, p.kind, key, edge, optional, False, None))
+            params.append(_keyed(Param(p.name, p.kind, key, edge, optional, False, None)))
             continue
         if p.name in failures:
             params.append(
@@ -263,8 +265,23 @@ def _describe(provider: Any, fallback: Fallback | None) -> ProviderInfo:
             params.append(Param(p.name, p.kind, None, Edge.PLAIN, False, has_default, default))
             continue
         key, edge, optional = _interpret(annotation)
-        params.append(Param(p.name, p.kind, key, edge, optional, has_default, default))
+        param = Param(p.name, p.kind, key, edge, optional, has_default, default)
+        params.append(param if _plain_class(annotation) else _keyed(param))
     return ProviderInfo(tuple(params), qualname, file, line)
+
+
+def _keyed(param: Param) -> Param:
+    """``param``, or, when the key its annotation names is not hashable (``x: [int]``,
+    ``Lazy[[1]]``), a parameter that says so: the graph reports it (IQ006) instead of a
+    ``TypeError`` from a dict."""
+    if hashable(param.key):
+        return param
+    return replace(
+        param, key=None, edge=Edge.PLAIN, optional=False,
+        error=f"its annotation names the key {shown(param.key)}, {kind_of(param.key)}, which is "
+        f"not hashable; annotate it with a class, a NewType or Annotated[T, Named(\"...\")]",
+        fix=f"fix the annotation, or bind the parameter by name: bind({param.name!r}, ...)",
+    )
 
 
 def _globalns(fn: Any, provider: Any) -> dict[str, Any]:

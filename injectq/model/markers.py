@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, Generic, Never, TypeAlias, TypeVar, cast
 
+from injectq.model.arguments import NAME_HELP, check_marker, refuse_here
+
 __all__ = [
     "ClassKey", "Inject", "InjectMarker", "Lazy", "Named", "as_plain_str", "display_key",
     "make_key", "split_key",
@@ -32,6 +34,8 @@ class Named:
     __slots__ = ("name",)
 
     def __init__(self, name: str) -> None:
+        if as_plain_str(name) is None:
+            refuse_here("Named()", "name", name, NAME_HELP)
         self.name = name
 
     def __repr__(self) -> str:
@@ -158,6 +162,7 @@ class Lazy(Generic[T]):
 
 class _InjectMeta(type):
     def __getitem__(cls, item: Any) -> Any:
+        check_marker("Inject[...]", item)
         return InjectMarker(item)
 
 

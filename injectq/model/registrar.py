@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, Self
 
 from injectq.errors import BindingError
+from injectq.model.arguments import check_key, refuse_lookup
 from injectq.model.binding import (
     UNSET,
     Binding,
@@ -71,6 +72,8 @@ class Registrar:
         ``.scoped(name="request")``, ``.transient()``.
         """
         site = _site or bind_site()
+        key = key_for(service_type, name, "bind()", site)
+        lifetime, scope_name = lifetime_from_scope(scope, "bind()", site)
         if to is not None:
             implementation = to
         if implementation is UNSET:
@@ -91,11 +94,10 @@ class Registrar:
                 f"cannot bind {display_key(service_type)} to abstract class "
                 f"{display_key(implementation)} at {site}: bind a concrete subclass"
             )
-        lifetime, scope_name = lifetime_from_scope(scope)
         if kind is not ProviderKind.CLASS:
             lifetime, scope_name = Lifetime.SINGLETON, None
         binding = Binding(
-            key=key_for(service_type, name),
+            key=key,
             provider=implementation,
             kind=kind,
             lifetime=lifetime,
@@ -119,6 +121,7 @@ class Registrar:
     ) -> BindingBuilder:
         """Bind ``service_type`` to this very object (a singleton)."""
         site = _site or bind_site()
+        key = key_for(service_type, name, "bind_instance()", site)
         if inspect.isclass(instance):
             raise BindingError(
                 f"bind_instance({display_key(service_type)}, {instance.__qualname__}) at {site}: "
@@ -131,7 +134,7 @@ class Registrar:
             )
         kind = classify_implementation(instance)
         binding = Binding(
-            key=key_for(service_type, name),
+            key=key,
             provider=instance,
             kind=kind,
             lifetime=Lifetime.SINGLETON,
@@ -154,14 +157,15 @@ class Registrar:
         """Bind a factory (sync, async, generator or async generator); its parameters are
         injected. Transient unless ``.singleton()`` / ``.scoped()`` follows."""
         site = _site or bind_site()
+        key = key_for(service_type, name, "bind_factory()", site)
+        lifetime, scope_name = lifetime_from_scope(scope, "bind_factory()", site)
         if not callable(factory):
             raise BindingError(
                 f"bind_factory({display_key(service_type)}, {factory!r}) at {site}: "
                 "the factory is not callable"
             )
-        lifetime, scope_name = lifetime_from_scope(scope)
         binding = Binding(
-            key=key_for(service_type, name),
+            key=key,
             provider=factory,
             kind=classify_factory(factory),
             lifetime=lifetime,
@@ -192,6 +196,7 @@ class Registrar:
     def __setitem__(self, key: Any, value: Any) -> None:
         # dict semantics: assignment replaces silently
         site = bind_site()
+        check_key(key, "container[key] = value", site)
         if inspect.isclass(value):
             self.bind(key, value, override=True, _site=site)
         else:
@@ -199,7 +204,7 @@ class Registrar:
 
     def __delitem__(self, key: Any) -> None:
         try:
-            self._registry.remove(key)
+            self._registry.remove(check_key(key, "del container[key]"))
         except KeyError:
             raise KeyError(key) from None
 
@@ -208,7 +213,8 @@ class Registrar:
         try:
             return make_key(service_type, name) in self._registry
         except TypeError:
-            return False
+            refuse_lookup("has()", service_type, name)
+            raise
 
 
 class Recorder(Registrar):

@@ -10,12 +10,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from injectq.errors import BindingError, Problem, ScopeError
-from injectq.model.binding import Binding
+from injectq.model.arguments import scope_text
+from injectq.model.binding import Binding, bind_site
 from injectq.model.markers import Key, as_plain_str, display_key
 
 __all__ = ["APP_SCOPE", "Duplicate", "Registry", "ScopeTree"]
 
 APP_SCOPE = "app"  # the container itself: what singletons live in
+
+_NAME_HELP = 'a scope name must be a string, such as declare_scope("tenant", parent="request")'
+_PARENT_HELP = 'the parent must name a known scope, a string such as "request" or "app"'
 
 
 class AlreadyRegisteredError(BindingError):
@@ -63,11 +67,13 @@ class ScopeTree:
         self._parent["action"] = "request"
 
     def declare(self, name: str, parent: str = "request") -> None:
+        if as_plain_str(name) is None or as_plain_str(parent) is None:
+            name, parent = self._as_names(name, parent)
         plain = as_plain_str(name)
         if not plain:
             raise ScopeError(f"a scope name must be a non-empty string, got {name!r}")
         name = plain
-        parent = as_plain_str(parent) or parent
+        parent = str.__str__(parent)
         if name in (APP_SCOPE, "singleton", "transient"):
             raise ScopeError(f"{name!r} is reserved and cannot be declared as a scope")
         if parent in ("singleton",):
@@ -81,6 +87,15 @@ class ScopeTree:
         if name in self._parent and known != parent:
             raise ScopeError(f"scope {name!r} is already declared with parent {known!r}")
         self._parent[name] = parent
+
+    @staticmethod
+    def _as_names(name: object, parent: object) -> tuple[str, str]:
+        """``declare_scope()`` arguments that are not strings: an enum member whose value is
+        one stands for it; anything else is an error naming the call's line."""
+        site = bind_site()
+        name = scope_text(name, "declare_scope()", site, "scope name", _NAME_HELP)
+        parent = scope_text(parent, f"declare_scope({name!r})", site, "parent", _PARENT_HELP)
+        return name, parent
 
     def __contains__(self, name: object) -> bool:
         return name in self._parent

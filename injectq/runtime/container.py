@@ -26,6 +26,7 @@ from injectq.errors import (
     Problem,
     ScopeError,
 )
+from injectq.model.arguments import refuse_lookup
 from injectq.model.binding import (
     Binding,
     Lifetime,
@@ -244,7 +245,11 @@ class InjectQ(Registrar, ContainerInterface):
     def resolver(self, key: Key) -> Callable[[], Any]:
         """A function that resolves ``key`` as ``get(key)`` does, for a caller that
         resolves it again and again (``@inject``): its compiled resolver."""
-        r = self._resolvers.get(key)
+        try:
+            r = self._resolvers.get(key)
+        except TypeError:
+            refuse_lookup("resolver()", key)
+            raise
         if r is None:
             if self._overrides[0] or is_container_type(key):
                 return functools.partial(self.get, key)
@@ -300,9 +305,13 @@ class InjectQ(Registrar, ContainerInterface):
     def get(self, service_type: Any, name: str | None = None) -> Any:
         """Resolve a key; raises if it needs an async step (use ``aget``)."""
         if name is None:
-            v = self._hot_view.get(service_type, MISSING)
-            if v is not MISSING:
-                return v
+            try:  # free unless it raises: an unhashable key is told apart there
+                v = self._hot_view.get(service_type, MISSING)
+                if v is not MISSING:
+                    return v
+            except TypeError:
+                refuse_lookup("get()", service_type)
+                raise
             key = service_type
         else:
             key = make_key(service_type, name)
@@ -316,6 +325,8 @@ class InjectQ(Registrar, ContainerInterface):
                 r = self._entry(key).sync
             return r()
         except Exception as exc:
+            if isinstance(exc, TypeError):
+                refuse_lookup("get()", service_type, name)
             errorpath.note_path(self, key, exc)
             raise
 
@@ -327,9 +338,13 @@ class InjectQ(Registrar, ContainerInterface):
     async def aget(self, service_type: Any, name: str | None = None) -> Any:
         """Resolve a key, awaiting async factories and awaitable instances on the way."""
         if name is None:
-            v = self._hot_view.get(service_type, MISSING)
-            if v is not MISSING:
-                return v
+            try:
+                v = self._hot_view.get(service_type, MISSING)
+                if v is not MISSING:
+                    return v
+            except TypeError:
+                refuse_lookup("aget()", service_type)
+                raise
             key = service_type
         else:
             key = make_key(service_type, name)
@@ -349,6 +364,8 @@ class InjectQ(Registrar, ContainerInterface):
             assert entry.asyncfn is not None
             return await entry.asyncfn()
         except Exception as exc:
+            if isinstance(exc, TypeError):
+                refuse_lookup("aget()", service_type, name)
             errorpath.note_path(self, key, exc)
             raise
 
@@ -359,7 +376,11 @@ class InjectQ(Registrar, ContainerInterface):
     def _invoke_plan(
         self, service_type: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> tuple[Callable[..., Any], CallPlan]:
-        binding = self._registry.get(service_type)
+        try:
+            binding = self._registry.get(service_type)
+        except TypeError:
+            refuse_lookup("invoke()", service_type)
+            raise
         if binding is None or not binding.kind.takes_parameters:
             raise DependencyNotFoundError(unknown_key_problem(service_type, role="factory"))
 

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
 from injectq.errors import BindingError
+from injectq.model.arguments import check_key, hashable, scope_text
 from injectq.model.binding import bind_site
+from injectq.model.markers import as_plain_str
 
 __all__ = ["register_as", "scoped", "singleton", "transient"]
 
@@ -64,6 +66,8 @@ def scoped(scope_name: str = "request", container: Any = None) -> Callable[[C], 
     """Register the class as scoped to ``scope_name``: ``@scoped("request")``."""
     if inspect.isclass(scope_name):
         raise BindingError('@scoped takes the scope name: write @scoped("request")')
+    if as_plain_str(scope_name) is None:  # told at the decorator's line, not the class's
+        scope_text(scope_name, "@scoped()", bind_site())
 
     def decorate(cls: C) -> C:
         _register(cls, cls, scope_name, container, "scoped")
@@ -76,6 +80,10 @@ def register_as(
     service_type: Any, scope: str = "singleton", container: Any = None
 ) -> Callable[[C], C]:
     """Register the decorated class as the implementation of ``service_type``."""
+    if as_plain_str(scope) is None or not hashable(service_type):
+        site = bind_site()
+        check_key(service_type, "@register_as()", site)
+        scope_text(scope, "@register_as()", site)
 
     def decorate(cls: C) -> C:
         _register(cls, service_type, scope, container, "register_as")

@@ -19,6 +19,7 @@ from injectq.errors import (
     DependencyNotFoundError,
     ScopeError,
 )
+from injectq.model.arguments import check_key, check_name, scope_error, scope_text
 from injectq.model.binding import ScopeType
 from injectq.model.checks import async_step_problem, reentry_problem
 from injectq.model.markers import ClassKey, Key
@@ -200,10 +201,13 @@ class ContainerInterface:
     # -- scopes ------------------------------------------------------------------------
     def scope(self, scope_name: str | ScopeType = "request") -> ScopeState:
         """Open a scope: ``with container.scope():`` or ``async with container.scope():``."""
-        name = self._scope_cache.get(scope_name)
+        try:
+            name = self._scope_cache.get(scope_name)
+        except TypeError:
+            raise scope_error("scope()", scope_name) from None
         if name is not None:  # a name this container knows: checked once, not per request
             return ScopeState(name, self.scopes)
-        name = str(getattr(scope_name, "value", scope_name))
+        name = scope_text(scope_name, "scope()")
         if name in ("singleton", "transient"):
             raise ScopeError(f"{name!r} is a lifetime, not a scope that can be opened")
         name = _SCOPE_ALIASES.get(name, name)
@@ -218,7 +222,10 @@ class ContainerInterface:
 
     def current_scope(self, name: str | None = None) -> ScopeState | None:
         """The open scope called ``name`` (the innermost one for None), if any."""
-        return self.scopes.get().get(name)
+        try:
+            return self.scopes.get().get(name)
+        except TypeError:
+            raise scope_error("current_scope()", name) from None
 
     def own(self, gen: Any) -> None:
         """A transient resource belongs to the innermost open scope, else the container."""
@@ -244,6 +251,8 @@ class ContainerInterface:
         """Replace a key for this block, in this context only (other threads and tasks are
         unaffected). Everything resolved inside that depends on the key, directly or not,
         is rebuilt with the replacement; singletons built outside stay untouched."""
+        check_key(service_type, "override()")
+        name = check_name(name, "override()")
         return self._overrides_engine.block(service_type, override_value, name)
 
     # -- closing -----------------------------------------------------------------------
