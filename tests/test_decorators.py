@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Iterator
+from typing import assert_type
 
 import pytest
 
@@ -223,13 +224,24 @@ def test_scoped_singleton_name(c: InjectQ) -> None:
     assert c.get(Shared) is c.get(Shared)
 
 
-def test_scoped_without_parentheses_is_helpful(c: InjectQ) -> None:
-    """@scoped without a scope name (applied to the class directly) is a clear BindingError."""
-    with pytest.raises(BindingError, match=r'@scoped\("request"\)'):
+def test_scoped_without_parentheses_is_request_scoped(c: InjectQ) -> None:
+    """@scoped applied to the class directly is @scoped("request") (0.5.0's docs write it
+    so), with the type of the class kept for type checkers."""
 
-        @scoped  # type: ignore[arg-type]
-        class Oops:
+    with c.context():
+
+        @scoped
+        class Bare:
             pass
+
+    assert_type(Bare(), Bare)
+    with c.scope("request"):
+        one = c.get(Bare)
+        assert c.get(Bare) is one
+    with c.scope("request"):
+        assert c.get(Bare) is not one
+    with pytest.raises(ScopeError, match="request"):
+        c.get(Bare)
 
 
 def test_scoped_unknown_scope_reported(c: InjectQ) -> None:

@@ -62,10 +62,20 @@ def _lifetime_decorator(cls: C | None, container: Any, lifetime: str) -> C | Cal
     return decorate if cls is None else decorate(cls)
 
 
-def scoped(scope_name: str = "request", container: Any = None) -> Callable[[C], C]:
-    """Register the class as scoped to ``scope_name``: ``@scoped("request")``."""
+@overload
+def scoped(scope_name: C, container: Any = None) -> C: ...
+@overload
+def scoped(scope_name: str = "request", container: Any = None) -> Callable[[C], C]: ...
+
+
+def scoped(scope_name: Any = "request", container: Any = None) -> Any:
+    """Register the class as scoped to ``scope_name``: ``@scoped("request")``. Written
+    bare, ``@scoped`` is ``@scoped("request")`` (InjectQ 0.5.0's documentation writes it
+    so; 0.5.0 itself then registered nothing)."""
     if inspect.isclass(scope_name):
-        raise BindingError('@scoped takes the scope name: write @scoped("request")')
+        cls: Any = scope_name
+        _register(cls, cls, "request", container, "scoped")
+        return cls
     if as_plain_str(scope_name) is None:  # told at the decorator's line, not the class's
         scope_text(scope_name, "@scoped()", bind_site())
 
