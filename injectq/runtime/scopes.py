@@ -185,24 +185,6 @@ def check_making(key: Any, chain: Any) -> None:
         chain = chain[1]
 
 
-class _OpenerClaim:
-    """The opening thread creating ``key`` without the lock (``ScopeState.claim``)."""
-
-    __slots__ = ("key", "outer", "state")
-
-    def __init__(self, state: ScopeState, key: Any, outer: Making) -> None:
-        self.state = state
-        self.key = key
-        self.outer = outer
-
-    def done(self, value: Any) -> None:
-        self.state.cache[self.key] = value
-        self.state.making = self.outer
-
-    def fail(self, exc: BaseException) -> None:
-        self.state.making = self.outer
-
-
 _LOCK_INIT = threading.Lock()  # makes a scope's lock the first time one is needed
 
 
@@ -298,20 +280,16 @@ class ScopeState:
 
     def claim(self, key: Any) -> tuple[Any, Claim | None]:
         """``create`` in two steps (see creation.py's claims): ``(value, None)`` when the
-        instance exists, else ``(MISSING, claim)``. The opening thread's claim of an
-        unshared scope takes no lock, as its creations do: it is in ``making`` until done."""
+        instance exists, else ``(MISSING, claim)``. A claim always takes the lock, also in
+        the opening thread: an explicit stack holds thousands of claims at once, and the
+        lock's MISSING marks tell a cycle among them at once where ``making`` would be
+        walked again for each; what the opening thread creates around it, without the
+        lock, is still checked in ``making``."""
         if self.ended:
             self.refuse(display_key(key))
         if self.opener == _get_ident():
-            outer = self.making
-            if outer is not None:
-                check_making(key, outer)
-            if not self.shared:
-                value = self.cache.get(key, MISSING)
-                if value is not MISSING:
-                    return value, None
-                self.making = (key, outer)
-                return MISSING, _OpenerClaim(self, key, outer)
+            if self.making is not None:
+                check_making(key, self.making)
         elif not self.shared:
             self.shared = True
             while self.making is not None:  # the opening thread creates without the lock
