@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from injectq import InjectQ
+from injectq import InjectQ, ScopeError
 from tests.codegen_support import build_wiring, codegen_env, make_project, unique_name
 
 __all__ = ["codegen_env"]
@@ -91,3 +91,49 @@ def test_a_failing_get_costs_the_same_at_10_000_bindings(codegen_env: Path, whic
     large, large_path = _failing_get_calls(codegen_env, which, 10_000)
     assert path == large_path == [f"E{i}" for i in reversed(range(DEPTH))]
     assert large <= small * 1.05 + 10, (small, large)
+
+
+_SCOPED = """
+from injectq import Module
+
+class S:
+    pass
+
+class B:
+    def __init__(self, s: S) -> None:
+        self.s = s
+
+class A:
+    def __init__(self, b: B) -> None:
+        self.b = b
+
+class App(Module):
+    def configure(self) -> None:
+        self.bind(S, S).scoped("request")
+        self.bind(B, B).transient()
+        self.bind(A, A).transient()
+"""
+
+
+@pytest.mark.parametrize("which", ["runtime", "generated"])
+def test_a_scope_not_open_names_the_path_it_was_reached_by(
+    codegen_env: Path, which: str
+) -> None:
+    """A ScopeError raised for the binding at the bottom says how it was reached."""
+    package = unique_name("noscope")
+    make_project(codegen_env, {f"{package}/app.py": _SCOPED})
+    mod = importlib.import_module(f"{package}.app")
+    if which == "runtime":
+        c: Any = InjectQ()
+        c.install(mod.App())
+    else:
+        c = build_wiring([f"{package}.app:App"]).container
+    with pytest.raises(ScopeError, match="S is scoped to 'request'") as info:
+        c.get(mod.A)
+    assert [link.label for link in info.value.injectq_path] == ["A", "B", "S"]  # type: ignore[attr-defined]
+    assert "raised while resolving A [transient] -> B [transient] -> S [scoped:request]" in (
+        "\n".join(info.value.__notes__)
+    )
+    with pytest.raises(ScopeError) as direct:  # asked for itself: no note to add
+        c.get(mod.S)
+    assert not getattr(direct.value, "__notes__", None)

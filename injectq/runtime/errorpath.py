@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from injectq.errors import InjectQError, PathLink
 from injectq.runtime import deep
 
-__all__ = ["PathHost", "calls_at", "note_path"]
+__all__ = ["PathHost", "calls_at", "note_path", "pathless"]
 
 _NONE: Any = object()
 _SHOWN = 12  # links of a path a note shows
@@ -71,9 +71,20 @@ def _link(host: PathHost, key: Any) -> PathLink:
     return PathLink(info.label, lifetime, info.site)
 
 
+_PATHLESS = "_injectq_pathless"
+
+
+def pathless(exc: InjectQError) -> InjectQError:
+    """One of our errors raised where its path is not known (a binding whose scope is not
+    open names itself only): ``note_path`` adds the path it was reached by."""
+    setattr(exc, _PATHLESS, True)
+    return exc
+
+
 def note_path(host: PathHost, key: Any, exc: BaseException) -> None:
     """Attach the path from ``key`` to the binding whose provider raised ``exc``."""
-    if isinstance(exc, InjectQError) or hasattr(exc, "injectq_path"):
+    ours = isinstance(exc, InjectQError) and not getattr(exc, _PATHLESS, False)
+    if ours or hasattr(exc, "injectq_path"):
         return  # ours carry their own path; an inner get already told where it failed
     keys = [key]
 
@@ -101,6 +112,8 @@ def note_path(host: PathHost, key: Any, exc: BaseException) -> None:
         path = tuple(_link(host, k) for k in keys)
     except Exception:  # never hide the user's error behind ours
         return
+    if len(path) == 1 and isinstance(exc, InjectQError):
+        return  # asked for directly: its message says it all
     last = path[-1]
     shown = [p.render() for p in path]
     if len(shown) > _SHOWN:  # a deep graph: its ends (the whole path is in injectq_path)

@@ -24,6 +24,7 @@ from injectq.model.binding import ScopeType
 from injectq.model.checks import async_step_problem, reentry_problem
 from injectq.model.markers import ClassKey, Key
 from injectq.model.recipe import Record, Source
+from injectq.runtime import errorpath
 from injectq.runtime.creation import Slot, closing
 from injectq.runtime.overrides import Overrides
 from injectq.runtime.scopes import (
@@ -117,11 +118,11 @@ class ContainerInterface:
     def noscope(self, key: Key) -> NoReturn:
         node = self.node_info(key)
         assert node is not None
-        raise ScopeError(
+        raise errorpath.pathless(ScopeError(
             f"{node.label} is scoped to {node.scope!r} (bound at {node.site}), but no "
             f"{node.scope!r} scope is open: resolve it inside "
             f"`with container.scope({node.scope!r}):` (or `async with`)"
-        )
+        ))
 
     def needs_async(self, key: Key) -> NoReturn:
         """``get`` reached a binding that needs an await: say which, and the path to it."""
