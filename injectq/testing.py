@@ -17,31 +17,45 @@ Fixtures the plugin gives every test:
   own singletons, scopes and overrides; configure() runs again for it), made the current
   container, closed after the test.
 
-Functions kept from InjectQ 0.5.0: ``test_container()``, ``override_dependency()``,
-``create_test_module()``, ``pytest_container_fixture()``. pytest is optional here: without
-it the helpers work and the fixtures stay plain functions.
+Helpers kept from InjectQ 0.5.0: ``test_container()``, ``override_dependency()``,
+``TestModule``, ``create_test_module()``, ``MockFactory`` and its shared ``mock_factory``,
+``pytest_container_fixture()``. After each test the plugin puts ``mock_factory`` back as it
+was before the test. pytest is optional here: without it the helpers work and the
+fixtures stay plain functions.
+
+``TestModule`` and ``test_container`` carry ``__test__ = False``: pytest collects classes
+named ``Test*`` and functions named ``test_*``, including ones a test file imports.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, Self, TypeVar, overload
 
+from injectq.model.markers import ClassKey
 from injectq.model.module import SimpleModule
 from injectq.runtime.container import InjectQ
 from injectq.runtime.interface import current
 
 if TYPE_CHECKING:
+    from unittest.mock import Mock, NonCallableMock
+
     import pytest
 
 __all__ = [
+    "MockFactory",
+    "MockedFactory",
+    "TestModule",
     "close_container",
     "create_test_module",
     "fresh_container",
+    "mock_factory",
     "override_dependency",
-    "pytest_container_fixture",  # served by __getattr__ below
+    "pytest_container_fixture",
     "test_container",
     "injectq_container",
     "injectq_modules",
@@ -113,37 +127,142 @@ def override_dependency(
         yield value
 
 
-def create_test_module(bindings: Mapping[Any, Any]) -> SimpleModule:
+T = TypeVar("T")
+P = ParamSpec("P")
+R_co = TypeVar("R_co", covariant=True)
+
+
+class MockedFactory(Protocol, Generic[P, R_co]):
+    """What ``mock_factory(fn)`` returns: ``fn`` itself to a container (same signature,
+    same kind: plain, async or generator), and ``.mock`` records its calls."""
+
+    mock: Mock
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
+
+
+class MockFactory:
+    """Makes test doubles for a container to hand out.
+
+    - ``create_mock(Service, **attributes)``: the factory's double of ``Service``, made on
+      the first call and the same one after, until ``reset()``. For a class it is a
+      ``unittest.mock.NonCallableMock`` with the class as spec: ``isinstance(double,
+      Service)`` holds, an attribute the class lacks raises ``AttributeError``, async
+      methods are ``AsyncMock``s. ``attributes`` are set on it on every call (mock's
+      ``configure_mock`` names work: ``**{"send.return_value": "sent"}``).
+    - ``mock_factory(fn)``: a factory to bind in place of a real one; it calls ``fn`` and
+      records each call in its ``.mock`` (``made.mock.assert_called_once()``).
+    - ``reset()``: forget every double made so far; ``snapshot()`` and ``restore()``
+      put the factory back as it was (the pytest plugin does so around each test).
+    """
+
+    def __init__(self) -> None:
+        self._mocks: dict[Any, NonCallableMock] = {}
+
+    @overload
+    def create_mock(self, service_type: ClassKey[T], **attributes: Any) -> T: ...
+    @overload
+    def create_mock(self, service_type: Any, **attributes: Any) -> Any: ...
+
+    def create_mock(self, service_type: Any, **attributes: Any) -> Any:
+        double = self._mocks.get(service_type)
+        if double is None:
+            # imported here: the plugin loads this module in every pytest run
+            from unittest.mock import Mock, NonCallableMock
+
+            if not inspect.isclass(service_type):  # a string key, a NewType: no interface
+                double = NonCallableMock()
+            elif any("__call__" in vars(c) for c in service_type.__mro__):
+                double = Mock(spec=service_type)  # its instances are callable
+            else:
+                double = NonCallableMock(spec=service_type)
+            double = self._mocks.setdefault(service_type, double)
+        if attributes:
+            double.configure_mock(**attributes)
+        return double
+
+    def __call__(self, factory: Callable[P, R_co]) -> MockedFactory[P, R_co]:
+        from unittest.mock import Mock
+
+        recorder = Mock(side_effect=factory)
+
+        @functools.wraps(factory)  # the container reads fn's signature and kind through it
+        def mocked(*args: P.args, **kwargs: P.kwargs) -> R_co:
+            result: R_co = recorder(*args, **kwargs)
+            return result
+
+        mocked.mock = recorder  # type: ignore[attr-defined]
+        return mocked  # type: ignore[return-value]
+
+    def reset(self) -> None:
+        """Forget every double: the next ``create_mock`` of a key makes a new one."""
+        self._mocks.clear()
+
+    def snapshot(self) -> dict[Any, NonCallableMock]:
+        """The doubles made so far, for ``restore()``."""
+        return dict(self._mocks)
+
+    def restore(self, before: dict[Any, NonCallableMock]) -> None:
+        """Back to a ``snapshot()``: doubles made since are forgotten, the kept ones'
+        recorded calls cleared (their configured attributes stay)."""
+        self._mocks = dict(before)
+        for double in before.values():
+            double.reset_mock()
+
+
+mock_factory = MockFactory()  # the shared one InjectQ 0.5.0 code imports
+
+
+class TestModule(SimpleModule):
+    """A Module of test doubles, built fluently: ``TestModule().mock(Mailer).bind_value(
+    Clock, FixedClock())``; install it like any Module (after the real ones, or with
+    bindings of its own keys only: a key bound twice needs ``override=True``)."""
+
+    __test__ = False  # a Module, not a test class, wherever a test file imports it
+
+    def mock(self, service_type: Any, **attributes: Any) -> Self:
+        """Bind ``service_type`` to ``mock_factory.create_mock(service_type, **attributes)``."""
+        self.bind_instance(service_type, mock_factory.create_mock(service_type, **attributes))
+        return self
+
+    def bind_value(self, service_type: Any, value: Any) -> Self:
+        """Bind ``service_type`` to ``value`` itself (``None`` too)."""
+        self.bind_instance(service_type, value, allow_none=value is None)
+        return self
+
+
+def create_test_module(bindings: Mapping[Any, Any]) -> TestModule:
     """A Module binding each key of ``bindings`` to its value (as an instance)."""
-    module = SimpleModule()
+    module = TestModule()
     for service_type, value in bindings.items():
-        module.bind_instance(service_type, value)
+        module.bind_value(service_type, value)
     return module
 
 
-def _container_fixture() -> Callable[..., Any]:
-    """A fixture function named ``container`` giving a fresh ``InjectQ`` per test:
-    ``container = pytest_container_fixture()`` in a conftest.py (InjectQ 0.5.0 style)."""
-    import pytest
+class _ContainerFixtureFactory:
+    # an object, not a function: pytest takes every function named pytest_* in a plugin
+    # or a conftest.py for a hook and rejects unknown ones, so a conftest.py importing a
+    # function of this name would fail; pytest leaves other objects alone
+    __slots__ = ()
 
-    @pytest.fixture
-    def container() -> Iterator[InjectQ]:
-        with test_container() as fresh:
-            yield fresh
+    def __call__(self) -> Callable[..., Any]:
+        """A fixture function named ``container`` giving a fresh ``InjectQ`` per test (as
+        ``test_container()`` does): ``container = pytest_container_fixture()`` in a
+        conftest.py."""
+        import pytest
 
-    return container
+        @pytest.fixture
+        def container() -> Iterator[InjectQ]:
+            with test_container() as fresh:
+                yield fresh
+
+        return container
+
+    def __repr__(self) -> str:
+        return "injectq.testing.pytest_container_fixture"
 
 
-if TYPE_CHECKING:
-    pytest_container_fixture = _container_fixture
-else:
-
-    def __getattr__(name: str) -> Any:
-        # pytest takes every module attribute named pytest_* for a hook and rejects unknown
-        # ones: the 0.5.0 name is served from here, where pytest's plugin scan does not look
-        if name == "pytest_container_fixture":
-            return _container_fixture
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+pytest_container_fixture = _ContainerFixtureFactory()
 
 
 # -- the pytest plugin ---------------------------------------------------------------------
@@ -158,6 +277,20 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{WIRING_MARKER}(wiring): the generated module the injectq_generated fixture uses",
     )
+
+
+_mocks_before: list[dict[Any, Any]] = []
+
+
+def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    _mocks_before.append(mock_factory.snapshot())
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    # after the test's teardown, so a fixture may still check a double's calls there; the
+    # doubles made before any test (a TestModule at import) stay, their calls cleared
+    if _mocks_before:
+        mock_factory.restore(_mocks_before.pop())
 
 
 def _fixture(func: Callable[..., Any]) -> Any:
