@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import FrameType
 from typing import Any, ClassVar, TypeVar, overload
 
-from injectq.errors import AsyncResolutionError, DependencyNotFoundError, Problem
+from injectq.errors import AsyncResolutionError, BindingError, DependencyNotFoundError, Problem
 from injectq.model.arguments import refuse_lookup
 from injectq.model.checks import unknown_key_problem, warm_async_problem
 from injectq.model.graph import PRIMITIVES, Dep, Resolution
@@ -38,7 +38,12 @@ from injectq.runtime.creation import (
     create_once,
     enter_resource,
 )
-from injectq.runtime.interface import ContainerInterface, close_unawaited
+from injectq.runtime.interface import (
+    FACTORY_KINDS,
+    ContainerInterface,
+    FactoryEntry,
+    close_unawaited,
+)
 from injectq.runtime.overrides import Overrides
 from injectq.runtime.scopes import Finalizers, ScopeMap, ScopeState, check_making
 
@@ -352,6 +357,49 @@ class GeneratedContainer(ContainerInterface):
     # -- what the shared interface and the override engine need ------------------------
     def _scope_known(self, name: str) -> bool:
         return name in self._iq_scope_tree
+
+    def _scope_ancestors(self, name: str) -> list[str]:
+        out: list[str] = []
+        current: str | None = name
+        while current is not None:
+            out.append(current)
+            current = self._iq_scope_tree.get(current)
+        return out
+
+    def factory_entry(self, key: Any, call: str) -> FactoryEntry | None:
+        try:
+            record = self._records.get(key)
+        except TypeError:
+            refuse_lookup(call, key)
+            raise
+        if record is None or key not in self._explicit:
+            return None
+        return FactoryEntry(key, record.kind, record.provider, record.site)
+
+    def factory_keys(self) -> list[Any]:
+        return [k for k in self._explicit if self._records[k].kind in FACTORY_KINDS]
+
+    def _fixed(self, what: str, key: Any) -> BindingError:
+        return BindingError(
+            f"{what}: a generated container's bindings were fixed when `injectq-gen build` "
+            f"wrote it; bind {display_key(key)} in a Module and build again (to replace what "
+            "get() returns for a block, use container.override())"
+        )
+
+    def set_factory(self, key: Any, factory: Callable[..., Any]) -> None:
+        raise self._fixed(f"factories[{display_key(key)}] = ...", key)
+
+    def remove_factory(self, key: Any) -> None:
+        raise self._fixed(f"del factories[{display_key(key)}]", key)
+
+    def _unknown_factory(self, key: Any, call: str) -> DependencyNotFoundError:
+        problem = unknown_key_problem(key, wiring_of=self._iq_targets)
+        err = DependencyNotFoundError(Problem(
+            code=problem.code, name=problem.name, message=f"{call}: {problem.message}",
+            key=problem.key, help=problem.help,
+        ))
+        err.dependency_type = key
+        return err
 
     def overrides_changed(self, active: bool) -> None:
         """While any override block is open, every generated function checks for one:

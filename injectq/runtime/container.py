@@ -53,7 +53,13 @@ from injectq.runtime.compiler import (
 )
 from injectq.runtime.creation import MISSING, Slot
 from injectq.runtime.inject import CallPlan, afill, fill, plan_call
-from injectq.runtime.interface import ContainerInterface, close_unawaited, current_var
+from injectq.runtime.interface import (
+    FACTORY_KINDS,
+    ContainerInterface,
+    FactoryEntry,
+    close_unawaited,
+    current_var,
+)
 from injectq.runtime.overrides import Overrides
 from injectq.runtime.scopes import (
     Finalizers,
@@ -105,7 +111,19 @@ class ContainerContext:
 
 
 class InjectQ(Registrar, ContainerInterface):
-    """The dependency-injection container (runtime back end)."""
+    """The dependency-injection container (runtime back end).
+
+    ``InjectQ(modules, use_async_scopes, thread_safe, allow_override)`` takes InjectQ
+    0.5.0's arguments: ``modules`` are installed at once; ``allow_override=False`` makes a
+    second binding of a key an ``AlreadyRegisteredError``. ``use_async_scopes`` and
+    ``thread_safe`` are accepted so that 0.5.0 code runs, and both are always on whatever
+    they say: scopes live in context variables, so one ``scope()`` works in threads and in
+    asyncio tasks alike (``with`` and ``async with``); and resolution is always safe
+    across threads (a created singleton is read without a lock, only its creation takes
+    one, so that it happens once). Obeying False would save nothing on the request path
+    and would let a container shared with a thread pool create a singleton twice, so
+    False is kept (``repr`` shows it) and changes nothing.
+    """
 
     __injectq_container__: ClassVar[bool] = True
     _instance: ClassVar[InjectQ | None] = None
@@ -120,6 +138,7 @@ class InjectQ(Registrar, ContainerInterface):
         self._scope_cache: dict[Any, str] = {}
         self._registry = Registry(on_change=self._changed)
         self._registry.allow_override = allow_override
+        # kept for 0.5.0 code that reads them; both are always on (see the class docstring)
         self.use_async_scopes = use_async_scopes
         self.thread_safe = thread_safe
         self._slots: dict[Binding, Slot] = {}
@@ -407,6 +426,41 @@ class InjectQ(Registrar, ContainerInterface):
     # -- what the shared interface and the override engine need -----------------------
     def _scope_known(self, name: str) -> bool:
         return name in self._registry.scopes
+
+    def _scope_ancestors(self, name: str) -> list[str]:
+        return self._registry.scopes.ancestors(name)
+
+    def factory_entry(self, key: Any, call: str) -> FactoryEntry | None:
+        try:
+            binding = self._registry.get(key)
+        except TypeError:
+            refuse_lookup(call, key)
+            raise
+        if binding is None:
+            return None
+        return FactoryEntry(binding.key, str(binding.kind), binding.provider, binding.site)
+
+    def factory_keys(self) -> list[Any]:
+        return [b.key for b in self._registry if str(b.kind) in FACTORY_KINDS]
+
+    def set_factory(self, key: Any, factory: Callable[..., Any]) -> None:
+        # a dict assignment replaces, unless this container refuses a second binding
+        self.bind_factory(key, factory, override=self._registry.allow_override)
+
+    def remove_factory(self, key: Any) -> None:
+        self._registry.remove(key)
+
+    def _unknown_factory(self, key: Any, call: str) -> DependencyNotFoundError:
+        label = display_key(key)
+        err = DependencyNotFoundError(Problem(
+            code="IQ001",
+            name="missing-binding",
+            message=f"{call}: nothing is bound to {label}",
+            key=label,
+            help=f"bind a factory first: container.bind_factory({label}, fn)",
+        ))
+        err.dependency_type = key
+        return err
 
     def overrides_changed(self, active: bool) -> None:
         """An override block opened (or the last one closed) somewhere: while any is open,
