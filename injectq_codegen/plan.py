@@ -427,6 +427,15 @@ def _install(loaded: list[LoadedModule]) -> InjectQ:
             raise
         except (Exception, SystemExit) as exc:  # any error raised by the user's configure()
             raise UsageError(user_failure(f"{module.label}: configure()", exc)) from None
+    # an instance's class bound for it (allow_concrete) that generated code cannot name (a
+    # class defined in a function): no one wrote that binding, so it is left out, not an error
+    probe = Refs(Names())
+    for binding in container.registry:
+        if binding.implied_by is not None:
+            try:
+                probe.key(binding.key)
+            except NotImportable:
+                container.registry.remove(binding.key)
     return container
 
 

@@ -201,6 +201,9 @@ class Binding:
     override: bool = False
     autowired: bool = False
     allow_none: bool = False
+    # the key whose instance this binding also serves under its class (allow_concrete);
+    # such a binding gives way to any other binding of its key
+    implied_by: Any = None
 
     @property
     def label(self) -> str:

@@ -693,7 +693,7 @@ def _unused(graph: DependencyGraph, roots: list[Key]) -> list[Problem]:
     used = {n.key for n in graph.closure(roots)}
     problems: list[Problem] = []
     for binding in graph.registry:
-        if binding.key not in used:
+        if binding.key not in used and binding.implied_by is None:  # not bound by hand
             problems.append(
                 Problem(
                     code="IQ008",

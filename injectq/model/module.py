@@ -57,9 +57,10 @@ class ModuleBinder:
         name: str | None = None,
         override: bool = False,
         allow_none: bool = False,
+        allow_concrete: bool = True,
     ) -> BindingBuilder:
         return self.registrar.bind(
-            service_type, implementation, scope, to, allow_none,
+            service_type, implementation, scope, to, allow_none, allow_concrete,
             name=name, override=override, _site=bind_site(),
         )
 
@@ -71,9 +72,11 @@ class ModuleBinder:
         name: str | None = None,
         override: bool = False,
         allow_none: bool = False,
+        allow_concrete: bool = True,
     ) -> BindingBuilder:
         return self.registrar.bind_instance(
-            service_type, instance, allow_none, name=name, override=override, _site=bind_site()
+            service_type, instance, allow_none, allow_concrete,
+            name=name, override=override, _site=bind_site(),
         )
 
     def bind_factory(
@@ -123,10 +126,12 @@ class Module:
         name: str | None = None,
         override: bool = False,
         allow_none: bool = False,
+        allow_concrete: bool = True,
     ) -> BindingBuilder:
-        """Bind a key to a class (constructed with injection) or an instance."""
+        """Bind a key to a class (constructed with injection) or an instance (also bound
+        under its own class unless ``allow_concrete=False``)."""
         return self._active_binder("bind").registrar.bind(
-            service_type, implementation, scope, to, allow_none,
+            service_type, implementation, scope, to, allow_none, allow_concrete,
             name=name, override=override, _site=bind_site(),
         )
 
@@ -138,9 +143,11 @@ class Module:
         name: str | None = None,
         override: bool = False,
         allow_none: bool = False,
+        allow_concrete: bool = True,
     ) -> BindingBuilder:
         return self._active_binder("bind_instance").registrar.bind_instance(
-            service_type, instance, allow_none, name=name, override=override, _site=bind_site()
+            service_type, instance, allow_none, allow_concrete,
+            name=name, override=override, _site=bind_site(),
         )
 
     def bind_factory(
@@ -222,9 +229,10 @@ class SimpleModule(Module):
         name: str | None = None,
         override: bool = False,
         allow_none: bool = False,
+        allow_concrete: bool = True,
     ) -> SimpleModule:
         self._calls.append(
-            ("bind", (service_type, implementation, scope, to, allow_none),
+            ("bind", (service_type, implementation, scope, to, allow_none, allow_concrete),
              {"name": name, "override": override}, bind_site())
         )
         return self
@@ -237,9 +245,10 @@ class SimpleModule(Module):
         name: str | None = None,
         override: bool = False,
         allow_none: bool = False,
+        allow_concrete: bool = True,
     ) -> SimpleModule:
         self._calls.append(
-            ("bind_instance", (service_type, instance, allow_none),
+            ("bind_instance", (service_type, instance, allow_none, allow_concrete),
              {"name": name, "override": override}, bind_site())
         )
         return self

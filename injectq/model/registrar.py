@@ -9,7 +9,9 @@ builds also imports: both run the same registration code.
 
 from __future__ import annotations
 
+import functools
 import inspect
+import typing
 from collections.abc import Callable
 from typing import Any, Self
 
@@ -28,10 +30,32 @@ from injectq.model.binding import (
     key_for,
     lifetime_from_scope,
 )
-from injectq.model.markers import display_key, make_key
+from injectq.model.markers import display_key, make_key, split_key
 from injectq.model.registry import Registry
 
 __all__ = ["Recorder", "Registrar"]
+
+
+def implied_class(binding: Binding) -> type[object] | None:
+    """The class an instance binding also serves under (InjectQ 0.5.0's ``allow_concrete``):
+    ``bind_instance(Animal, dog)`` binds ``Dog`` too. None for what no one would ask for by
+    its class, or what would capture keys meant for others: a builtin value (binding
+    ``"port"`` to 5432 must not bind ``int``), a function, method or partial, a container;
+    an instance of the key's own class; a named or ``Annotated`` key (qualified on purpose)."""
+    if binding.kind is not ProviderKind.INSTANCE or binding.provider is None:
+        return None
+    token, name = split_key(binding.key)
+    if name is not None or typing.get_origin(token) is typing.Annotated:
+        return None
+    value: object = binding.provider
+    cls: type[object] = type(value)
+    if cls is token or getattr(cls, "__module__", None) in ("builtins", "typing"):
+        return None
+    if inspect.isroutine(value) or isinstance(value, functools.partial):
+        return None
+    if getattr(cls, "__injectq_container__", False):
+        return None
+    return cls
 
 
 class Registrar:
@@ -51,6 +75,17 @@ class Registrar:
         self._registry.add(binding, replace=replace)
         return BindingBuilder(binding, self._registry.changed)
 
+    def _add_concrete(self, binding: Binding) -> None:
+        """``allow_concrete``: the instance of ``binding`` also under its class, unless that
+        class is bound otherwise (either order: a binding of it made later replaces this
+        one, and an instance bound under it later too)."""
+        cls = implied_class(binding)
+        if cls is not None:
+            self._registry.add(Binding(
+                key=cls, provider=binding.provider, kind=ProviderKind.INSTANCE,
+                lifetime=Lifetime.SINGLETON, site=binding.site, implied_by=binding.key,
+            ))
+
     def bind(
         self,
         service_type: Any,
@@ -69,7 +104,9 @@ class Registrar:
         A class is constructed with its dependencies injected; anything else is bound as
         that instance (an awaitable is awaited once, on the first ``aget``). With no
         implementation a class is bound to itself. Returns a builder: ``.singleton()``,
-        ``.scoped(name="request")``, ``.transient()``.
+        ``.scoped(name="request")``, ``.transient()``. With ``allow_concrete`` (the
+        default, as in InjectQ 0.5.0) an instance is also bound under its own class, as
+        ``bind_instance`` says.
         """
         site = _site or bind_site()
         key = key_for(service_type, name, "bind()", site)
@@ -106,7 +143,10 @@ class Registrar:
             override=override,
             allow_none=allow_none,
         )
-        return self._add(binding)
+        builder = self._add(binding)
+        if allow_concrete:
+            self._add_concrete(binding)
+        return builder
 
     def bind_instance(
         self,
@@ -119,7 +159,15 @@ class Registrar:
         override: bool = False,
         _site: str | None = None,
     ) -> BindingBuilder:
-        """Bind ``service_type`` to this very object (a singleton)."""
+        """Bind ``service_type`` to this very object (a singleton).
+
+        With ``allow_concrete`` (the default, as in InjectQ 0.5.0) the object is also bound
+        under its own class: ``bind_instance(Animal, dog)`` makes ``get(Dog)`` that dog too.
+        That binding gives way to any binding of the class itself, made before or after,
+        and is never made for a builtin value (``bind_instance("port", 5432)`` does not
+        bind ``int``), a function, a named or ``Annotated`` key, or a container.
+        ``allow_concrete=False`` binds the key alone.
+        """
         site = _site or bind_site()
         key = key_for(service_type, name, "bind_instance()", site)
         if inspect.isclass(instance):
@@ -142,7 +190,10 @@ class Registrar:
             override=override,
             allow_none=allow_none,
         )
-        return self._add(binding)
+        builder = self._add(binding)
+        if allow_concrete:
+            self._add_concrete(binding)
+        return builder
 
     def bind_factory(
         self,

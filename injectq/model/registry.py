@@ -147,7 +147,12 @@ class Registry:
 
     def add(self, binding: Binding, *, replace: bool = False) -> None:
         existing = self._bindings.get(binding.key)
-        if existing is not None and not replace and not binding.override:
+        if existing is not None and existing.implied_by is None and binding.implied_by is not None:
+            return  # what an instance's class implies never displaces a binding of that class
+        if (
+            existing is not None and not replace and not binding.override
+            and existing.implied_by is None
+        ):
             if not self.allow_override:
                 raise AlreadyRegisteredError(binding.key)
             self.duplicates.append(Duplicate(existing, binding))
