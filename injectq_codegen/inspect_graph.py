@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import difflib
-import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from injectq.errors import Problem
 from injectq.model.graph import DependencyGraph, Node, Resolution
+from injectq.model.graph_view import render_graph, view_of_nodes
 from injectq.model.introspect import Edge
 from injectq.model.markers import Key, display_key
 from injectq_codegen.errors import UsageError
@@ -56,113 +55,9 @@ def graph_problems(targets: list[str], roots: list[str]) -> list[Problem]:
     return load_graph(targets, roots).problems
 
 
-def _lifetime(node: Node) -> str:
-    return node.binding.lifetime_label
-
-
-# Control characters other than line breaks never go out raw: a label is a key's repr or a
-# class's __qualname__, which can hold anything (DOT shows them as \xNN, mermaid as codes).
-_CONTROLS = [chr(c) for c in (*range(32), 127) if chr(c) not in "\n\r"]
-
-# DOT: in a quoted string `"` needs a backslash; in a label a backslash starts an escape
-# (\n, \l, \N...) and `&` an HTML entity, so both are escaped too; a line break is \n.
-_DOT = str.maketrans(
-    {"\\": "\\\\", '"': '\\"', "&": "&amp;", "\n": "\\n"}
-    | {c: f"\\\\x{ord(c):02x}" for c in _CONTROLS}
-)
-
-# Mermaid: a quoted label is HTML, `#name;` in it is an entity code and a backslash-n a
-# line break; so `"`, `#`, `<`, `>`, `&`, the backslash and the backtick (a markdown label)
-# become entity codes, and a line break is <br/>.
-_MERMAID = str.maketrans(
-    {'"': "#quot;", "#": "#35;", "&": "#amp;", "<": "#lt;", ">": "#gt;", "\\": "#92;"}
-    | {"`": "#96;", "\n": "<br/>"}
-    | {c: f"#{ord(c)};" for c in _CONTROLS}
-)
-
-
-def _one_line_breaks(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _dot_string(text: str) -> str:
-    """``text`` as a quoted DOT string whose label reads as ``text`` (line breaks kept)."""
-    return f'"{_one_line_breaks(text).translate(_DOT)}"'
-
-
-def _mermaid_text(text: str) -> str:
-    """``text`` for inside a quoted mermaid label: shown as it is, never taken as markup."""
-    out = _one_line_breaks(text).translate(_MERMAID)
-    # in a label with a <br/>, mermaid decodes the codes before it reads a backslash-n as a
-    # line break and fa:fa-NAME as an icon: a word joiner (U+2060, invisible) keeps them text
-    out = re.sub(r"#92;(?=[nN])", "#92;#8288;", out)
-    return re.sub(r"(fa[blrs]?:)(?=fa-)", r"\1#8288;", out)
-
-
 def graph_document(data: Loaded, fmt: str) -> str:
     """The graph as ``dot``, ``mermaid`` or ``json``; errors and their paths flagged."""
-    nodes = data.nodes
-    # an error marks its key and the path that leads to it (for IQ001: the requesters)
-    flagged = {
-        label
-        for p in data.problems
-        if p.severity == "error"
-        for label in (p.key, *(link.label for link in p.chain if link.lifetime != "unbound"))
-    }
-    ids = {n.key: f"n{i}" for i, n in enumerate(nodes)}
-    edges: list[tuple[str, str, bool, str]] = []  # from, to, lazy, parameter
-    missing: list[tuple[str, str]] = []
-    for n in nodes:
-        for d in n.deps:
-            if d.resolution is Resolution.BINDING and d.target in ids:
-                edges.append((ids[n.key], ids[d.target], d.edge is Edge.LAZY, d.param.name))
-            elif d.resolution is Resolution.MISSING:
-                missing.append((ids[n.key], display_key(d.target)))
-    if fmt == "json":
-        return json.dumps(
-            {
-                "nodes": [
-                    {"id": ids[n.key], "key": n.label, "lifetime": _lifetime(n),
-                     "kind": n.binding.kind.value, "site": n.binding.site,
-                     "autowired": n.binding.autowired, "problem": n.label in flagged}
-                    for n in nodes
-                ],
-                "edges": [
-                    {"from": a, "to": b, "lazy": lazy, "param": p} for a, b, lazy, p in edges
-                ],
-                "missing": [{"from": a, "key": k} for a, k in missing],
-                "problems": [p.as_dict() for p in data.problems],
-            },
-            indent=2,
-        )
-    if fmt == "mermaid":
-        lines = ["graph TD"]
-        for n in nodes:
-            text = f"{_mermaid_text(n.label)}<br/>{_mermaid_text(_lifetime(n))}"
-            lines.append(f'    {ids[n.key]}["{text}"]')
-            if n.label in flagged:
-                lines.append(f"    style {ids[n.key]} stroke:#d00,stroke-width:3px")
-        for a, b, lazy, _ in edges:
-            lines.append(f"    {a} {'-.->' if lazy else '-->'} {b}")
-        for i, (a, k) in enumerate(missing):
-            lines.append(f'    missing{i}["{_mermaid_text(k)}<br/>UNBOUND"]:::missing')
-            lines.append(f"    {a} --> missing{i}")
-        if missing:
-            lines.append("    classDef missing stroke:#d00,stroke-dasharray:4")
-        return "\n".join(lines)
-    lines = ["digraph injectq {", "    node [shape=box];"]
-    for n in nodes:
-        label = _dot_string(f"{n.label}\n{_lifetime(n)}")
-        color = ', color="red", penwidth=2' if n.label in flagged else ""
-        lines.append(f"    {ids[n.key]} [label={label}{color}];")
-    for a, b, lazy, p in edges:
-        style = ', style="dashed"' if lazy else ""
-        lines.append(f"    {a} -> {b} [label={_dot_string(p)}{style}];")
-    for i, (a, k) in enumerate(missing):
-        lines.append(f'    missing{i} [label={_dot_string(k + " (unbound)")}, color="red"];')
-        lines.append(f"    {a} -> missing{i};")
-    lines.append("}")
-    return "\n".join(lines)
+    return render_graph(view_of_nodes(data.nodes, data.problems), fmt)
 
 
 def _find(graph: DependencyGraph, nodes: list[Node], text: str) -> Node:
