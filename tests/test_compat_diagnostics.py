@@ -173,6 +173,21 @@ def test_a_missing_binding_behind_an_auto_wired_class_is_found() -> None:
     assert [link.label for link in error.path] == ["Signup", "Mailer", "Notifier"]
 
 
+def make_mailer(notifier: Notifier) -> Mailer:
+    return Mailer(notifier)
+
+
+def test_a_factorys_missing_dependency_is_an_error() -> None:
+    """A factory's parameters are dependencies like a constructor's: an unbound one is
+    IQ001 naming the factory's parameter."""
+    c = InjectQ()
+    c.bind_factory(Mailer, make_mailer)
+    [error] = DependencyValidator(c).validate().errors
+    assert isinstance(error, MissingDependencyError)
+    assert [link.label for link in error.path] == ["Mailer", "Notifier"]
+    assert "make_mailer(notifier)" in str(error)
+
+
 def test_every_cycle_is_an_error_and_a_lazy_edge_breaks_one() -> None:
     """Two separate cycles, and a binding registered after one that depends on it: each
     cycle is one IQ002 error; Parent -> Lazy[Child] -> Parent is no error."""
