@@ -11,12 +11,13 @@ are made from ``AppModule`` below (the generated one by running injectq-gen on i
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -361,6 +362,40 @@ def test_call_factory_key_is_positional_only(c: Any) -> None:
     c_lookup = c.call_factory
     with pytest.raises(FactoryCallError, match="it takes no parameter 'service_type'"):
         c_lookup("lookup", service_type="x")
+
+
+class Db:
+    pass
+
+
+class Cache(Protocol):
+    def get(self) -> str: ...
+
+
+def make_service(db: Db, cache: Cache, user_id: str) -> str:
+    return user_id
+
+
+def _this_line() -> int:
+    frame = sys._getframe(1)
+    return frame.f_lineno
+
+
+def test_invoke_names_the_parameter_it_cannot_inject() -> None:
+    """invoke() (0.5.0's hybrid: the caller's arguments, the rest injected) says which
+    parameter of which function nothing satisfies, and where the factory was bound."""
+    c = InjectQ()
+    c.bind_factory("service", make_service)
+    site = f"tests/{Path(__file__).name}:{_this_line() - 1}"
+    assert c.invoke("service", cache=object(), user_id="u1") == "u1"
+    with pytest.raises(DependencyNotFoundError) as info:
+        c.invoke("service", user_id="u1")
+    assert str(info.value).endswith(
+        f"{site}: error[IQ001 missing-binding]: invoke('service'): nothing satisfies "
+        "parameter 'cache' (Cache) of make_service()\n"
+        "  help: pass it: invoke('service', cache=...), or bind it"
+    )
+    assert info.value.dependency_type is Cache
 
 
 # -- the factories mapping ------------------------------------------------------------

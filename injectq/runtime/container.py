@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import functools
 import inspect
 import threading
@@ -404,7 +405,14 @@ class InjectQ(Registrar, ContainerInterface):
             raise DependencyNotFoundError(unknown_key_problem(service_type, role="factory"))
 
         def missing(p: Param, dep: Dep) -> DependencyNotFoundError:
-            return DependencyNotFoundError(unfilled_problem(service_type, p.name, dep.target))
+            problem = unfilled_problem(service_type, p.name, dep.target)
+            name = getattr(binding.provider, "__qualname__", binding.provider_name)
+            err = DependencyNotFoundError(dataclasses.replace(
+                problem, site=binding.site, message=f"{problem.message} of {name}()",
+                help=f"pass it: invoke({display_key(service_type)}, {p.name}=...), or bind it",
+            ))
+            err.dependency_type = dep.target
+            return err
 
         params = describe(binding.provider).params
         return binding.provider, plan_call(self, params, len(args), kwargs, missing)
