@@ -11,6 +11,7 @@ are made from ``AppModule`` below (the generated one by running injectq-gen on i
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sys
 import threading
 import time
@@ -359,9 +360,8 @@ async def test_async_generator_factory_resource(c: Any, app: ModuleType) -> None
 
 def test_call_factory_key_is_positional_only(c: Any) -> None:
     """The key is positional-only, so a factory may take a keyword named service_type."""
-    c_lookup = c.call_factory
     with pytest.raises(FactoryCallError, match="it takes no parameter 'service_type'"):
-        c_lookup("lookup", service_type="x")
+        c.call_factory("lookup", service_type="x")
 
 
 class Db:
@@ -377,6 +377,7 @@ def make_service(db: Db, cache: Cache, user_id: str) -> str:
 
 
 def _this_line() -> int:
+    """The caller's line number."""
     frame = sys._getframe(1)
     return frame.f_lineno
 
@@ -570,7 +571,7 @@ async def test_aclear_all_scopes(c: Any, app: ModuleType) -> None:
 
 def test_clear_scope_leaves_other_threads_scopes(c: Any, app: ModuleType) -> None:
     """A scope another thread opened is that thread's: clearing here does not touch it."""
-    opened, cleared, done = threading.Event(), threading.Event(), threading.Event()
+    opened, cleared = threading.Event(), threading.Event()
     seen: list[bool] = []
 
     def other() -> None:
@@ -579,7 +580,6 @@ def test_clear_scope_leaves_other_threads_scopes(c: Any, app: ModuleType) -> Non
             opened.set()
             cleared.wait(5)
             seen.append(c.get(app.RequestState) is state)
-        done.set()
 
     thread = threading.Thread(target=other)
     thread.start()
@@ -590,6 +590,21 @@ def test_clear_scope_leaves_other_threads_scopes(c: Any, app: ModuleType) -> Non
     cleared.set()
     thread.join(5)
     assert seen == [True]
+
+
+def test_clear_scope_from_a_thread_running_in_the_scope(c: Any, app: ModuleType) -> None:
+    """A thread that runs in a copy of the request's context clears that very scope (as
+    its creations share it): the opener sees the instance dropped and makes one new one."""
+    with c.scope("request"):
+        first = c.get(app.RequestState)
+        context = contextvars.copy_context()
+        thread = threading.Thread(target=context.run, args=(c.clear_scope, "request"))
+        thread.start()
+        thread.join(5)
+        assert app.EVENTS[-1] == "close request"
+        second = c.get(app.RequestState)
+        assert second is not first and c.get(app.RequestState) is second
+    assert app.EVENTS.count("open request") == 2 == app.EVENTS.count("close request")
 
 
 def test_clear_scope_reports_every_failing_finalizer() -> None:
