@@ -22,6 +22,7 @@ __all__ = [
     "PathLink",
     "Problem",
     "ResourceCleanupError",
+    "ResourceError",
     "ScopeError",
 ]
 
@@ -161,7 +162,12 @@ class AutowireWarning(UserWarning):
     generated wiring does not contain it unless it is given as a root."""
 
 
-class ResourceCleanupError(ExceptionGroup[Exception], InjectQError):
+class ResourceError(InjectQError):
+    """A resource could not be opened or closed (InjectQ 0.5.0's resource manager), or,
+    as ``ResourceCleanupError``, finalizers failed while a container or scope closed."""
+
+
+class ResourceCleanupError(ExceptionGroup[Exception], ResourceError):
     """One or more resource finalizers failed; every finalizer still ran."""
 
 
