@@ -90,6 +90,11 @@ class Problem:
         }
 
 
+def _label(key: Any) -> str:
+    """A key as messages show it (``display_key`` without importing the model here)."""
+    return getattr(key, "__qualname__", None) or repr(key)
+
+
 class InjectQError(Exception):
     """Base class of every error raised by injectq."""
 
@@ -127,16 +132,34 @@ class DependencyNotFoundError(_ProblemError):
 
     dependency_type: Any = None  # the missing key (InjectQ 0.5.0 attribute)
 
-    def __init__(self, problem: Problem | str) -> None:
+    def __init__(self, problem: Problem | Any) -> None:
+        """``problem``: the finding of the checks, a message, or (as InjectQ 0.5.0 code
+        raises it) the key that is missing."""
         if isinstance(problem, str):
             problem = Problem("IQ001", "missing-binding", problem, key=problem)
+        elif not isinstance(problem, Problem):
+            key, label = problem, _label(problem)
+            problem = Problem("IQ001", "missing-binding", f"no binding for {label}", key=label)
+            self.dependency_type = key
         super().__init__(problem)
 
 
 class CircularDependencyError(_ProblemError):
     """Bindings depend on each other in a cycle that no ``Lazy`` edge breaks."""
 
-    dependency_chain: list[str] = []  # noqa: RUF012 - 0.5.0 attribute, replaced per error
+    dependency_chain: list[Any] = []  # noqa: RUF012 - 0.5.0 attribute, replaced per error
+
+    def __init__(self, problem: Problem | str | Sequence[Any]) -> None:
+        """``problem``: the finding of the checks, a message, or (as InjectQ 0.5.0 code
+        raises it) the keys of the cycle in order."""
+        if isinstance(problem, str):
+            problem = Problem("IQ002", "circular-dependency", problem)
+        elif not isinstance(problem, Problem):
+            chain = list(problem)
+            shown = " -> ".join(_label(k) for k in chain)
+            problem = Problem("IQ002", "circular-dependency", f"circular dependency: {shown}")
+            self.dependency_chain = chain
+        super().__init__(problem)
 
 
 class AsyncResolutionError(_ProblemError):
