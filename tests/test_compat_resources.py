@@ -594,3 +594,44 @@ async def test_async_managed_resource_takes_sync_functions_too() -> None:
             assert conn == "conn"
             raise ValueError("inside")
     assert closed == ["conn"]
+
+
+def test_bind_factory_takes_the_scope_a_resource_was_declared_with() -> None:
+    """``@resource("request")`` (or the default singleton) bound with a plain
+    ``bind_factory`` lives as declared; a scope given to the binding wins."""
+
+    from injectq import InjectQ, resource
+
+    class Conn:
+        pass
+
+    class Pool:
+        pass
+
+    class Temp:
+        pass
+
+    @resource("request")
+    def open_conn() -> Iterator[Conn]:
+        yield Conn()
+
+    @resource
+    def open_pool() -> Iterator[Pool]:
+        yield Pool()
+
+    @resource("request")
+    def open_temp() -> Iterator[Temp]:
+        yield Temp()
+
+    c = InjectQ()
+    c.bind_factory(Conn, open_conn)
+    c.bind_factory(Pool, open_pool)
+    c.bind_factory(Temp, open_temp, scope="transient")
+    with c.scope("request"):
+        conn = c.get(Conn)
+        assert c.get(Conn) is conn
+        assert c.get(Temp) is not c.get(Temp)
+    with c.scope("request"):
+        assert c.get(Conn) is not conn
+    assert c.get(Pool) is c.get(Pool)
+    c.close()

@@ -260,7 +260,7 @@ class SimpleModule(Module):
         name: str | None = None,
         *,
         override: bool = False,
-        scope: str | ScopeType = ScopeType.TRANSIENT,
+        scope: str | ScopeType | None = None,
     ) -> SimpleModule:
         self._calls.append(
             ("bind_factory", (service_type, factory),

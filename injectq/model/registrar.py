@@ -202,13 +202,17 @@ class Registrar:
         *,
         name: str | None = None,
         override: bool = False,
-        scope: str | ScopeType = ScopeType.TRANSIENT,
+        scope: str | ScopeType | None = None,
         _site: str | None = None,
     ) -> BindingBuilder:
         """Bind a factory (sync, async, generator or async generator); its parameters are
-        injected. Transient unless ``.singleton()`` / ``.scoped()`` follows."""
+        injected. Transient unless ``scope=`` or ``.singleton()`` / ``.scoped()`` says
+        otherwise; a ``@resource("request")`` factory takes the scope it was declared
+        with."""
         site = _site or bind_site()
         key = key_for(service_type, name, "bind_factory()", site)
+        if scope is None:
+            scope = getattr(factory, "_resource_scope", None) or ScopeType.TRANSIENT
         lifetime, scope_name = lifetime_from_scope(scope, "bind_factory()", site)
         if not callable(factory):
             raise BindingError(
