@@ -995,7 +995,9 @@ EXAMPLES: tuple[Example, ...] = (
             "An abstract class cannot be constructed, and an instance is one object, so it "
             "can only be a singleton. Other `BindingError`s: `bind(K, None)` without "
             "`allow_none=True`, `bind(\"key\")` with no implementation, `self.bind()` called "
-            "outside `configure()`, a `@provider` method with no return annotation."
+            "outside `configure()`, a `@provider` method with no return annotation, a key, "
+            "name, scope or parent that cannot be one (`bind([1, 2], ...)`: a list is not "
+            "hashable), passed to a binding call or to `get`."
         ),
         fix="Each message names the call, its file and line, and what to write instead.",
     ),
@@ -1037,6 +1039,56 @@ EXAMPLES: tuple[Example, ...] = (
         fix=(
             "Remove the second binding, or pass `override=True` to it when replacing the "
             "first is intended."
+        ),
+    ),
+    Example(
+        title="ComponentError",
+        summary="Components cannot start: one requires an interface no component provides.",
+        files={
+            "app/components.py": '''
+                from typing import Protocol
+
+                from injectq.components import Component
+
+
+                class IDatabase(Protocol):
+                    def query(self, sql: str) -> list[str]: ...
+
+
+                class IUsers(Protocol):
+                    def user(self, uid: int) -> str: ...
+
+
+                class UserComponent(Component):
+                    provides = [IUsers]
+                    requires = [IDatabase]
+            ''',
+        },
+        steps=(
+            py(
+                """
+                from injectq.components import ComponentContainer
+                from app.components import UserComponent
+
+                container = ComponentContainer()
+                container.register_component(UserComponent)
+                container.start_components()
+                """,
+                "ComponentError",
+            ),
+        ),
+        cause=(
+            "Before any component is created, the requirements of those to start are "
+            "checked along the dependency graph: every one missing, every cycle among them "
+            "and every requirement that needs an await is reported at once, with the path "
+            "from the component. Nothing was created or started. A `ComponentError` is also "
+            "raised for a registration that cannot be made (a duplicate name, an interface "
+            "provided twice, an async lifecycle method) and for a start or stop that failed "
+            "(what that call had started is stopped again, newest first)."
+        ),
+        fix=(
+            "Register a component that provides the interface (`provides = [IDatabase]`), "
+            "or bind it in the container as an ordinary service."
         ),
     ),
     Example(

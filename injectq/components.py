@@ -1328,7 +1328,8 @@ def _problems_error(names: Sequence[str], action: str, problems: list[Problem]) 
     body = "\n\n".join(p.render() for p in problems)
     tail = "; nothing was created or started" if action != "order" else ""
     return ComponentError(
-        f"{what}: {count} in what they require{tail}\n\n{body}",
+        f"{what}: {count} in what {'it requires' if len(names) == 1 else 'they require'}"
+        f"{tail}\n\n{body}",
         component=names[0] if len(names) == 1 else None,
         path=[link.label for link in problems[0].chain],
         problems=problems,

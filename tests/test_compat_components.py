@@ -551,7 +551,7 @@ def test_missing_interface_names_the_component_the_path_and_the_fix() -> None:
         c.start_components(["order"])
     site = f"{HERE}:{line}"
     assert str(info.value) == "\n".join([
-        "cannot start component 'order': 2 problems in what they require; nothing was "
+        "cannot start component 'order': 2 problems in what it requires; nothing was "
         "created or started",
         "",
         f"{HERE}:{line - 2}: error[IQ001 missing-binding]: component 'order' requires "
