@@ -368,6 +368,34 @@ def test_outside_a_call_get_container_mcp_says_so() -> None:
         get_container_mcp()
 
 
+async def test_setup_opens_the_scope_it_is_told() -> None:
+    """setup_mcp(..., scope_name=) opens that scope for each call instead of request."""
+    log: list[str] = []
+
+    class Job:
+        pass
+
+    def open_job() -> Any:
+        log.append("open job")
+        yield Job()
+        log.append("close job")
+
+    container = InjectQ()
+    container.declare_scope("job", parent="singleton")
+    container.bind_factory(Job, open_job, scope="job")
+    mcp = FastMCP("Jobs")
+    setup_mcp(container, mcp, scope_name="job")
+
+    @mcp.tool
+    def run(job: Job = InjectMCP(Job)) -> bool:
+        return container.current_scope("job") is not None
+
+    async with Client(mcp) as client:
+        assert (await client.call_tool("run", {})).data is True
+        assert (await client.call_tool("run", {})).data is True
+    assert log == ["open job", "close job", "open job", "close job"]
+
+
 def test_setup_refuses_an_unknown_scope_name(container: Any) -> None:
     """An unknown scope name fails at setup, not at the first call."""
     with pytest.raises(ScopeError, match="nightly"):

@@ -53,7 +53,9 @@ __all__ = [
 
 T = TypeVar("T")
 
-SERVER_ATTRIBUTE = "_injectq_container"  # where setup_mcp keeps (container, scope name)
+# where setup_mcp keeps the container on the server (0.5.0's attribute) and its scope name
+SERVER_ATTRIBUTE = "_injectq_container"
+SCOPE_ATTRIBUTE = "_injectq_scope_name"
 
 # set by InjectQMCPMiddleware while a message runs through its server, for the servers
 # mounted under it; and by the call scope, for the handler and what it calls
@@ -74,7 +76,10 @@ def _server_setup() -> tuple[Any, str]:
             "no FastMCP call is under way: InjectMCP() resolves inside a tool, resource "
             "or prompt of a FastMCP server that setup_mcp(container, mcp) was called on"
         ) from exc
-    setup: tuple[Any, str] | None = getattr(server, SERVER_ATTRIBUTE, None) or _outer.get()
+    container = getattr(server, SERVER_ATTRIBUTE, None)
+    if container is not None:
+        return container, getattr(server, SCOPE_ATTRIBUTE, "request")
+    setup = _outer.get()
     if setup is None:
         raise InjectionError(
             f"no InjectQ container serves the FastMCP server {server.name!r}: call "
@@ -148,15 +153,19 @@ class InjectQMCPMiddleware(Middleware):
     async def on_message(
         self, context: MiddlewareContext[Any], call_next: Callable[..., Awaitable[Any]]
     ) -> Any:
-        setup = (self.container, self.scope_name)
         server = getattr(context.fastmcp_context, "fastmcp", None)
         if server is not None and getattr(server, SERVER_ATTRIBUTE, None) is None:
-            setattr(server, SERVER_ATTRIBUTE, setup)
-        token = _outer.set(setup)
+            _attach(server, self.container, self.scope_name)
+        token = _outer.set((self.container, self.scope_name))
         try:
             return await call_next(context)
         finally:
             _outer.reset(token)
+
+
+def _attach(server: Any, container: Any, scope_name: str) -> None:
+    setattr(server, SERVER_ATTRIBUTE, container)
+    setattr(server, SCOPE_ATTRIBUTE, scope_name)
 
 
 def setup_mcp(container: Any, mcp: FastMCP[Any], *, scope_name: str = "request") -> None:
@@ -170,5 +179,5 @@ def setup_mcp(container: Any, mcp: FastMCP[Any], *, scope_name: str = "request")
     """
     with container.scope(scope_name):  # an unknown scope name fails here
         pass
-    setattr(mcp, SERVER_ATTRIBUTE, (container, scope_name))
+    _attach(mcp, container, scope_name)
     mcp.add_middleware(InjectQMCPMiddleware(container=container, scope_name=scope_name))
