@@ -1042,6 +1042,56 @@ EXAMPLES: tuple[Example, ...] = (
         ),
     ),
     Example(
+        title="FactoryCallError",
+        summary="`call_factory()` is given arguments the factory does not take.",
+        files={
+            "app/modules.py": '''
+                from injectq import Module
+
+
+                class Pool:
+                    def __init__(self, db_name: str, max_conn: int) -> None:
+                        self.db_name = db_name
+                        self.max_conn = max_conn
+
+
+                def make_pool(db_name: str, max_conn: int = 10) -> Pool:
+                    return Pool(db_name, max_conn)
+
+
+                class AppModule(Module):
+                    def configure(self):
+                        self.bind("make_pool", make_pool)
+            ''',
+        },
+        steps=(
+            py(
+                """
+                from injectq import InjectQ
+                from app.modules import AppModule
+
+                container = InjectQ()
+                container.install(AppModule())
+                container.call_factory("make_pool", "orders", size=3)
+                """,
+                "FactoryCallError",
+            ),
+        ),
+        cause=(
+            "`call_factory(key, *args, **kwargs)` calls the factory bound under `key` with "
+            "exactly the caller's arguments (as InjectQ 0.5.0 does), so they must fit its "
+            "parameters: here `size` is none of them. A `FactoryCallError` is an "
+            "`InjectionError` and a `TypeError`, as the call itself would have raised; it "
+            "names the key, the function, the parameter (`err.parameter`) and where the "
+            "factory was bound."
+        ),
+        fix=(
+            "Pass the factory's own parameter names (`max_conn=3`); to have the container "
+            "fill what you leave out, call `container.invoke(\"make_pool\", \"orders\")` "
+            "(the runtime container)."
+        ),
+    ),
+    Example(
         title="ComponentError",
         summary="Components cannot start: one requires an interface no component provides.",
         files={

@@ -111,6 +111,24 @@ class InjectionError(InjectQError):
     """A function decorated with ``@inject`` could not receive its dependencies."""
 
 
+class FactoryCallError(InjectionError, TypeError):
+    """``call_factory()`` (or a function ``get_factory()`` returned) was given arguments
+    that do not fit the factory's parameters.
+
+    Also a ``TypeError``, as calling the function with them would have raised one. Carries
+    the key, the parameter at fault (None for too many positional arguments) and where the
+    factory was bound.
+    """
+
+    def __init__(
+        self, message: str, *, key: Any = None, parameter: str | None = None, site: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.key = key
+        self.parameter = parameter
+        self.site = site
+
+
 class _ProblemError(InjectQError):
     """An error that wraps one graph problem and renders it."""
 

@@ -33,7 +33,7 @@ from injectq import (
     ScopeType,
 )
 from injectq.model.registry import AlreadyRegisteredError
-from injectq.runtime.interface import FactoryCallError
+from injectq import FactoryCallError
 from tests.codegen_support import build_wiring, make_project
 
 APP = """\

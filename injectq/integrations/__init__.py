@@ -1,8 +1,9 @@
 """Integrations with web frameworks and task queues; each one's framework is optional.
 
 ``injectq.integrations.fastapi`` needs ``pip install 'injectq[fastapi]'``;
-``injectq.integrations.taskiq`` needs ``pip install 'injectq[taskiq]'``. Importing this
-package imports neither framework: the names below load their module on first use.
+``injectq.integrations.taskiq`` needs ``pip install 'injectq[taskiq]'``;
+``injectq.integrations.fastmcp`` needs ``pip install 'injectq[fastmcp]'``. Importing this
+package imports no framework: the names below load their module on first use.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ if TYPE_CHECKING:
         InjectFastAPI,
         InjectQRequestMiddleware,
         setup_fastapi,
+    )
+    from injectq.integrations.fastmcp import (
+        InjectMCP,
+        InjectQMCPMiddleware,
+        get_container_mcp,
+        setup_mcp,
     )
     from injectq.integrations.taskiq import (
         InjectQTaskMiddleware,
@@ -35,6 +42,10 @@ __all__ = [
     "InjectTaskiq",
     "InjectQTaskMiddleware",
     "setup_taskiq",
+    "InjectMCP",
+    "InjectQMCPMiddleware",
+    "get_container_mcp",
+    "setup_mcp",
 ]
 
 _WHERE = {
@@ -47,6 +58,10 @@ _WHERE = {
     "InjectTaskiq": "taskiq",
     "InjectQTaskMiddleware": "taskiq",
     "setup_taskiq": "taskiq",
+    "InjectMCP": "fastmcp",
+    "InjectQMCPMiddleware": "fastmcp",
+    "get_container_mcp": "fastmcp",
+    "setup_mcp": "fastmcp",
 }
 
 

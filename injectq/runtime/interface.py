@@ -22,7 +22,7 @@ from injectq.errors import (
     AsyncResolutionError,
     CircularDependencyError,
     DependencyNotFoundError,
-    InjectionError,
+    FactoryCallError,
     Problem,
     ResourceCleanupError,
     ScopeError,
@@ -93,24 +93,6 @@ _SCOPE_ALIASES = {"async_request": "request", "async_action": "action"}  # 0.5.0
 # the provider kinds a binding calls to make its instance: what ``factories`` holds
 FACTORY_KINDS = frozenset({"class", "factory", "async_factory", "generator", "async_generator"})
 _AWAITED_KINDS = frozenset({"async_factory", "async_generator"})
-
-
-class FactoryCallError(InjectionError, TypeError):
-    """``call_factory()`` (or a function ``get_factory()`` returned) was given arguments
-    that do not fit the factory's parameters.
-
-    Also a ``TypeError``, as calling the function with them would have raised one. Carries
-    the key, the parameter at fault (None for too many positional arguments) and where the
-    factory was bound.
-    """
-
-    def __init__(
-        self, message: str, *, key: Any = None, parameter: str | None = None, site: str = ""
-    ) -> None:
-        super().__init__(message)
-        self.key = key
-        self.parameter = parameter
-        self.site = site
 
 
 class FactoryEntry(NamedTuple):
