@@ -25,7 +25,7 @@ from injectq.model.checks import unknown_key_problem, warm_async_problem
 from injectq.model.graph import PRIMITIVES, Dep, Resolution
 from injectq.model.introspect import Edge, Param
 from injectq.model.markers import ClassKey, Lazy, Named, display_key, make_key, split_key
-from injectq.model.recipe import Record
+from injectq.model.recipe import Record, Source
 from injectq.model.registrar import Recorder
 from injectq.runtime import deep, errorpath, forking
 from injectq.runtime.creation import (
@@ -543,6 +543,18 @@ class GeneratedContainer(ContainerInterface):
     def validate(self, roots: Iterable[Any] = ()) -> list[Problem]:
         """The graph was checked when it was generated; nothing is left to check."""
         return []
+
+    def compile(self) -> None:
+        """Nothing to do: injectq-gen compiled the module (``InjectQ.compile()`` compiles
+        the runtime container's resolvers)."""
+
+    def get_dependency_graph(self) -> dict[Any, list[Any]]:
+        """Each key of the module with the keys its provider depends on."""
+        edges = (Source.DEP, Source.LAZY)
+        return {
+            key: [k for edge, k in record.deps if edge in edges]
+            for key, record in self._records.items()
+        }
 
     def warm(self) -> None:
         # like InjectQ.warm(): an async singleton already created (awarm) is not pending

@@ -598,6 +598,21 @@ def test_a_generated_container_is_profiled(
     ]
 
 
+def test_both_containers_visualize_themselves_and_give_their_dependency_graph(
+    both: tuple[InjectQ, GeneratedContainer, ModuleType],
+) -> None:
+    """container.visualize_dependencies() (0.5.0's) is a visualizer of that container;
+    get_dependency_graph() and compile() exist on the generated container too."""
+    runtime, generated, s = both
+    for c in (runtime, generated):
+        viz = c.visualize_dependencies()
+        assert isinstance(viz, DependencyVisualizer)
+        assert _shape(viz) == _shape(DependencyVisualizer(runtime))
+        c.compile()
+    assert generated.get_dependency_graph() == runtime.get_dependency_graph()
+    assert generated.get_dependency_graph()[s.Repo] == [s.Database]
+
+
 # -- DependencyProfiler -----------------------------------------------------------------
 @pytest.fixture
 def container() -> Iterator[InjectQ]:

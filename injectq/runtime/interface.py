@@ -16,7 +16,7 @@ import time
 from _thread import get_ident
 from collections.abc import Callable, Generator, Iterator, MutableMapping
 from types import TracebackType
-from typing import Any, NamedTuple, NoReturn, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn, Self, TypeVar, overload
 
 from injectq.errors import (
     AsyncResolutionError,
@@ -62,6 +62,9 @@ __all__ = [
 ]
 
 _ASYNC_KINDS = ("async_factory", "async_generator", "awaitable")
+
+if TYPE_CHECKING:
+    from injectq.diagnostics.visualization import DependencyVisualizer
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -690,6 +693,12 @@ class ContainerInterface:
         check_key(service_type, "override()")
         name = check_name(name, "override()")
         return self._overrides_engine.block(service_type, override_value, name)
+
+    def visualize_dependencies(self) -> DependencyVisualizer:
+        """A ``DependencyVisualizer`` of this container's graph (DOT, mermaid, JSON, text)."""
+        from injectq.diagnostics.visualization import DependencyVisualizer
+
+        return DependencyVisualizer(self)
 
     # -- closing -----------------------------------------------------------------------
     def close(self) -> None:
