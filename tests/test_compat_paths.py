@@ -21,6 +21,13 @@ from injectq.runtime import container as runtime_container
 from injectq.runtime import decorators, inject, resources
 from injectq.utils import protocols, types
 
+from injectq.core import _concurrency, _registry, _scopes
+
+core_parts = type("core_parts", (), {  # 0.5.0's machinery: injectq.core's own objects
+    n: getattr(m, n) for m in (_concurrency, _registry, _scopes) for n in m.__all__
+})
+core_parts.__all__ = [n for m in (_concurrency, _registry, _scopes) for n in m.__all__]
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # what InjectQ 0.5.0's docs, examples and changelog import from paths other than `injectq`
@@ -48,6 +55,7 @@ SAME = {
         "ModuleBinder": module.ModuleBinder,
         "Scope": types.Scope,
         "ScopeType": binding.ScopeType,
+        **{name: getattr(core_parts, name) for name in core_parts.__all__},
     },
     "injectq.modules": {
         "Module": module.Module,
@@ -100,14 +108,16 @@ def test_compat_modules_export_injectq_objects(path: str) -> None:
 
 
 def test_utils_exports_exceptions_protocols_types_and_logger() -> None:
-    """``injectq.utils`` offers the exceptions, the protocols, the type aliases and
-    ``logger``, each the object its own submodule holds."""
+    """``injectq.utils`` offers the exceptions, the protocols, the type aliases, the helpers
+    and ``logger``, each the object its own submodule holds (0.5.0 left ``Scope`` and
+    ``resolve_forward_ref`` to ``injectq.utils.types``)."""
     import injectq.utils as utils
-    from injectq.utils import exceptions
+    from injectq.utils import exceptions, helpers
     from injectq.utils import logging as injectq_logging
 
-    sources = (exceptions, injectq_logging, protocols, types)
-    expected = {n: getattr(m, n) for m in sources for n in m.__all__ if n != "Scope"}
+    sources = (exceptions, helpers, injectq_logging, protocols, types)
+    only_in_types = ("Scope", "resolve_forward_ref")
+    expected = {n: getattr(m, n) for m in sources for n in m.__all__ if n not in only_in_types}
     assert sorted(utils.__all__) == sorted(expected)
     for name, obj in expected.items():
         assert getattr(utils, name) is obj, name

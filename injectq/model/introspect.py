@@ -30,7 +30,10 @@ if typing.TYPE_CHECKING:
 from injectq.model.arguments import hashable, kind_of, shown
 from injectq.model.markers import InjectMarker, Key, Lazy, Named, as_plain_str, make_key
 
-__all__ = ["Edge", "Param", "ProviderInfo", "describe", "return_key", "type_checking_imports"]
+__all__ = [
+    "Edge", "Param", "ProviderInfo", "annotation_key", "describe", "return_key",
+    "type_checking_imports",
+]
 
 
 class Edge(enum.Enum):
@@ -470,6 +473,13 @@ def _interpret(annotation: Any) -> tuple[Key | None, Edge, bool]:
     if annotation is Any or annotation is object:
         return None, Edge.PLAIN, False
     return annotation, Edge.PLAIN, False
+
+
+def annotation_key(annotation: Any) -> Key | None:
+    """The key a parameter annotated ``annotation`` (already evaluated) asks for; None for
+    none (``Any``, ``object``). ``Optional[T]`` and ``Lazy[T]`` ask for ``T``."""
+    key, _, _ = _interpret(annotation)
+    return key
 
 
 def return_key(fn: Callable[..., Any]) -> Key | None:
