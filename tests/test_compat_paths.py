@@ -15,18 +15,12 @@ import pytest
 
 import injectq
 from injectq import InjectQError, ResourceCleanupError
+from injectq.core import _concurrency, _registry, _scopes
 from injectq.model import binding, markers, module
 from injectq.model.registry import AlreadyRegisteredError
 from injectq.runtime import container as runtime_container
 from injectq.runtime import decorators, inject, resources
 from injectq.utils import protocols, types
-
-from injectq.core import _concurrency, _registry, _scopes
-
-core_parts = type("core_parts", (), {  # 0.5.0's machinery: injectq.core's own objects
-    n: getattr(m, n) for m in (_concurrency, _registry, _scopes) for n in m.__all__
-})
-core_parts.__all__ = [n for m in (_concurrency, _registry, _scopes) for n in m.__all__]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,7 +49,8 @@ SAME = {
         "ModuleBinder": module.ModuleBinder,
         "Scope": types.Scope,
         "ScopeType": binding.ScopeType,
-        **{name: getattr(core_parts, name) for name in core_parts.__all__},
+        # 0.5.0's machinery, each name the object of the module that defines it
+        **{n: getattr(m, n) for m in (_concurrency, _registry, _scopes) for n in m.__all__},
     },
     "injectq.modules": {
         "Module": module.Module,
