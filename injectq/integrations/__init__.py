@@ -2,7 +2,8 @@
 
 ``injectq.integrations.fastapi`` needs ``pip install 'injectq[fastapi]'``;
 ``injectq.integrations.taskiq`` needs ``pip install 'injectq[taskiq]'``;
-``injectq.integrations.fastmcp`` needs ``pip install 'injectq[fastmcp]'``. Importing this
+``injectq.integrations.fastmcp`` needs ``pip install 'injectq[fastmcp]'``;
+``injectq.integrations.flask`` needs ``pip install 'injectq[flask]'``. Importing this
 package imports no framework: the names below load their module on first use.
 """
 
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
         get_container_mcp,
         setup_mcp,
     )
+    from injectq.integrations.flask import (
+        get_container_flask,
+        get_flask,
+        inject_flask,
+        setup_flask,
+    )
     from injectq.integrations.taskiq import (
         InjectQTaskMiddleware,
         InjectTask,
@@ -46,6 +53,10 @@ __all__ = [
     "InjectQMCPMiddleware",
     "get_container_mcp",
     "setup_mcp",
+    "get_container_flask",
+    "get_flask",
+    "inject_flask",
+    "setup_flask",
 ]
 
 _WHERE = {
@@ -62,6 +73,10 @@ _WHERE = {
     "InjectQMCPMiddleware": "fastmcp",
     "get_container_mcp": "fastmcp",
     "setup_mcp": "fastmcp",
+    "get_container_flask": "flask",
+    "get_flask": "flask",
+    "inject_flask": "flask",
+    "setup_flask": "flask",
 }
 
 

@@ -1,0 +1,465 @@
+"""injectq.integrations.flask: a scope per request, opened when Flask dispatches it and
+closed at its teardown.
+
+The main cases run the app on a real WSGI server (werkzeug's ``make_server`` in a thread,
+on a free port) and ask it over HTTP; the detailed ones use Flask's test client. Both
+containers serve the same app (written into tmp_path below): the runtime one, and the one
+injectq-gen generates from the same Module. Its two request-scoped resources log when they
+open, how their block ended (the exception they saw) and when they close, so the order of
+finalization can be read off.
+"""
+
+# no `from __future__ import annotations`: @inject reads the views' annotations, and these
+# views are local functions using the app's classes, taken from a fixture
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Annotated, Any
+
+import pytest
+from flask import Flask, abort, g
+from werkzeug.serving import make_server
+
+from injectq import InjectionError, InjectQ, Named, ScopeError, inject
+from injectq.integrations.flask import (
+    get_container_flask,
+    get_flask,
+    inject_flask,
+    setup_flask,
+)
+from tests.codegen_support import REPO, build_wiring, make_project
+
+APP = """\
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+from injectq import Module
+
+EVENTS: list[str] = []
+_numbers = itertools.count(1)
+
+
+class Settings:
+    greeting = "hello"
+
+
+class Session:
+    def __init__(self) -> None:
+        self.number = next(_numbers)
+
+
+class Audit:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+
+def open_session() -> Iterator[Session]:
+    session = Session()
+    EVENTS.append(f"open session {session.number}")
+    try:
+        yield session
+    except Exception as exc:
+        EVENTS.append(f"session {session.number} rolled back: {exc}")
+        raise
+    else:
+        EVENTS.append(f"session {session.number} committed")
+    finally:
+        EVENTS.append(f"close session {session.number}")
+
+
+def open_audit(session: Session) -> Iterator[Audit]:
+    EVENTS.append(f"open audit {session.number}")
+    try:
+        yield Audit(session)
+    except Exception as exc:
+        EVENTS.append(f"audit {session.number} saw {type(exc).__name__}")
+        raise
+    finally:
+        EVENTS.append(f"close audit {session.number}")
+
+
+class Greeter:
+    def __init__(self, settings: Settings, session: Session) -> None:
+        self.settings = settings
+        self.session = session
+
+    def greet(self, who: str) -> str:
+        return f"{self.settings.greeting} {who} (session {self.session.number})"
+
+
+class AppModule(Module):
+    def configure(self) -> None:
+        self.bind(Settings, Settings).singleton()
+        self.bind_factory(Session, open_session).scoped("request")
+        self.bind_factory(Audit, open_audit).scoped("request")
+        self.bind(Greeter, Greeter).transient()
+        self.bind_instance(str, "flask", name="server_name")
+"""
+
+
+@pytest.fixture
+def app(codegen_env: Path) -> ModuleType:
+    make_project(codegen_env, {"flaskapp/__init__.py": "", "flaskapp/services.py": APP})
+    import flaskapp.services
+
+    return flaskapp.services
+
+
+@pytest.fixture(params=["runtime", "generated"])
+def container(request: pytest.FixtureRequest, app: ModuleType) -> Any:
+    """The app's container: the runtime one, or a generated module's Container()."""
+    if request.param == "runtime":
+        made: Any = InjectQ()
+        made.install(app.AppModule())
+    else:
+        made = build_wiring(["flaskapp.services:AppModule"]).Container()
+    yield made
+    made.close()
+
+
+def greeter_app(container: Any, app: ModuleType) -> Flask:
+    """A Flask app whose views take the app's services."""
+    Greeter, Audit, Session = app.Greeter, app.Audit, app.Session
+    web = Flask("greeter")
+    setup_flask(container, web)
+
+    @inject
+    def session_number(session: Session) -> int:  # resolved from the request's scope
+        return session.number
+
+    @web.get("/greet/<who>")
+    @inject_flask
+    def greet(who: str, greeter: Greeter, audit: Audit) -> dict[str, Any]:
+        return {
+            "text": greeter.greet(who),
+            "one_session": greeter.session is audit.session is get_flask(Session),
+            "inject_sees_it": session_number() == audit.session.number,
+            "current": get_container_flask() is container,
+        }
+
+    @web.post("/pay/<int:amount>")
+    @inject_flask
+    def pay(amount: int, audit: Audit) -> str:
+        raise ValueError(f"card declined for {amount}")
+
+    @web.get("/hold")
+    @inject_flask
+    def hold(session: Session) -> str:
+        g.barrier.wait(5)  # set by the test that asks this
+        return str(session.number)
+
+    return web
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    """``serve(app)``: the app on a werkzeug WSGI server in a thread on a free port, its
+    base URL returned; the servers stop after the test."""
+    running: list[tuple[Any, threading.Thread]] = []
+
+    def start(web: Flask) -> str:
+        server = make_server("127.0.0.1", 0, web, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                  daemon=True)
+        thread.start()
+        running.append((server, thread))
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server, thread in running:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
+        assert not thread.is_alive()
+
+
+def fetch(url: str, method: str = "GET") -> tuple[int, str]:
+    """(status, body) of a real HTTP request, with a bounded wait."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method=method),
+                                    timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.read().decode()
+
+
+def scope_events(number: int, ending: list[str]) -> list[str]:
+    """What one request's scope logs: both resources opened, then closed newest first."""
+    return [f"open session {number}", f"open audit {number}", *ending]
+
+
+def test_each_request_gets_its_own_scope_finalized_after_it(
+    container: Any, app: ModuleType, serve: Any
+) -> None:
+    """Over real HTTP, every request gets fresh scoped instances, shared by the view's
+    injected parameters, get_flask() and @inject functions it calls; when the client has
+    the response, they are finalized, newest first."""
+    base = serve(greeter_app(container, app))
+    status, body = fetch(f"{base}/greet/Ada")
+    assert status == 200
+    assert json.loads(body) == {"text": "hello Ada (session 1)", "one_session": True,
+                                "inject_sees_it": True, "current": True}
+    assert app.EVENTS == scope_events(1, [
+        "close audit 1", "session 1 committed", "close session 1"])
+    app.EVENTS.clear()
+    assert json.loads(fetch(f"{base}/greet/Grace")[1])["text"] == "hello Grace (session 2)"
+    assert app.EVENTS == scope_events(2, [
+        "close audit 2", "session 2 committed", "close session 2"])
+
+
+def test_a_view_that_raises_still_closes_its_scope(
+    container: Any, app: ModuleType, serve: Any
+) -> None:
+    """A view's unhandled exception reaches the scope's resources at their yield (as in a
+    with block: the session rolls back), every one is closed, the client gets a 500, and
+    the next request gets a fresh scope."""
+    base = serve(greeter_app(container, app))
+    assert fetch(f"{base}/pay/5", "POST")[0] == 500
+    assert app.EVENTS == scope_events(1, [
+        "audit 1 saw ValueError", "close audit 1",
+        "session 1 rolled back: card declined for 5", "close session 1"])
+    app.EVENTS.clear()
+    assert json.loads(fetch(f"{base}/greet/Ada")[1])["text"] == "hello Ada (session 2)"
+
+
+def test_concurrent_requests_do_not_share_a_scope(
+    container: Any, app: ModuleType, serve: Any
+) -> None:
+    """Two requests served at once (a thread each) each have their own scoped instances."""
+    web = greeter_app(container, app)
+    barrier = threading.Barrier(2)
+    web.before_request(lambda: setattr(g, "barrier", barrier))
+    base = serve(web)
+    results: list[tuple[int, str]] = []
+    clients = [threading.Thread(target=lambda: results.append(fetch(f"{base}/hold")))
+               for _ in range(2)]
+    for t in clients:
+        t.start()
+    for t in clients:
+        t.join(10)
+    assert sorted(results) == [(200, "1"), (200, "2")]
+    assert sorted(e for e in app.EVENTS if e.startswith("close")) == [
+        "close session 1", "close session 2"]
+
+
+def test_an_exception_flask_answers_is_not_a_failure(container: Any, app: ModuleType) -> None:
+    """abort(404) and an exception an error handler turns into a response are answers:
+    the resources see a normal end (as in FastAPI, where an HTTPException is one)."""
+    Session = app.Session
+    web = Flask("answers")
+    setup_flask(container, web)
+
+    class Declined(Exception):
+        pass
+
+    web.register_error_handler(Declined, lambda exc: ("declined", 402))
+
+    @web.get("/missing")
+    @inject_flask
+    def missing(session: Session) -> str:
+        abort(404)
+
+    @web.get("/declined")
+    @inject_flask
+    def declined(session: Session) -> str:
+        raise Declined
+
+    client = web.test_client()
+    assert client.get("/missing").status_code == 404
+    assert client.get("/declined").status_code == 402
+    assert app.EVENTS == ["open session 1", "session 1 committed", "close session 1",
+                          "open session 2", "session 2 committed", "close session 2"]
+
+
+def test_in_testing_mode_the_exception_reaches_the_test_and_the_resources(
+    container: Any, app: ModuleType
+) -> None:
+    """With TESTING on, Flask re-raises a view's exception into the test; the scope has
+    closed by then, its resources having seen the exception."""
+    web = greeter_app(container, app)
+    web.testing = True
+    with pytest.raises(ValueError, match="card declined for 7"):
+        web.test_client().post("/pay/7")
+    assert app.EVENTS[-2:] == ["session 1 rolled back: card declined for 7",
+                               "close session 1"]
+
+
+def test_hooks_run_inside_the_request_scope(container: Any, app: ModuleType) -> None:
+    """before_request, after_request and teardown_request functions see the request's
+    scope: the scope opens before the first and closes after the last."""
+    Session = app.Session
+    web = Flask("hooks")
+    seen: list[str] = []
+    web.before_request(lambda: seen.append(f"before {get_flask(Session).number}"))
+
+    @web.after_request
+    def after(response: Any) -> Any:
+        seen.append(f"after {get_flask(Session).number}")
+        return response
+
+    web.teardown_request(lambda exc: seen.append(f"teardown {get_flask(Session).number}"))
+    setup_flask(container, web)  # after the hooks: the scope still encloses them
+
+    @web.get("/")
+    @inject_flask
+    def index(session: Session) -> str:
+        return str(session.number)
+
+    assert web.test_client().get("/").text == "1"
+    assert seen == ["before 1", "after 1", "teardown 1"]
+    assert app.EVENTS == ["open session 1", "session 1 committed", "close session 1"]
+
+
+def test_url_variables_defaults_and_named_bindings(container: Any, app: ModuleType) -> None:
+    """@inject_flask leaves the URL variables to Flask, a default without a binding to the
+    view, and resolves Annotated[T, Named(...)] and get_flask(T, name=) to named bindings."""
+    web = Flask("named")
+    setup_flask(container, web)
+
+    @web.get("/<int:n>")
+    @inject_flask
+    def show(n: int, server: Annotated[str, Named("server_name")], suffix: str = "!") -> str:
+        return f"{server} {n}{suffix} {get_flask(str, name='server_name')}"
+
+    assert web.test_client().get("/3").text == "flask 3! flask"
+
+
+def test_setup_opens_the_scope_it_is_told() -> None:
+    """setup_flask(..., scope_name=) opens that scope for each request instead of request."""
+    log: list[str] = []
+
+    class Job:
+        pass
+
+    def open_job() -> Iterator[Job]:
+        log.append("open job")
+        yield Job()
+        log.append("close job")
+
+    container = InjectQ()
+    container.declare_scope("job", parent="singleton")
+    container.bind_factory(Job, open_job, scope="job")
+    web = Flask("jobs")
+    setup_flask(container, web, scope_name="job")
+
+    @web.get("/")
+    @inject_flask
+    def run(job: Job) -> str:
+        return str(container.current_scope("job") is not None)
+
+    client = web.test_client()
+    assert client.get("/").text == client.get("/").text == "True"
+    assert log == ["open job", "close job", "open job", "close job"]
+
+
+def test_setup_refuses_an_unknown_scope_name_and_a_second_call(container: Any) -> None:
+    """An unknown scope name fails at setup, not on the first request; so does a second
+    setup_flask on one app."""
+    with pytest.raises(ScopeError, match="nightly"):
+        setup_flask(container, Flask("s"), scope_name="nightly")
+    web = Flask("twice")
+    setup_flask(container, web)
+    with pytest.raises(InjectionError, match=r"setup_flask was already called on the "
+                       r"Flask app 'twice': call it once"):
+        setup_flask(container, web)
+
+
+def test_without_setup_or_outside_a_request_the_errors_say_what_to_do(app: ModuleType) -> None:
+    """A view of an app setup_flask never saw, get_flask() outside a request and in a
+    request context the app did not dispatch each fail naming the fix."""
+    Session = app.Session
+    web = Flask("forgotten")
+    web.testing = True
+
+    @web.get("/")
+    @inject_flask
+    def index(session: Session) -> str:
+        return "never"
+
+    with pytest.raises(InjectionError, match=r"no InjectQ container serves the Flask app "
+                       r"'forgotten': call setup_flask\(container, app\)"):
+        web.test_client().get("/")
+    with pytest.raises(InjectionError, match=r"no Flask request is under way: get_flask\(\)"):
+        get_flask(Session)
+    with pytest.raises(InjectionError, match="no Flask application context is active"):
+        get_container_flask()
+    served = Flask("served")
+    setup_flask(InjectQ(), served)
+    with served.test_request_context("/"), pytest.raises(
+        InjectionError, match="this request has no InjectQ scope"
+    ):
+        get_flask(Session)
+
+
+def test_an_async_view_is_refused_where_it_is_decorated() -> None:
+    """@inject_flask on an async view fails at once, saying to make it sync."""
+
+    async def view() -> str:
+        return ""
+
+    with pytest.raises(InjectionError, match=r"async view .*view: .*make it a sync view"):
+        inject_flask(view)
+
+
+def test_importing_injectq_does_not_import_flask() -> None:
+    """Flask loads only with injectq.integrations.flask itself; without Flask that module
+    says what to install."""
+    code = (
+        "import sys, injectq, injectq.integrations\n"
+        "assert 'flask' not in sys.modules and 'werkzeug' not in sys.modules\n"
+        "import injectq.integrations.flask\n"
+        "assert 'flask' in sys.modules\n"
+        "for name in [n for n in sys.modules if n.startswith(('flask', 'injectq.integrations.'))]:\n"
+        "    del sys.modules[name]\n"
+        "sys.modules['flask'] = None\n"
+        "try:\n"
+        "    import injectq.integrations.flask\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "pip install 'injectq[flask]'" in proc.stdout
+
+
+# -- the docs example ------------------------------------------------------------------
+
+
+def test_docs_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Flask section of docs/integrations.md runs as written and prints what it shows."""
+    from tests.test_docs import blocks
+
+    section = [b for b in blocks("integrations.md") if b.body and in_section("## Flask", b.line)]
+    code = [b for b in section if b.lang == "python" and b.mark is None]
+    shown = [b for b in section if b.mark == "output"]
+    assert len(code) == 1 and len(shown) == 1
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / "flask_example.py"
+    script.write_text(code[0].body, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == shown[0].body
+
+
+def in_section(heading: str, line: int) -> bool:
+    """Is ``line`` (0-based) of docs/integrations.md in the section under ``heading``?"""
+    text = (REPO / "docs" / "integrations.md").read_text(encoding="utf-8").splitlines()
+    headings = [(i, t) for i, t in enumerate(text) if t.startswith("## ")]
+    start = next(i for i, t in headings if t == heading)
+    end = next((i for i, _ in headings if i > start), len(text))
+    return start <= line < end
