@@ -3,7 +3,8 @@
 ``injectq.integrations.fastapi`` needs ``pip install 'injectq[fastapi]'``;
 ``injectq.integrations.taskiq`` needs ``pip install 'injectq[taskiq]'``;
 ``injectq.integrations.fastmcp`` needs ``pip install 'injectq[fastmcp]'``;
-``injectq.integrations.flask`` needs ``pip install 'injectq[flask]'``. Importing this
+``injectq.integrations.flask`` needs ``pip install 'injectq[flask]'``;
+``injectq.integrations.starlette`` needs ``pip install 'injectq[starlette]'``. Importing this
 package imports no framework: the names below load their module on first use.
 """
 
@@ -32,6 +33,13 @@ if TYPE_CHECKING:
         inject_flask,
         setup_flask,
     )
+    from injectq.integrations.starlette import (
+        InjectQStarletteMiddleware,
+        InjectStarlette,
+        get_container_starlette,
+        inject_starlette,
+        setup_starlette,
+    )
     from injectq.integrations.taskiq import (
         InjectQTaskMiddleware,
         InjectTask,
@@ -57,6 +65,11 @@ __all__ = [
     "get_flask",
     "inject_flask",
     "setup_flask",
+    "InjectQStarletteMiddleware",
+    "InjectStarlette",
+    "get_container_starlette",
+    "inject_starlette",
+    "setup_starlette",
 ]
 
 _WHERE = {
@@ -77,6 +90,11 @@ _WHERE = {
     "get_flask": "flask",
     "inject_flask": "flask",
     "setup_flask": "flask",
+    "InjectQStarletteMiddleware": "starlette",
+    "InjectStarlette": "starlette",
+    "get_container_starlette": "starlette",
+    "inject_starlette": "starlette",
+    "setup_starlette": "starlette",
 }
 
 

@@ -1,0 +1,227 @@
+"""Starlette: one request scope per HTTP request and per WebSocket connection.
+
+``setup_starlette(container, app)`` adds ``InjectQStarletteMiddleware``, a pure ASGI
+middleware (so it also covers WebSockets and streamed responses) that, for each
+connection, opens the container's ``request`` scope, makes the container current
+(``@inject`` resolves from it), runs the app, and closes the scope once the response is
+sent (or the WebSocket closed), finalizing its resources newest first. On application
+shutdown it closes the container. Starlette calls an endpoint with the request alone;
+decorate it with ``@inject_starlette`` and it asks for dependencies with
+
+- ``svc: Injected[Service]`` (typed as ``Service``), or
+- ``svc: Service = InjectStarlette(Service)`` / ``Annotated[Service, InjectStarlette(Service)]``.
+
+The handler's exception ends the scope as a ``with`` block would: it is thrown into the
+generator resources at their ``yield``, also when the app answers it itself (an
+``HTTPException``, an exception handler). Works with the runtime ``InjectQ`` and a
+generated container alike. Needs Starlette: ``pip install 'injectq[starlette]'``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar, get_args, get_origin, overload
+
+try:
+    from starlette.concurrency import run_in_threadpool
+except ImportError as exc:  # pragma: no cover - depends on what is installed
+    raise ImportError(
+        "injectq.integrations.starlette needs Starlette: pip install 'injectq[starlette]' "
+        "(or pip install starlette)"
+    ) from exc
+
+from injectq.errors import InjectionError
+from injectq.integrations._asgi import (
+    ASGIApp,
+    Receive,
+    Send,
+    closing_send,
+    record_error,
+    serve_in_scope,
+    serving,
+)
+from injectq.model.arguments import check_marker
+from injectq.model.markers import ClassKey
+
+__all__ = [
+    "InjectQStarletteMiddleware",
+    "InjectStarlette",
+    "Injected",
+    "get_container_starlette",
+    "inject_starlette",
+    "setup_starlette",
+]
+
+T = TypeVar("T")
+
+SETUP_HINT = "call setup_starlette(container, app) before the app starts"
+
+
+def get_container_starlette() -> Any:
+    """The container serving the current request or WebSocket connection."""
+    connection = serving()
+    if connection is None:
+        raise InjectionError(f"no InjectQ container serves this request: {SETUP_HINT}")
+    return connection.container
+
+
+class _Marker:
+    """What ``InjectStarlette(T)`` and ``Injected[T]`` leave on a parameter."""
+
+    __slots__ = ("key", "name")
+
+    def __init__(self, key: Any, name: str | None) -> None:
+        self.key = key
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"InjectStarlette({self.key!r}, name={self.name!r})"
+
+
+@overload
+def InjectStarlette(service_type: ClassKey[T], name: str | None = None) -> T: ...
+@overload
+def InjectStarlette(service_type: Any, name: str | None = None) -> Any: ...
+
+
+def InjectStarlette(service_type: Any, name: str | None = None) -> Any:
+    """Resolve ``service_type`` from the request's scope into an ``@inject_starlette``
+    parameter: ``svc: Service = InjectStarlette(Service)`` or ``svc: Annotated[Service,
+    InjectStarlette(Service)]``; ``name=`` picks a named binding, async bindings work too.
+    """
+    check_marker("InjectStarlette()", service_type, name)  # told where it is written
+    return _Marker(service_type, name)
+
+
+if TYPE_CHECKING:
+    # for a type checker, Injected[Service] is Service
+    Injected: TypeAlias = Annotated[T, "injectq"]
+else:
+
+    class Injected:
+        """``svc: Injected[Service]``: ``Annotated[Service, InjectStarlette(Service)]``."""
+
+        __slots__ = ()
+
+        def __class_getitem__(cls, service_type: Any) -> Any:
+            check_marker("Injected[...]", service_type)
+            return Annotated[service_type, _Marker(service_type, None)]
+
+
+def _marker_of(parameter: inspect.Parameter) -> _Marker | None:
+    if isinstance(parameter.default, _Marker):
+        return parameter.default
+    if get_origin(parameter.annotation) is Annotated:
+        for extra in get_args(parameter.annotation)[1:]:
+            if isinstance(extra, _Marker):
+                return extra
+    return None
+
+
+def inject_starlette(func: Callable[..., Any]) -> Callable[[Any], Awaitable[Any]]:
+    """Make ``func`` a Starlette endpoint whose ``Injected[T]`` / ``InjectStarlette(T)``
+    parameters are resolved from the request's scope; its one other parameter, if any,
+    gets the ``Request`` (or the ``WebSocket``). A sync ``func`` runs in Starlette's
+    thread pool, in the request's context (``@inject`` resolves there too)."""
+    try:
+        signature = inspect.signature(func, eval_str=True)
+    except NameError as exc:
+        raise InjectionError(
+            f"@inject_starlette cannot read the annotations of {func.__qualname__}: {exc}; "
+            "define the classes it names at module level (or write the marker as a "
+            "default value: svc: Service = InjectStarlette(Service))"
+        ) from exc
+    wanted: dict[str, _Marker] = {}
+    plain: list[str] = []
+    for parameter in signature.parameters.values():
+        marker = _marker_of(parameter)
+        if marker is not None:
+            wanted[parameter.name] = marker
+        elif parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        else:
+            plain.append(parameter.name)
+    if len(plain) > 1 or (plain and signature.parameters[plain[0]].kind is
+                          inspect.Parameter.KEYWORD_ONLY):
+        raise InjectionError(
+            f"@inject_starlette {func.__qualname__}: Starlette passes one argument, the "
+            f"request, but {', '.join(plain)} are neither it nor injected; mark the "
+            "injected ones Injected[T] or = InjectStarlette(T), and read path and query "
+            "parameters from request.path_params / request.query_params"
+        )
+    takes_connection = bool(plain)
+    is_async = inspect.iscoroutinefunction(func)
+
+    @functools.wraps(func)
+    async def endpoint(connection: Any) -> Any:
+        container = get_container_starlette()
+        kwargs = {
+            name: await container.aget(marker.key, marker.name)
+            for name, marker in wanted.items()
+        }
+        args = (connection,) if takes_connection else ()
+        try:
+            if is_async:
+                return await func(*args, **kwargs)
+            return await run_in_threadpool(func, *args, **kwargs)
+        except Exception as exc:
+            record_error(exc)  # Starlette may answer it itself; the scope still sees it
+            raise
+
+    return endpoint
+
+
+class InjectQStarletteMiddleware:
+    """Pure ASGI middleware: a scope per HTTP request / WebSocket connection; on lifespan
+    shutdown (when ``close_on_shutdown``) the container is closed before the server is
+    told shutdown is complete. ``setup_starlette`` adds it; or pass
+    ``Middleware(InjectQStarletteMiddleware, container=container)`` to ``Starlette()``."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        container: Any,
+        scope_name: str = "request",
+        close_on_shutdown: bool = True,
+    ) -> None:
+        self.app = app
+        self.container = container
+        self.scope_name = scope_name
+        self.close_on_shutdown = close_on_shutdown
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind in ("http", "websocket"):
+            await serve_in_scope(
+                self.container, self.scope_name, lambda: self.app(scope, receive, send)
+            )
+        elif kind == "lifespan" and self.close_on_shutdown:
+            await self.app(scope, receive, closing_send(self.container, send))
+        else:
+            await self.app(scope, receive, send)
+
+
+def setup_starlette(
+    container: Any,
+    app: Any,
+    *,
+    scope_name: str = "request",
+    close_on_shutdown: bool = True,
+) -> None:
+    """Serve ``app``'s requests from ``container`` (``InjectQ`` or a generated container).
+
+    Each HTTP request and each WebSocket connection runs inside its own
+    ``container.scope(scope_name)``; with ``close_on_shutdown`` the container is closed
+    (``aclose()``) when the application shuts down. Call it before the app starts.
+    """
+    with container.scope(scope_name):  # an unknown scope name fails here
+        pass
+    app.add_middleware(
+        InjectQStarletteMiddleware,
+        container=container,
+        scope_name=scope_name,
+        close_on_shutdown=close_on_shutdown,
+    )
