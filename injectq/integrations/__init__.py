@@ -4,6 +4,7 @@
 ``injectq.integrations.taskiq`` needs ``pip install 'injectq[taskiq]'``;
 ``injectq.integrations.fastmcp`` needs ``pip install 'injectq[fastmcp]'``;
 ``injectq.integrations.flask`` needs ``pip install 'injectq[flask]'``;
+``injectq.integrations.aiohttp`` needs ``pip install 'injectq[aiohttp]'``;
 ``injectq.integrations.starlette`` needs ``pip install 'injectq[starlette]'``. Importing this
 package imports no framework: the names below load their module on first use.
 """
@@ -14,6 +15,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from injectq.integrations.aiohttp import (
+        aget_aiohttp,
+        get_container_aiohttp,
+        inject_aiohttp,
+        setup_aiohttp,
+    )
     from injectq.integrations.fastapi import (
         InjectAPI,
         Injected,
@@ -65,6 +72,10 @@ __all__ = [
     "get_flask",
     "inject_flask",
     "setup_flask",
+    "aget_aiohttp",
+    "get_container_aiohttp",
+    "inject_aiohttp",
+    "setup_aiohttp",
     "InjectQStarletteMiddleware",
     "InjectStarlette",
     "get_container_starlette",
@@ -90,6 +101,10 @@ _WHERE = {
     "get_flask": "flask",
     "inject_flask": "flask",
     "setup_flask": "flask",
+    "aget_aiohttp": "aiohttp",
+    "get_container_aiohttp": "aiohttp",
+    "inject_aiohttp": "aiohttp",
+    "setup_aiohttp": "aiohttp",
     "InjectQStarletteMiddleware": "starlette",
     "InjectStarlette": "starlette",
     "get_container_starlette": "starlette",
