@@ -5,7 +5,8 @@
 ``injectq.integrations.fastmcp`` needs ``pip install 'injectq[fastmcp]'``;
 ``injectq.integrations.flask`` needs ``pip install 'injectq[flask]'``;
 ``injectq.integrations.aiohttp`` needs ``pip install 'injectq[aiohttp]'``;
-``injectq.integrations.starlette`` needs ``pip install 'injectq[starlette]'``. Importing this
+``injectq.integrations.starlette`` needs ``pip install 'injectq[starlette]'``;
+``injectq.integrations.litestar`` needs ``pip install 'injectq[litestar]'``. Importing this
 package imports no framework: the names below load their module on first use.
 """
 
@@ -39,6 +40,12 @@ if TYPE_CHECKING:
         get_flask,
         inject_flask,
         setup_flask,
+    )
+    from injectq.integrations.litestar import (
+        InjectLitestar,
+        InjectQLitestarMiddleware,
+        InjectQPlugin,
+        get_container_litestar,
     )
     from injectq.integrations.starlette import (
         InjectQStarletteMiddleware,
@@ -81,6 +88,10 @@ __all__ = [
     "get_container_starlette",
     "inject_starlette",
     "setup_starlette",
+    "InjectLitestar",
+    "InjectQLitestarMiddleware",
+    "InjectQPlugin",
+    "get_container_litestar",
 ]
 
 _WHERE = {
@@ -110,6 +121,10 @@ _WHERE = {
     "get_container_starlette": "starlette",
     "inject_starlette": "starlette",
     "setup_starlette": "starlette",
+    "InjectLitestar": "litestar",
+    "InjectQLitestarMiddleware": "litestar",
+    "InjectQPlugin": "litestar",
+    "get_container_litestar": "litestar",
 }
 
 
