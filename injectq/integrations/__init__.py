@@ -6,7 +6,9 @@
 ``injectq.integrations.flask`` needs ``pip install 'injectq[flask]'``;
 ``injectq.integrations.aiohttp`` needs ``pip install 'injectq[aiohttp]'``;
 ``injectq.integrations.starlette`` needs ``pip install 'injectq[starlette]'``;
-``injectq.integrations.litestar`` needs ``pip install 'injectq[litestar]'``. Importing this
+``injectq.integrations.litestar`` needs ``pip install 'injectq[litestar]'``;
+``injectq.integrations.click`` needs ``pip install 'injectq[click]'``;
+``injectq.integrations.typer`` needs ``pip install 'injectq[typer]'``. Importing this
 package imports no framework: the names below load their module on first use.
 """
 
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
         inject_aiohttp,
         setup_aiohttp,
     )
+    from injectq.integrations.click import inject_click, setup_click
     from injectq.integrations.fastapi import (
         InjectAPI,
         Injected,
@@ -60,6 +63,7 @@ if TYPE_CHECKING:
         InjectTaskiq,
         setup_taskiq,
     )
+    from injectq.integrations.typer import InjectTyper, inject_typer, setup_typer
 
 __all__ = [
     "InjectAPI",
@@ -92,6 +96,11 @@ __all__ = [
     "InjectQLitestarMiddleware",
     "InjectQPlugin",
     "get_container_litestar",
+    "inject_click",
+    "setup_click",
+    "InjectTyper",
+    "inject_typer",
+    "setup_typer",
 ]
 
 _WHERE = {
@@ -125,6 +134,11 @@ _WHERE = {
     "InjectQLitestarMiddleware": "litestar",
     "InjectQPlugin": "litestar",
     "get_container_litestar": "litestar",
+    "inject_click": "click",
+    "setup_click": "click",
+    "InjectTyper": "typer",
+    "inject_typer": "typer",
+    "setup_typer": "typer",
 }
 
 
