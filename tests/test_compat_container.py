@@ -26,6 +26,7 @@ from injectq import (
     AsyncResolutionError,
     BindingError,
     DependencyNotFoundError,
+    FactoryCallError,
     InjectionError,
     InjectQ,
     InjectQError,
@@ -33,7 +34,6 @@ from injectq import (
     ScopeType,
 )
 from injectq.model.registry import AlreadyRegisteredError
-from injectq import FactoryCallError
 from tests.codegen_support import build_wiring, make_project
 
 APP = """\
