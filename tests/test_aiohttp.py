@@ -3,7 +3,7 @@
 Every case serves the app for real on localhost: a ``web.AppRunner`` with a ``TCPSite`` on
 a free port for the main ones, aiohttp's ``TestServer`` (the same, set up for tests) for
 the detailed ones, asked with aiohttp's own client. Both containers serve the same app
-(written into tmp_path below): the runtime one, and the one injectq-gen generates from the
+(tests/integration_support.py): the runtime one, and the one injectq-gen generates from the
 same Module. Its request-scoped resources (a sync and an async one) log when they open,
 how their block ended (the exception they saw) and when they close, so the order of
 finalization can be read off.
@@ -34,99 +34,10 @@ from injectq.integrations.aiohttp import (
     inject_aiohttp,
     setup_aiohttp,
 )
-from tests.codegen_support import REPO, build_wiring, make_project
+from tests.codegen_support import REPO
+from tests.integration_support import app_fixtures, app_source, scope_events
 
-APP = """\
-from __future__ import annotations
-
-import asyncio
-import itertools
-from collections.abc import AsyncIterator, Iterator
-
-from injectq import Module
-
-EVENTS: list[str] = []
-_numbers = itertools.count(1)
-
-
-class Settings:
-    greeting = "hello"
-
-
-class Session:
-    def __init__(self) -> None:
-        self.number = next(_numbers)
-
-
-class Audit:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-
-def open_session() -> Iterator[Session]:
-    session = Session()
-    EVENTS.append(f"open session {session.number}")
-    try:
-        yield session
-    except Exception as exc:
-        EVENTS.append(f"session {session.number} rolled back: {exc}")
-        raise
-    else:
-        EVENTS.append(f"session {session.number} committed")
-    finally:
-        EVENTS.append(f"close session {session.number}")
-
-
-async def open_audit(session: Session) -> AsyncIterator[Audit]:
-    await asyncio.sleep(0)
-    EVENTS.append(f"open audit {session.number}")
-    try:
-        yield Audit(session)
-    except Exception as exc:
-        EVENTS.append(f"audit {session.number} saw {type(exc).__name__}")
-        raise
-    finally:
-        await asyncio.sleep(0)
-        EVENTS.append(f"close audit {session.number}")
-
-
-class Greeter:
-    def __init__(self, settings: Settings, session: Session) -> None:
-        self.settings = settings
-        self.session = session
-
-    def greet(self, who: str) -> str:
-        return f"{self.settings.greeting} {who} (session {self.session.number})"
-
-
-class AppModule(Module):
-    def configure(self) -> None:
-        self.bind(Settings, Settings).singleton()
-        self.bind_factory(Session, open_session).scoped("request")
-        self.bind_factory(Audit, open_audit).scoped("request")
-        self.bind(Greeter, Greeter).transient()
-        self.bind_instance(str, "aiohttp", name="server_name")
-"""
-
-
-@pytest.fixture
-def app(codegen_env: Path) -> ModuleType:
-    make_project(codegen_env, {"aioapp/__init__.py": "", "aioapp/services.py": APP})
-    import aioapp.services
-
-    return aioapp.services
-
-
-@pytest.fixture(params=["runtime", "generated"])
-async def container(request: pytest.FixtureRequest, app: ModuleType) -> Any:
-    """The app's container: the runtime one, or a generated module's Container()."""
-    if request.param == "runtime":
-        made: Any = InjectQ()
-        made.install(app.AppModule())
-    else:
-        made = build_wiring(["aioapp.services:AppModule"]).Container()
-    yield made
-    await made.aclose()
+app, container = app_fixtures("aioapp", app_source("aiohttp", async_audit=True), async_close=True)
 
 
 def greeter_app(container: Any, app: ModuleType) -> web.Application:
@@ -194,11 +105,6 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
     """A real aiohttp client with bounded waits."""
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
         yield session
-
-
-def scope_events(number: int, ending: list[str]) -> list[str]:
-    """What one request's scope logs: both resources opened, then closed newest first."""
-    return [f"open session {number}", f"open audit {number}", *ending]
 
 
 async def test_each_request_gets_its_own_scope_finalized_after_it(

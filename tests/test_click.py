@@ -1,7 +1,7 @@
 """injectq.integrations.click: a scope per command invocation.
 
 Commands run through Click's ``CliRunner`` and, at the end, as a real program in a
-subprocess. Both containers serve the same app (written into tmp_path below): the runtime
+subprocess. Both containers serve the same app (tests/integration_support.py): the runtime
 one, and the one injectq-gen generates from the same Module. Its two request-scoped
 resources log when they open, how their block ended (the exception they saw) and when
 they close, so the order of finalization can be read off.
@@ -24,70 +24,10 @@ from click.testing import CliRunner
 from injectq import InjectionError, InjectQ, Named, ScopeError, inject
 from injectq.integrations.click import inject_click, setup_click
 from injectq_codegen.build import generate
-from tests.codegen_support import REPO, build_wiring, make_project
+from tests.codegen_support import REPO, make_project
+from tests.integration_support import app_fixtures, app_source, scope_events
 
-APP = """\
-from __future__ import annotations
-
-import itertools
-from collections.abc import Iterator
-
-from injectq import Module
-
-EVENTS: list[str] = []
-_numbers = itertools.count(1)
-
-
-class Session:
-    def __init__(self) -> None:
-        self.number = next(_numbers)
-
-
-class Audit:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-
-def open_session() -> Iterator[Session]:
-    session = Session()
-    EVENTS.append(f"open session {session.number}")
-    try:
-        yield session
-    except Exception as exc:
-        EVENTS.append(f"session {session.number} rolled back: {type(exc).__name__}({exc})")
-        raise
-    except BaseException as exc:
-        EVENTS.append(f"session {session.number} interrupted: {type(exc).__name__}")
-        raise
-    else:
-        EVENTS.append(f"session {session.number} committed")
-    finally:
-        EVENTS.append(f"close session {session.number}")
-
-
-def open_audit(session: Session) -> Iterator[Audit]:
-    EVENTS.append(f"open audit {session.number}")
-    try:
-        yield Audit(session)
-    finally:
-        EVENTS.append(f"close audit {session.number}")
-
-
-class Greeter:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def greet(self, who: str) -> str:
-        return f"hello {who} (session {self.session.number})"
-
-
-class AppModule(Module):
-    def configure(self) -> None:
-        self.bind_factory(Session, open_session).scoped("request")
-        self.bind_factory(Audit, open_audit).scoped("request")
-        self.bind(Greeter, Greeter).transient()
-        self.bind_instance(str, "cli", name="tool_name")
-"""
+APP = app_source("cli", name="tool_name", cli=True)
 
 # the program of test_the_real_cli_*: its container is the runtime one or the generated
 # one, as CLIAPP_CONTAINER says
@@ -147,24 +87,7 @@ if __name__ == "__main__":
 """
 
 
-@pytest.fixture
-def app(codegen_env: Path) -> ModuleType:
-    make_project(codegen_env, {"cliapp/__init__.py": "", "cliapp/services.py": APP})
-    import cliapp.services
-
-    return cliapp.services
-
-
-@pytest.fixture(params=["runtime", "generated"])
-def container(request: pytest.FixtureRequest, app: ModuleType) -> Any:
-    """The app's container: the runtime one, or a generated module's Container()."""
-    if request.param == "runtime":
-        made: Any = InjectQ()
-        made.install(app.AppModule())
-    else:
-        made = build_wiring(["cliapp.services:AppModule"]).Container()
-    yield made
-    made.close()
+app, container = app_fixtures("cliapp", APP)
 
 
 def greeter_cli(container: Any, app: ModuleType) -> click.Group:
@@ -208,11 +131,6 @@ def greeter_cli(container: Any, app: ModuleType) -> click.Group:
 
     setup_click(container, cli)
     return cli
-
-
-def scope_events(number: int, ending: list[str]) -> list[str]:
-    """What one invocation's scope logs: both resources opened, then closed newest first."""
-    return [f"open session {number}", f"open audit {number}", *ending]
 
 
 def test_each_invocation_gets_its_own_scope_finalized_after_it(

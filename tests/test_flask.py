@@ -3,7 +3,7 @@ closed at its teardown.
 
 The main cases run the app on a real WSGI server (werkzeug's ``make_server`` in a thread,
 on a free port) and ask it over HTTP; the detailed ones use Flask's test client. Both
-containers serve the same app (written into tmp_path below): the runtime one, and the one
+containers serve the same app (tests/integration_support.py): the runtime one, and the one
 injectq-gen generates from the same Module. Its two request-scoped resources log when they
 open, how their block ended (the exception they saw) and when they close, so the order of
 finalization can be read off.
@@ -35,96 +35,10 @@ from injectq.integrations.flask import (
     inject_flask,
     setup_flask,
 )
-from tests.codegen_support import REPO, build_wiring, make_project
+from tests.codegen_support import REPO
+from tests.integration_support import app_fixtures, app_source, scope_events
 
-APP = """\
-from __future__ import annotations
-
-import itertools
-from collections.abc import Iterator
-
-from injectq import Module
-
-EVENTS: list[str] = []
-_numbers = itertools.count(1)
-
-
-class Settings:
-    greeting = "hello"
-
-
-class Session:
-    def __init__(self) -> None:
-        self.number = next(_numbers)
-
-
-class Audit:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-
-def open_session() -> Iterator[Session]:
-    session = Session()
-    EVENTS.append(f"open session {session.number}")
-    try:
-        yield session
-    except Exception as exc:
-        EVENTS.append(f"session {session.number} rolled back: {exc}")
-        raise
-    else:
-        EVENTS.append(f"session {session.number} committed")
-    finally:
-        EVENTS.append(f"close session {session.number}")
-
-
-def open_audit(session: Session) -> Iterator[Audit]:
-    EVENTS.append(f"open audit {session.number}")
-    try:
-        yield Audit(session)
-    except Exception as exc:
-        EVENTS.append(f"audit {session.number} saw {type(exc).__name__}")
-        raise
-    finally:
-        EVENTS.append(f"close audit {session.number}")
-
-
-class Greeter:
-    def __init__(self, settings: Settings, session: Session) -> None:
-        self.settings = settings
-        self.session = session
-
-    def greet(self, who: str) -> str:
-        return f"{self.settings.greeting} {who} (session {self.session.number})"
-
-
-class AppModule(Module):
-    def configure(self) -> None:
-        self.bind(Settings, Settings).singleton()
-        self.bind_factory(Session, open_session).scoped("request")
-        self.bind_factory(Audit, open_audit).scoped("request")
-        self.bind(Greeter, Greeter).transient()
-        self.bind_instance(str, "flask", name="server_name")
-"""
-
-
-@pytest.fixture
-def app(codegen_env: Path) -> ModuleType:
-    make_project(codegen_env, {"flaskapp/__init__.py": "", "flaskapp/services.py": APP})
-    import flaskapp.services
-
-    return flaskapp.services
-
-
-@pytest.fixture(params=["runtime", "generated"])
-def container(request: pytest.FixtureRequest, app: ModuleType) -> Any:
-    """The app's container: the runtime one, or a generated module's Container()."""
-    if request.param == "runtime":
-        made: Any = InjectQ()
-        made.install(app.AppModule())
-    else:
-        made = build_wiring(["flaskapp.services:AppModule"]).Container()
-    yield made
-    made.close()
+app, container = app_fixtures("flaskapp", app_source("flask"))
 
 
 def greeter_app(container: Any, app: ModuleType) -> Flask:
@@ -192,11 +106,6 @@ def fetch(url: str, method: str = "GET") -> tuple[int, str]:
     except urllib.error.HTTPError as exc:
         with exc:
             return exc.code, exc.read().decode()
-
-
-def scope_events(number: int, ending: list[str]) -> list[str]:
-    """What one request's scope logs: both resources opened, then closed newest first."""
-    return [f"open session {number}", f"open audit {number}", *ending]
 
 
 def test_each_request_gets_its_own_scope_finalized_after_it(

@@ -37,36 +37,17 @@ from injectq.integrations.litestar import (
     InjectQPlugin,
     get_container_litestar,
 )
-from tests.codegen_support import REPO, build_wiring, make_project
+from tests.codegen_support import REPO
+from tests.integration_support import app_fixtures, app_source, scope_events
 from tests.test_starlette import (
-    APP,
     committed,
     http,
     run_docs_example,
-    scope_events,
     serve,
     wait_for_events,
 )
 
-
-@pytest.fixture
-def app(codegen_env: Path) -> ModuleType:
-    make_project(codegen_env, {"webapp_l/__init__.py": "", "webapp_l/services.py": APP})
-    import webapp_l.services
-
-    return webapp_l.services
-
-
-@pytest.fixture(params=["runtime", "generated"])
-def container(request: pytest.FixtureRequest, app: ModuleType) -> Any:
-    """The app's container: the runtime one, or a generated module's Container()."""
-    if request.param == "runtime":
-        made: Any = InjectQ()
-        made.install(app.AppModule())
-    else:
-        made = build_wiring(["webapp_l.services:AppModule"]).Container()
-    yield made
-    made.close()
+app, container = app_fixtures("webapp_l", app_source("web", token=True))
 
 
 def make_app(container: Any, app: ModuleType, **options: Any) -> Litestar:

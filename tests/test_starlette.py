@@ -1,6 +1,6 @@
 """injectq.integrations.starlette: a scope per HTTP request and per WebSocket connection.
 
-Both containers serve the same app (written into tmp_path below): the runtime one, and
+Both containers serve the same app (tests/integration_support.py): the runtime one, and
 the one injectq-gen generates from the same Module. Its two request-scoped resources log
 when they open, how their block ended (the exception they saw) and when they close, so
 the order of finalization can be read off. The detailed cases go through Starlette's
@@ -48,106 +48,10 @@ from injectq.integrations.starlette import (
     inject_starlette,
     setup_starlette,
 )
-from tests.codegen_support import REPO, build_wiring, make_project
+from tests.codegen_support import REPO
+from tests.integration_support import app_fixtures, app_source, scope_events
 
-APP = """\
-from __future__ import annotations
-
-import itertools
-from collections.abc import Iterator
-
-from injectq import Module
-
-EVENTS: list[str] = []
-_numbers = itertools.count(1)
-
-
-class Settings:
-    greeting = "hello"
-
-
-class Session:
-    def __init__(self) -> None:
-        self.number = next(_numbers)
-
-
-class Audit:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-
-def open_session() -> Iterator[Session]:
-    session = Session()
-    EVENTS.append(f"open session {session.number}")
-    try:
-        yield session
-    except Exception as exc:
-        EVENTS.append(f"session {session.number} rolled back: {exc}")
-        raise
-    else:
-        EVENTS.append(f"session {session.number} committed")
-    finally:
-        EVENTS.append(f"close session {session.number}")
-
-
-def open_audit(session: Session) -> Iterator[Audit]:
-    EVENTS.append(f"open audit {session.number}")
-    try:
-        yield Audit(session)
-    except Exception as exc:
-        EVENTS.append(f"audit {session.number} saw {type(exc).__name__}")
-        raise
-    finally:
-        EVENTS.append(f"close audit {session.number}")
-
-
-class Greeter:
-    def __init__(self, settings: Settings, session: Session) -> None:
-        self.settings = settings
-        self.session = session
-
-    def greet(self, who: str) -> str:
-        return f"{self.settings.greeting} {who} (session {self.session.number})"
-
-
-class Token:
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-
-async def fetch_token() -> Token:
-    return Token("t0k")
-
-
-class AppModule(Module):
-    def configure(self) -> None:
-        self.bind(Settings, Settings).singleton()
-        self.bind_factory(Session, open_session).scoped("request")
-        self.bind_factory(Audit, open_audit).scoped("request")
-        self.bind(Greeter, Greeter).transient()
-        self.bind_factory(Token, fetch_token).transient()
-        self.bind_instance(str, "web", name="server_name")
-"""
-
-
-@pytest.fixture
-def app(codegen_env: Path) -> ModuleType:
-    make_project(codegen_env, {"webapp_s/__init__.py": "", "webapp_s/services.py": APP})
-    import webapp_s.services
-
-    return webapp_s.services
-
-
-@pytest.fixture(params=["runtime", "generated"])
-def container(request: pytest.FixtureRequest, app: ModuleType) -> Any:
-    """The app's container: the runtime one, or a generated module's Container()."""
-    if request.param == "runtime":
-        made: Any = InjectQ()
-        made.install(app.AppModule())
-    else:
-        made = build_wiring(["webapp_s.services:AppModule"]).Container()
-    yield made
-    made.close()
+app, container = app_fixtures("webapp_s", app_source("web", token=True))
 
 
 def make_app(container: Any, app: ModuleType) -> Starlette:
@@ -221,11 +125,6 @@ def make_app(container: Any, app: ModuleType) -> Starlette:
     ])
     setup_starlette(container, web)
     return web
-
-
-def scope_events(number: int, ending: list[str]) -> list[str]:
-    """What one request's scope logs: both resources opened, then closed newest first."""
-    return [f"open session {number}", f"open audit {number}", *ending]
 
 
 COMMITTED = ["close audit {n}", "session {n} committed", "close session {n}"]

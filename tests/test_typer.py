@@ -22,8 +22,10 @@ from typer.testing import CliRunner
 from injectq import BindingError, InjectionError, InjectQ, ScopeError, inject
 from injectq.integrations.typer import InjectTyper, inject_typer, setup_typer
 from injectq_codegen.build import generate
-from tests.codegen_support import REPO, build_wiring, make_project
-from tests.test_click import APP
+from tests.codegen_support import REPO, make_project
+from tests.integration_support import app_fixtures, app_source
+
+APP = app_source("cli", name="tool_name", cli=True)  # the app of tests/test_click.py
 
 # the program of test_the_real_cli_*: annotations are strings here and the services are
 # imported after the commands are declared, so Typer reads them only when the CLI runs
@@ -81,24 +83,7 @@ if __name__ == "__main__":
 """
 
 
-@pytest.fixture
-def app(codegen_env: Path) -> ModuleType:
-    make_project(codegen_env, {"cliapp/__init__.py": "", "cliapp/services.py": APP})
-    import cliapp.services
-
-    return cliapp.services
-
-
-@pytest.fixture(params=["runtime", "generated"])
-def container(request: pytest.FixtureRequest, app: ModuleType) -> Any:
-    """The app's container: the runtime one, or a generated module's Container()."""
-    if request.param == "runtime":
-        made: Any = InjectQ()
-        made.install(app.AppModule())
-    else:
-        made = build_wiring(["cliapp.services:AppModule"]).Container()
-    yield made
-    made.close()
+app, container = app_fixtures("cliapp", APP)
 
 
 def greeter_app(container: Any, app: ModuleType) -> typer.Typer:
