@@ -189,6 +189,30 @@ async def test_an_http_exception_is_an_answer_not_a_failure(
                           "open session 2", "session 2 committed", "close session 2"]
 
 
+async def test_an_http_exception_of_500_or_more_is_a_failure(
+    container: Any, app: ModuleType
+) -> None:
+    """A raised HTTPServiceUnavailable (a 503) reaches the resources at their yield (the
+    session rolls back); the client still gets the 503."""
+    Audit = app.Audit
+    routes = web.RouteTableDef()
+
+    @routes.get("/orders")
+    @inject_aiohttp
+    async def orders(request: web.Request, audit: Audit) -> web.Response:
+        raise web.HTTPServiceUnavailable(text="down for maintenance")
+
+    web_app = web.Application()
+    web_app.add_routes(routes)
+    setup_aiohttp(container, web_app, close_on_shutdown=False)
+    async with TestClient(TestServer(web_app)) as client:
+        unavailable = await client.get("/orders")
+        assert (unavailable.status, await unavailable.text()) == (503, "down for maintenance")
+    assert app.EVENTS == scope_events(1, [
+        "audit 1 saw HTTPServiceUnavailable", "close audit 1",
+        "session 1 rolled back: Service Unavailable", "close session 1"])
+
+
 async def test_a_streamed_response_keeps_the_scope_until_it_is_written(
     container: Any, app: ModuleType
 ) -> None:

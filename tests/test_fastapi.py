@@ -12,11 +12,13 @@ import itertools
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any
 
 import httpx2
 import pytest
-from fastapi import BackgroundTasks, FastAPI
+from fastapi import BackgroundTasks, FastAPI, HTTPException
 from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
 
@@ -27,6 +29,13 @@ from injectq.integrations.fastapi import (
     InjectFastAPI,
     get_container_fastapi,
     setup_fastapi,
+)
+from tests.integration_support import (
+    CONTAINERS,
+    app_source,
+    make_container,
+    scope_events,
+    write_app,
 )
 
 
@@ -220,6 +229,78 @@ def test_override_is_seen_by_requests_served_in_the_same_context(
 
     inside, after = asyncio.run(scenario())
     assert inside == fake.number and after != fake.number
+
+
+@pytest.fixture(params=CONTAINERS)
+def shop(request: pytest.FixtureRequest, codegen_env: Path) -> Iterator[tuple[ModuleType, Any]]:
+    """The shared test application (tests/integration_support.py), whose session logs
+    whether it committed or rolled back, and its runtime or generated container."""
+    app = write_app(codegen_env, "webapp_f", app_source("web"))
+    made = make_container(request.param, app)
+    yield app, made
+    made.close()
+
+
+def shop_app(app: ModuleType, container: Any) -> FastAPI:
+    """A FastAPI app with endpoints that end with a 404, a 503 and a plain error (the
+    audit is the app's class, which an annotation here could not name: a default)."""
+    Audit = app.Audit
+    web = FastAPI()
+    setup_fastapi(container, web)
+
+    @web.get("/missing")
+    async def missing(audit: object = InjectAPI(Audit)) -> None:
+        raise HTTPException(404, "no such order")
+
+    @web.get("/unavailable")
+    async def unavailable(audit: object = InjectAPI(Audit)) -> None:
+        raise HTTPException(503, "down for maintenance")
+
+    @web.get("/orders/{number}")
+    async def order(number: int, audit: object = InjectAPI(Audit)) -> int:
+        return number
+
+    @web.post("/pay")
+    def pay(audit: object = InjectAPI(Audit)) -> None:
+        raise ValueError("card declined")
+
+    return web
+
+
+def test_an_http_exception_below_500_is_an_answer(shop: tuple[ModuleType, Any]) -> None:
+    """An HTTPException below 500 (a 404) and a request that does not validate (a 422)
+    are answers: the resources see a normal end (the session commits)."""
+    app, container = shop
+    client = TestClient(shop_app(app, container))
+    assert client.get("/missing").json() == {"detail": "no such order"}
+    assert app.EVENTS == scope_events(1, [
+        "close audit 1", "session 1 committed", "close session 1"])
+    app.EVENTS.clear()
+    assert client.get("/orders/first").status_code == 422
+    assert app.EVENTS == scope_events(2, [
+        "close audit 2", "session 2 committed", "close session 2"])
+
+
+def test_an_http_exception_of_500_or_more_rolls_back(shop: tuple[ModuleType, Any]) -> None:
+    """An HTTPException of 500 or more (a 503), though FastAPI answers it, reaches the
+    resources at their yield (the session rolls back)."""
+    app, container = shop
+    response = TestClient(shop_app(app, container)).get("/unavailable")
+    assert response.status_code == 503
+    assert app.EVENTS == scope_events(1, [
+        "audit 1 saw HTTPException", "close audit 1",
+        "session 1 rolled back: 503: down for maintenance", "close session 1"])
+
+
+def test_an_endpoint_that_raises_rolls_back(shop: tuple[ModuleType, Any]) -> None:
+    """A (sync) endpoint's error reaches the resources at their yield (the session rolls
+    back), and the client gets a 500."""
+    app, container = shop
+    client = TestClient(shop_app(app, container), raise_server_exceptions=False)
+    assert client.post("/pay").status_code == 500
+    assert app.EVENTS == scope_events(1, [
+        "audit 1 saw ValueError", "close audit 1",
+        "session 1 rolled back: card declined", "close session 1"])
 
 
 def test_without_setup_the_dependency_says_what_to_do(container: InjectQ) -> None:

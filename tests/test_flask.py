@@ -162,11 +162,28 @@ def test_concurrent_requests_do_not_share_a_scope(
         "close session 1", "close session 2"]
 
 
-def test_an_exception_flask_answers_is_not_a_failure(container: Any, app: ModuleType) -> None:
-    """abort(404) and an exception an error handler turns into a response are answers:
-    the resources see a normal end (as in FastAPI, where an HTTPException is one)."""
+def test_an_http_exception_below_500_is_an_answer(container: Any, app: ModuleType) -> None:
+    """abort(404) is an answer: the resources see a normal end (the session commits)."""
     Session = app.Session
     web = Flask("answers")
+    setup_flask(container, web)
+
+    @web.get("/missing")
+    @inject_flask
+    def missing(session: Session) -> str:
+        abort(404)
+
+    assert web.test_client().get("/missing").status_code == 404
+    assert app.EVENTS == ["open session 1", "session 1 committed", "close session 1"]
+
+
+def test_a_5xx_and_an_exception_an_error_handler_answers_roll_back(
+    container: Any, app: ModuleType
+) -> None:
+    """abort(503) and an exception an error handler turns into a response, though Flask
+    answers them, reach the resources at their yield (the session rolls back)."""
+    Session = app.Session
+    web = Flask("failures")
     setup_flask(container, web)
 
     class Declined(Exception):
@@ -174,21 +191,24 @@ def test_an_exception_flask_answers_is_not_a_failure(container: Any, app: Module
 
     web.register_error_handler(Declined, lambda exc: ("declined", 402))
 
-    @web.get("/missing")
+    @web.get("/unavailable")
     @inject_flask
-    def missing(session: Session) -> str:
-        abort(404)
+    def unavailable(session: Session) -> str:
+        abort(503, "down for maintenance")
 
     @web.get("/declined")
     @inject_flask
     def declined(session: Session) -> str:
-        raise Declined
+        raise Declined("card declined")
 
     client = web.test_client()
-    assert client.get("/missing").status_code == 404
+    assert client.get("/unavailable").status_code == 503
     assert client.get("/declined").status_code == 402
-    assert app.EVENTS == ["open session 1", "session 1 committed", "close session 1",
-                          "open session 2", "session 2 committed", "close session 2"]
+    assert app.EVENTS == [
+        "open session 1",
+        "session 1 rolled back: 503 Service Unavailable: down for maintenance",
+        "close session 1",
+        "open session 2", "session 2 rolled back: card declined", "close session 2"]
 
 
 def test_in_testing_mode_the_exception_reaches_the_test_and_the_resources(

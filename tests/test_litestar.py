@@ -24,7 +24,11 @@ import pytest
 from litestar import Litestar, MediaType, Request, Router, get, websocket
 from litestar.connection import WebSocket
 from litestar.di import NamedDependency
-from litestar.exceptions import ImproperlyConfiguredException, NotFoundException
+from litestar.exceptions import (
+    ImproperlyConfiguredException,
+    NotFoundException,
+    ServiceUnavailableException,
+)
 from litestar.params import FromPath, FromQuery, SkipValidation
 from litestar.response import Stream
 from litestar.testing import TestClient
@@ -82,6 +86,10 @@ def make_app(container: Any, app: ModuleType, **options: Any) -> Litestar:
     async def missing(audit: Injected[Audit]) -> None:
         raise NotFoundException("no such order")
 
+    @get("/unavailable")
+    async def unavailable(audit: Injected[Audit]) -> None:
+        raise ServiceUnavailableException("down for maintenance")
+
     @get("/token", media_type=MediaType.TEXT)
     async def token(token: Injected[Token], server: Injected[str]) -> str:
         return f"{server}:{token.value}"
@@ -112,7 +120,8 @@ def make_app(container: Any, app: ModuleType, **options: Any) -> Litestar:
     async def events() -> list[str]:
         return list(app.EVENTS)
 
-    api = Router("/", route_handlers=[greet, greet_sync, pay, missing, token, stream, chat],
+    api = Router("/", route_handlers=[greet, greet_sync, pay, missing, unavailable, token,
+                                         stream, chat],
                  dependencies={"greeter": InjectLitestar(Greeter),
                                "audit": InjectLitestar(Audit), "token": InjectLitestar(Token)})
     return Litestar(
@@ -163,14 +172,25 @@ def test_a_handler_that_raises_rolls_back_and_closes_its_scope(
         assert client.get("/greet/Ada").json()["text"] == "hello Ada (session 2)"
 
 
-def test_an_http_exception_rolls_back_too(container: Any, app: ModuleType) -> None:
-    """A NotFoundException (a 404 answer) ends the scope with it as well."""
+def test_an_http_exception_below_500_is_an_answer(container: Any, app: ModuleType) -> None:
+    """A NotFoundException (an HTTPException below 500) is an answer: the resources see a
+    normal end (the session commits)."""
     with TestClient(make_app(container, app)) as client:
         response = client.get("/missing")
         assert response.status_code == 404 and response.json()["detail"] == "no such order"
+    assert app.EVENTS == committed(1)
+
+
+def test_an_http_exception_of_500_or_more_rolls_back(container: Any, app: ModuleType) -> None:
+    """A ServiceUnavailableException (a 503), though Litestar answers it, ends the scope
+    with it: the resources see it at their yield."""
+    with TestClient(make_app(container, app)) as client:
+        response = client.get("/unavailable")
+        assert response.status_code == 503
+        assert response.json()["detail"] == "down for maintenance"
     assert app.EVENTS == scope_events(1, [
-        "audit 1 saw NotFoundException", "close audit 1",
-        "session 1 rolled back: 404: no such order", "close session 1"])
+        "audit 1 saw ServiceUnavailableException", "close audit 1",
+        "session 1 rolled back: 503: down for maintenance", "close session 1"])
 
 
 def test_async_and_named_bindings(container: Any, app: ModuleType) -> None:
@@ -352,7 +372,7 @@ def test_importing_injectq_does_not_import_litestar() -> None:
 
 def test_real_server_scopes_requests_and_websockets(container: Any, app: ModuleType) -> None:
     """Over real sockets (uvicorn): each request's scope is finalized after its response,
-    a failing handler rolls back (500) and so does a 404 answer, a WebSocket connection
+    a failing handler rolls back (500), a 404 answer commits, a WebSocket connection
     keeps one scope until it closes, and the app's shutdown runs when uvicorn stops."""
     closed: list[str] = []
     web = make_app(container, app)
@@ -370,8 +390,7 @@ def test_real_server_scopes_requests_and_websockets(container: Any, app: ModuleT
         *committed(1),
         *scope_events(2, ["audit 2 saw ValueError", "close audit 2",
                           "session 2 rolled back: card declined for 7", "close session 2"]),
-        *scope_events(3, ["audit 3 saw NotFoundException", "close audit 3",
-                          "session 3 rolled back: 404: no such order", "close session 3"]),
+        *committed(3),
         "open session 4", "session 4 committed", "close session 4",
     ]
     assert closed == ["app shut down"]

@@ -91,6 +91,10 @@ def make_app(container: Any, app: ModuleType) -> Starlette:
         raise HTTPException(404, "no such order")
 
     @inject_starlette
+    async def unavailable(audit: Injected[Audit]) -> JSONResponse:
+        raise HTTPException(503, "down for maintenance")
+
+    @inject_starlette
     async def token(
         token: Injected[Token], server: str = InjectStarlette(str, name="server_name")
     ) -> PlainTextResponse:
@@ -120,8 +124,8 @@ def make_app(container: Any, app: ModuleType) -> Starlette:
 
     web = Starlette(routes=[
         Route("/greet/{who}", greet), Route("/sync", greet_sync), Route("/pay", pay),
-        Route("/missing", missing), Route("/token", token), Route("/stream", stream),
-        Route("/events", events), WebSocketRoute("/chat", chat),
+        Route("/missing", missing), Route("/unavailable", unavailable), Route("/token", token),
+        Route("/stream", stream), Route("/events", events), WebSocketRoute("/chat", chat),
     ])
     setup_starlette(container, web)
     return web
@@ -174,17 +178,24 @@ def test_an_endpoint_that_raises_rolls_back_and_closes_its_scope(
         assert client.get("/greet/Ada").json()["text"] == "hello Ada (session 2)"
 
 
-def test_an_exception_the_app_answers_still_rolls_back(
-    container: Any, app: ModuleType
-) -> None:
-    """An HTTPException answered by Starlette (a 404 here) still ends the scope with it:
-    the resources see it at their yield."""
+def test_an_http_exception_below_500_is_an_answer(container: Any, app: ModuleType) -> None:
+    """An HTTPException Starlette answers with a status below 500 (a 404 here) is an
+    answer: the resources see a normal end (the session commits)."""
     with TestClient(make_app(container, app)) as client:
         response = client.get("/missing")
         assert response.status_code == 404 and response.text == "no such order"
+    assert app.EVENTS == committed(1)
+
+
+def test_an_http_exception_of_500_or_more_rolls_back(container: Any, app: ModuleType) -> None:
+    """An HTTPException of status 500 or more (a 503 here), though Starlette answers it,
+    ends the scope with it: the resources see it at their yield."""
+    with TestClient(make_app(container, app)) as client:
+        response = client.get("/unavailable")
+        assert response.status_code == 503 and response.text == "down for maintenance"
     assert app.EVENTS == scope_events(1, [
         "audit 1 saw HTTPException", "close audit 1",
-        "session 1 rolled back: 404: no such order", "close session 1"])
+        "session 1 rolled back: 503: down for maintenance", "close session 1"])
 
 
 def test_async_and_named_bindings(container: Any, app: ModuleType) -> None:
@@ -410,7 +421,7 @@ def wait_for_events(base: str, count: int) -> list[str]:
 
 def test_real_server_scopes_requests_and_websockets(container: Any, app: ModuleType) -> None:
     """Over real sockets (uvicorn): each request's scope is finalized after its response,
-    a failing endpoint rolls back (500) and so does one answered with a 404, and a
+    a failing endpoint rolls back (500), one answered with a 404 commits, and a
     WebSocket connection keeps one scope until it closes."""
     with serve(make_app(container, app)) as base:
         assert http(base, "/greet/Ada")[1]["text"] == "hello Ada (session 1)"
@@ -425,8 +436,7 @@ def test_real_server_scopes_requests_and_websockets(container: Any, app: ModuleT
         *committed(1),
         *scope_events(2, ["audit 2 saw ValueError", "close audit 2",
                           "session 2 rolled back: card declined for 7", "close session 2"]),
-        *scope_events(3, ["audit 3 saw HTTPException", "close audit 3",
-                          "session 3 rolled back: 404: no such order", "close session 3"]),
+        *committed(3),
         "open session 4", "session 4 committed", "close session 4",
     ]
 

@@ -5,9 +5,10 @@ connection, ended with the handler's exception. Imports no framework.
 ``container.scope(scope_name)``, with the container current (``@inject`` resolves from it)
 and reachable through ``serving()``. A framework answers most exceptions itself (a 500, a
 404 from ``HTTPException``, a handler registered for the class) before they get back out
-to a middleware; it reports them with ``record_error``, so the scope still ends as a
-``with`` block around the handler would: the exception is thrown into each generator
-resource at its ``yield`` (the rollback branch runs), newest first.
+to a middleware; the integration reports the failures among them (not the answers below
+500, ``_http.is_answer``) with ``record_error``, so the scope still ends as a ``with``
+block around the handler would: the exception is thrown into each generator resource at
+its ``yield`` (the rollback branch runs), newest first.
 """
 
 from __future__ import annotations

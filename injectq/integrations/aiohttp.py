@@ -5,10 +5,11 @@ middleware that runs each request's handler (and the middlewares after it) insid
 container's ``request`` scope, with the container current (``@inject`` resolves from it).
 The scope closes when the handler has returned or raised, finalizing its resources (async
 ones awaited) newest first. A handler's exception is thrown into the scope's generator
-resources at their ``yield``, as in an ``async with`` block, except an ``HTTPException``:
-aiohttp's way of answering (``raise web.HTTPFound(...)`` after a POST), which the
-resources see as a normal end. With ``close_on_shutdown`` the container is closed on the
-app's cleanup. Handlers ask for dependencies with
+resources at their ``yield``, as in an ``async with`` block, except an ``HTTPException``
+below 500: aiohttp's way of answering (``raise web.HTTPFound(...)`` after a POST,
+``web.HTTPNotFound``), which the resources see as a normal end; one of 500 or more
+(``web.HTTPServiceUnavailable``) is a failure and reaches them. With ``close_on_shutdown``
+the container is closed on the app's cleanup. Handlers ask for dependencies with
 
 - ``@inject_aiohttp`` under the route decorator: ``async def handler(request, svc:
   Service)`` gets every parameter after ``request`` resolved by its annotation (async
@@ -37,6 +38,7 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
     ) from exc
 
 from injectq.errors import InjectionError
+from injectq.integrations._http import is_answer
 from injectq.model.markers import ClassKey
 from injectq.runtime.inject import inject
 from injectq.runtime.interface import set_current
@@ -145,6 +147,8 @@ def _middleware(container: Any, scope_name: str) -> Any:
                 try:
                     return await handler(request)
                 except web.HTTPException as exc:
+                    if not is_answer(exc.status):
+                        raise  # a 5xx: a failure, which the resources see
                     answer = exc  # a response, raised: the resources see a normal end
             raise answer
         finally:

@@ -5,7 +5,12 @@ WebSockets and streamed responses) that, for each connection, opens the containe
 ``request`` scope, makes the container current (``@inject`` resolves from it), runs the
 app, and closes the scope once the response is sent (or the WebSocket closed), finalizing
 its resources, also when the endpoint raised. On application shutdown it closes the
-container. Endpoints ask for dependencies with
+container. The endpoint's exception ends the scope as a ``with`` block would: it is thrown
+into the generator resources at their ``yield``, also when the app answers it itself (an
+exception handler, an ``HTTPException`` of status 500 or more; the endpoint's InjectQ
+dependencies see it and hand it to the scope); an ``HTTPException`` below 500 (a redirect,
+a 404) and a request that does not validate (a 422) are answers, which the resources see
+as a normal end. Endpoints ask for dependencies with
 
 - ``svc: Injected[Service]`` (typed as ``Service``), or
 - ``svc: Annotated[Service, InjectFastAPI(Service)]`` / ``svc: Service = InjectFastAPI(Service)``
@@ -17,12 +22,13 @@ Works with the runtime ``InjectQ`` and a generated container alike. Needs FastAP
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar, overload
 
 try:
     from fastapi import Depends
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException
 except ImportError as exc:  # pragma: no cover - depends on what is installed
     raise ImportError(
         "injectq.integrations.fastapi needs FastAPI: pip install 'injectq[fastapi]' "
@@ -30,9 +36,18 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
     ) from exc
 
 from injectq.errors import InjectionError
+from injectq.integrations._asgi import (
+    ASGIApp,
+    Receive,
+    Send,
+    closing_send,
+    record_error,
+    serve_in_scope,
+    serving,
+)
+from injectq.integrations._http import is_answer
 from injectq.model.arguments import check_marker
 from injectq.model.markers import ClassKey
-from injectq.runtime.interface import set_current
 
 __all__ = [
     "InjectAPI",
@@ -45,35 +60,41 @@ __all__ = [
 
 T = TypeVar("T")
 
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
-
-# the container serving the current connection; set by the middleware
-_request_container: contextvars.ContextVar[Any] = contextvars.ContextVar(
-    "injectq_fastapi_container", default=None
-)
-
 
 def get_container_fastapi() -> Any:
     """The container serving the current request or WebSocket connection."""
-    container = _request_container.get()
-    if container is None:
+    connection = serving()
+    if connection is None:
         raise InjectionError(
             "no InjectQ container serves this request: call "
             "setup_fastapi(container, app) before the app starts"
         )
-    return container
+    return connection.container
+
+
+def _status(exc: Exception) -> int | None:
+    """The HTTP status FastAPI answers ``exc`` with, if it is an HTTP exception."""
+    if isinstance(exc, HTTPException):
+        return exc.status_code
+    if isinstance(exc, RequestValidationError):
+        return 422  # the request's parameters did not validate
+    return None
 
 
 def _dependency(
     service_type: Any, name: str | None, call: str = "InjectFastAPI()"
-) -> Callable[[], Awaitable[Any]]:
+) -> Callable[[], AsyncIterator[Any]]:
     check_marker(call, service_type, name)  # told where the endpoint is declared
 
-    async def resolve() -> Any:
-        return await get_container_fastapi().aget(service_type, name)
+    async def resolve() -> AsyncIterator[Any]:
+        try:
+            yield await get_container_fastapi().aget(service_type, name)
+        except Exception as exc:
+            # FastAPI may answer it itself: the scope still ends with it, unless it is an
+            # HTTPException below 500 or a validation error (an answer)
+            if not is_answer(_status(exc)):
+                record_error(exc)
+            raise
 
     label = getattr(service_type, "__qualname__", repr(service_type))
     resolve.__name__ = resolve.__qualname__ = f"inject_{label}".replace(".", "_")
@@ -134,30 +155,13 @@ class InjectQRequestMiddleware:
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind in ("http", "websocket"):
-            token = _request_container.set(self.container)
-            current = set_current(self.container)
-            try:
-                async with self.container.scope(self.scope_name):
-                    await self.app(scope, receive, send)
-            finally:
-                _request_container.reset(token)
-                current.var.reset(current)
+            await serve_in_scope(
+                self.container, self.scope_name, lambda: self.app(scope, receive, send)
+            )
         elif kind == "lifespan" and self.close_on_shutdown:
-            await self.app(scope, receive, self._closing_send(send))
+            await self.app(scope, receive, closing_send(self.container, send))
         else:
             await self.app(scope, receive, send)
-
-    def _closing_send(self, send: Send) -> Send:
-        async def closing_send(message: Message) -> None:
-            if message["type"] == "lifespan.shutdown.complete":
-                try:
-                    await self.container.aclose()
-                except Exception as exc:
-                    await send({"type": "lifespan.shutdown.failed", "message": str(exc)})
-                    return
-            await send(message)
-
-        return closing_send
 
 
 def setup_fastapi(

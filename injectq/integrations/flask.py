@@ -5,9 +5,11 @@ connects two of the app's signals: ``request_started`` opens the container's ``r
 scope (before any ``before_request`` function) and makes the container current
 (``@inject`` resolves from it); ``request_tearing_down`` closes it after every
 ``teardown_request`` function, finalizing its resources newest first, also when the view
-raised. The exception Flask's teardown receives (one no error handler turned into a
-response) is thrown into the scope's generator resources at their ``yield``, as in a
-``with`` block. Views ask for dependencies with
+raised. A view's exception is thrown into the scope's generator resources at their
+``yield``, as in a ``with`` block, also when an error handler turns it into a response
+(the app's ``handle_user_exception`` notes it), except an ``HTTPException`` below 500
+(``abort(404)``, a redirect): an answer, which the resources see as a normal end; one of
+500 or more (``abort(503)``) reaches them. Views ask for dependencies with
 
 - ``@inject_flask`` under the route decorator: the view's parameters that Flask does not
   pass (its URL variables) are resolved by their annotations in the request's scope, so
@@ -31,6 +33,7 @@ from typing import Any, TypeVar, cast, overload
 try:
     from flask import Flask, current_app, has_app_context, has_request_context, request
     from flask.signals import request_started, request_tearing_down
+    from werkzeug.exceptions import HTTPException
 except ImportError as exc:  # pragma: no cover - depends on what is installed
     raise ImportError(
         "injectq.integrations.flask needs Flask: pip install 'injectq[flask]' "
@@ -38,6 +41,7 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
     ) from exc
 
 from injectq.errors import InjectionError
+from injectq.integrations._http import is_answer
 from injectq.model.markers import ClassKey
 from injectq.runtime.inject import inject
 from injectq.runtime.interface import set_current
@@ -57,6 +61,8 @@ EXTENSION = "injectq"  # app.extensions[EXTENSION] is the container
 # the request's open scope and the token making the container current, in its WSGI environ
 # (one per request, nested requests included, unlike g, which tests may share)
 ENVIRON_KEY = "injectq.scope"
+# the first exception of the request that Flask answered and the scope still ends with
+ERROR_KEY = "injectq.error"
 
 _NOT_SERVED = "call setup_flask(container, app) before the app serves requests"
 
@@ -163,10 +169,25 @@ def setup_flask(container: Any, app: Flask, *, scope_name: str = "request") -> N
         if opened is None:
             return
         scope, current = opened
+        answered = cast("BaseException | None", request.environ.pop(ERROR_KEY, None))
+        if exc is None:
+            exc = answered
         # torn down in another context than the one it started in: nothing to reset there
         with contextlib.suppress(ValueError):
             current.var.reset(current)
         scope.__exit__(type(exc) if exc is not None else None, exc, None)
+
+    handle_user_exception = app.handle_user_exception
+
+    def record_and_handle(e: Exception) -> Any:
+        # Flask answers it (an error handler, an HTTPException's page): the scope still
+        # ends with it, unless it is an HTTPException below 500 (an answer)
+        if not is_answer(e.code if isinstance(e, HTTPException) else None):
+            request.environ.setdefault(ERROR_KEY, e)
+        return handle_user_exception(e)
+
+    # Flask has no signal for the exceptions it answers: this app's handler notes them
+    app.handle_user_exception = record_and_handle  # type: ignore[method-assign]
 
     # sender=app: only this app's requests; strong references, the app owns them
     request_started.connect(open_scope, app, weak=False)

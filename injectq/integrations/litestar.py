@@ -7,7 +7,9 @@ connection of a route inside its own ``container.scope("request")``, the contain
 bodies included) or the socket closed, finalizing its resources newest first. Litestar
 answers a handler's exception itself (a 500, an ``HTTPException``'s status, an exception
 handler's response); the plugin's ``after_exception`` hook hands it to the scope, so it
-still reaches generator resources at their ``yield``, as in a ``with`` block. On
+still reaches generator resources at their ``yield``, as in a ``with`` block, unless it
+is an ``HTTPException`` below 500 (a redirect, a 404, a validation error): an answer,
+which the resources see as a normal end. On
 application shutdown the plugin closes the container. Handlers take services through
 Litestar's own dependency injection:
 
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar
 
 try:
     from litestar.di import NamedDependency, Provide
+    from litestar.exceptions import HTTPException
     from litestar.middleware import DefineMiddleware
     from litestar.params import SkipValidation
     from litestar.plugins import InitPluginProtocol
@@ -38,6 +41,7 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
 
 from injectq.errors import InjectionError
 from injectq.integrations._asgi import record_error, serve_in_scope, serving
+from injectq.integrations._http import is_answer
 from injectq.model.arguments import check_marker
 
 if TYPE_CHECKING:
@@ -114,8 +118,10 @@ class InjectQLitestarMiddleware:
 
 
 async def _after_exception(exc: Exception, scope: Scope) -> None:
-    # Litestar answers the exception itself: the scope still ends with it
-    record_error(exc)
+    # Litestar answers every exception itself: the scope still ends with it, unless it is
+    # an HTTPException below 500 (an answer)
+    if not is_answer(exc.status_code if isinstance(exc, HTTPException) else None):
+        record_error(exc)
 
 
 class InjectQPlugin(InitPluginProtocol):

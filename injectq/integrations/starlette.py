@@ -12,9 +12,11 @@ decorate it with ``@inject_starlette`` and it asks for dependencies with
 - ``svc: Service = InjectStarlette(Service)`` / ``Annotated[Service, InjectStarlette(Service)]``.
 
 The handler's exception ends the scope as a ``with`` block would: it is thrown into the
-generator resources at their ``yield``, also when the app answers it itself (an
-``HTTPException``, an exception handler). Works with the runtime ``InjectQ`` and a
-generated container alike. Needs Starlette: ``pip install 'injectq[starlette]'``.
+generator resources at their ``yield``, also when the app answers it itself (an exception
+handler, an ``HTTPException`` of status 500 or more); an ``HTTPException`` below 500 (a
+redirect, a 404) is an answer, which the resources see as a normal end. Works with the
+runtime ``InjectQ`` and a generated container alike. Needs Starlette:
+``pip install 'injectq[starlette]'``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar, get_args, 
 
 try:
     from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException
 except ImportError as exc:  # pragma: no cover - depends on what is installed
     raise ImportError(
         "injectq.integrations.starlette needs Starlette: pip install 'injectq[starlette]' "
@@ -42,6 +45,7 @@ from injectq.integrations._asgi import (
     serve_in_scope,
     serving,
 )
+from injectq.integrations._http import is_answer
 from injectq.model.arguments import check_marker
 from injectq.model.markers import ClassKey
 
@@ -167,7 +171,10 @@ def inject_starlette(func: Callable[..., Any]) -> Callable[[Any], Awaitable[Any]
                 return await func(*args, **kwargs)
             return await run_in_threadpool(func, *args, **kwargs)
         except Exception as exc:
-            record_error(exc)  # Starlette may answer it itself; the scope still sees it
+            # Starlette may answer it itself: the scope still ends with it, unless it is
+            # an HTTPException below 500 (an answer)
+            if not is_answer(exc.status_code if isinstance(exc, HTTPException) else None):
+                record_error(exc)
             raise
 
     return endpoint
