@@ -24,7 +24,9 @@ __all__ = [
     "Connection",
     "Message",
     "Receive",
+    "ScopeMiddleware",
     "Send",
+    "add_scope_middleware",
     "closing_send",
     "record_error",
     "serve_in_scope",
@@ -106,3 +108,47 @@ def closing_send(container: Any, send: Send) -> Send:
         await send(message)
 
     return send_closing
+
+
+class ScopeMiddleware:
+    """Pure ASGI middleware: a scope per HTTP request / WebSocket connection; on lifespan
+    shutdown (when ``close_on_shutdown``) the container is closed before the server is
+    told shutdown is complete."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        container: Any,
+        scope_name: str = "request",
+        close_on_shutdown: bool = True,
+    ) -> None:
+        self.app = app
+        self.container = container
+        self.scope_name = scope_name
+        self.close_on_shutdown = close_on_shutdown
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind in ("http", "websocket"):
+            await serve_in_scope(
+                self.container, self.scope_name, lambda: self.app(scope, receive, send)
+            )
+        elif kind == "lifespan" and self.close_on_shutdown:
+            await self.app(scope, receive, closing_send(self.container, send))
+        else:
+            await self.app(scope, receive, send)
+
+
+def add_scope_middleware(
+    container: Any, app: Any, middleware: type[ScopeMiddleware], scope_name: str,
+    close_on_shutdown: bool,
+) -> None:
+    """``app.add_middleware(middleware, ...)`` (Starlette's, FastAPI's), after checking the
+    scope name: an unknown one fails here, not on the first request."""
+    with container.scope(scope_name):
+        pass
+    app.add_middleware(
+        middleware, container=container, scope_name=scope_name,
+        close_on_shutdown=close_on_shutdown,
+    )

@@ -22,7 +22,7 @@ Works with the runtime ``InjectQ`` and a generated container alike. Needs FastAP
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, MutableMapping
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar, overload
 
 try:
@@ -37,12 +37,9 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
 
 from injectq.errors import InjectionError
 from injectq.integrations._asgi import (
-    ASGIApp,
-    Receive,
-    Send,
-    closing_send,
+    ScopeMiddleware,
+    add_scope_middleware,
     record_error,
-    serve_in_scope,
     serving,
 )
 from injectq.integrations._http import is_answer
@@ -134,34 +131,10 @@ else:
             ]
 
 
-class InjectQRequestMiddleware:
+class InjectQRequestMiddleware(ScopeMiddleware):
     """Pure ASGI middleware: a scope per HTTP request / WebSocket connection; on lifespan
     shutdown (when ``close_on_shutdown``) the container is closed before the server is
     told shutdown is complete."""
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        container: Any,
-        scope_name: str = "request",
-        close_on_shutdown: bool = True,
-    ) -> None:
-        self.app = app
-        self.container = container
-        self.scope_name = scope_name
-        self.close_on_shutdown = close_on_shutdown
-
-    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind in ("http", "websocket"):
-            await serve_in_scope(
-                self.container, self.scope_name, lambda: self.app(scope, receive, send)
-            )
-        elif kind == "lifespan" and self.close_on_shutdown:
-            await self.app(scope, receive, closing_send(self.container, send))
-        else:
-            await self.app(scope, receive, send)
 
 
 def setup_fastapi(
@@ -177,12 +150,4 @@ def setup_fastapi(
     ``container.scope(scope_name)``; with ``close_on_shutdown`` the container is closed
     (``aclose()``) when the application shuts down. Call it before the app starts.
     """
-    # an unknown scope name fails here, not on the first request
-    with container.scope(scope_name):
-        pass
-    app.add_middleware(
-        InjectQRequestMiddleware,
-        container=container,
-        scope_name=scope_name,
-        close_on_shutdown=close_on_shutdown,
-    )
+    add_scope_middleware(container, app, InjectQRequestMiddleware, scope_name, close_on_shutdown)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar, get_args, get_origin, overload
 
 try:
@@ -37,12 +37,9 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
 
 from injectq.errors import InjectionError
 from injectq.integrations._asgi import (
-    ASGIApp,
-    Receive,
-    Send,
-    closing_send,
+    ScopeMiddleware,
+    add_scope_middleware,
     record_error,
-    serve_in_scope,
     serving,
 )
 from injectq.integrations._http import is_answer
@@ -180,35 +177,11 @@ def inject_starlette(func: Callable[..., Any]) -> Callable[[Any], Awaitable[Any]
     return endpoint
 
 
-class InjectQStarletteMiddleware:
+class InjectQStarletteMiddleware(ScopeMiddleware):
     """Pure ASGI middleware: a scope per HTTP request / WebSocket connection; on lifespan
     shutdown (when ``close_on_shutdown``) the container is closed before the server is
     told shutdown is complete. ``setup_starlette`` adds it; or pass
     ``Middleware(InjectQStarletteMiddleware, container=container)`` to ``Starlette()``."""
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        container: Any,
-        scope_name: str = "request",
-        close_on_shutdown: bool = True,
-    ) -> None:
-        self.app = app
-        self.container = container
-        self.scope_name = scope_name
-        self.close_on_shutdown = close_on_shutdown
-
-    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind in ("http", "websocket"):
-            await serve_in_scope(
-                self.container, self.scope_name, lambda: self.app(scope, receive, send)
-            )
-        elif kind == "lifespan" and self.close_on_shutdown:
-            await self.app(scope, receive, closing_send(self.container, send))
-        else:
-            await self.app(scope, receive, send)
 
 
 def setup_starlette(
@@ -224,11 +197,6 @@ def setup_starlette(
     ``container.scope(scope_name)``; with ``close_on_shutdown`` the container is closed
     (``aclose()``) when the application shuts down. Call it before the app starts.
     """
-    with container.scope(scope_name):  # an unknown scope name fails here
-        pass
-    app.add_middleware(
-        InjectQStarletteMiddleware,
-        container=container,
-        scope_name=scope_name,
-        close_on_shutdown=close_on_shutdown,
+    add_scope_middleware(
+        container, app, InjectQStarletteMiddleware, scope_name, close_on_shutdown
     )
