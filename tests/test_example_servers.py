@@ -1,9 +1,10 @@
 """examples/production against real PostgreSQL and Redis servers.
 
 Runs only when INJECTQ_TEST_DATABASE_URL and INJECTQ_TEST_REDIS_URL name servers (`.ci/run`
-starts throwaway ones with `.ci/servers.sh` and installs asyncpg and redis). Both containers
-must do the same orders work as on the embedded sqlite database, and leave nothing behind:
-no schema on the server, no key in Redis.
+starts throwaway ones with `.ci/servers.sh` and installs asyncpg and redis; it also sets
+INJECTQ_TEST_REQUIRE_SERVERS=1, which makes missing URLs an error, not a skip). Both
+containers must do the same orders work as on the embedded sqlite database, and leave
+nothing behind: no schema on the server, no key in Redis.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from tests.test_example_production import run_app
 DATABASE_URL = os.environ.get("INJECTQ_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("INJECTQ_TEST_REDIS_URL", "")
 
-pytestmark = pytest.mark.skipif(
-    not (DATABASE_URL and REDIS_URL),
-    reason="set INJECTQ_TEST_DATABASE_URL and INJECTQ_TEST_REDIS_URL (see .ci/servers.sh)",
-)
+_MISSING = "set INJECTQ_TEST_DATABASE_URL and INJECTQ_TEST_REDIS_URL (see .ci/servers.sh)"
+if not (DATABASE_URL and REDIS_URL) and os.environ.get("INJECTQ_TEST_REQUIRE_SERVERS") == "1":
+    raise RuntimeError(f"INJECTQ_TEST_REQUIRE_SERVERS=1 but no servers: {_MISSING}")
+pytestmark = pytest.mark.skipif(not (DATABASE_URL and REDIS_URL), reason=_MISSING)
 
 
 def _orders(stdout: str) -> list[str]:
