@@ -1,0 +1,640 @@
+"""injectq.integrations.django: a scope per request, opened and closed by InjectQMiddleware,
+and a scope per management command invocation (@inject_command).
+
+The real runs serve a small Django project written into ``tmp_path`` with ``python
+manage.py runserver`` (WSGI) and with uvicorn (ASGI) in a subprocess, asked over HTTP, and
+run its management command as ``python manage.py ...``; the detailed cases run in this
+process, through Django's test clients (sync: the WSGI path, async: the ASGI path) and a
+werkzeug server in a thread. Both containers serve the same app
+(tests/integration_support.py): the runtime one, and the one injectq-gen generates from
+the same Module. Its two request-scoped resources log when they open, how their block
+ended (the exception they saw) and when they close, so the order of finalization can be
+read off.
+
+Django's settings are process-global: the in-process tests configure them once (with
+nothing of their own, if another module configured them first), give each test its own
+through ``override_settings``, and put the settings back as they were after this module.
+"""
+
+# no `from __future__ import annotations`: @inject reads the views' annotations, and these
+# views are local functions using the app's classes, taken from a fixture
+
+import asyncio
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+import threading
+import types
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Annotated, Any
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import BadRequest, PermissionDenied
+from django.core.management import BaseCommand, CommandError, call_command
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.test import AsyncClient, Client, override_settings
+from django.urls import path
+from django.views import View
+from werkzeug.serving import make_server
+
+from injectq import InjectionError, InjectQ, Named, ScopeError, inject
+from injectq.integrations import django as integration
+from injectq.integrations.django import (
+    InjectQMiddleware,
+    get_container_django,
+    get_django,
+    inject_command,
+    inject_django,
+    setup_django,
+)
+from tests.codegen_support import REPO, make_project, unique_name
+from tests.integration_support import (
+    CONTAINERS,
+    app_fixtures,
+    app_source,
+    make_container,
+    scope_events,
+    write_app,
+)
+
+app, container = app_fixtures("djangoapp", app_source("django"))
+
+MIDDLEWARE = "injectq.integrations.django.InjectQMiddleware"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def django_settings() -> Iterator[None]:
+    """Django's settings for this module's in-process tests; as they were, after it."""
+    before = settings._wrapped
+    if not settings.configured:
+        settings.configure(SECRET_KEY="tests", LOGGING_CONFIG=None, INSTALLED_APPS=[])
+    yield
+    settings._wrapped = before
+
+
+@pytest.fixture(autouse=True)
+def no_setup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with setup_django not called (it is once per process)."""
+    monkeypatch.setattr(integration, "_setup", [])
+
+
+@contextlib.contextmanager
+def project(served: Any, *patterns: Any, middleware: list[str] | None = None,
+            **extra: Any) -> Iterator[None]:
+    """Settings serving ``patterns`` with InjectQMiddleware and ``served`` as
+    INJECTQ_CONTAINER (None: not set)."""
+    urls = types.ModuleType(unique_name("djurls"))
+    urls.urlpatterns = list(patterns)  # type: ignore[attr-defined]
+    values = {"ROOT_URLCONF": urls, "MIDDLEWARE": [MIDDLEWARE] if middleware is None else middleware,
+              "ALLOWED_HOSTS": ["testserver", "127.0.0.1"], "DEBUG": False, **extra}
+    if served is not None:
+        values["INJECTQ_CONTAINER"] = served
+    with override_settings(**values):
+        yield
+
+
+def greeter_views(container: Any, app: ModuleType) -> list[Any]:
+    """URL patterns of views that take the app's services."""
+    Greeter, Audit, Session = app.Greeter, app.Audit, app.Session
+
+    @inject
+    def session_number(session: Session) -> int:  # resolved from the request's scope
+        return session.number
+
+    @inject_django
+    def greet(request: Any, who: str, greeter: Greeter, audit: Audit) -> JsonResponse:
+        return JsonResponse({
+            "text": greeter.greet(who),
+            "one_session": greeter.session is audit.session is get_django(Session),
+            "inject_sees_it": session_number() == audit.session.number,
+            "current": get_container_django() is container,
+        })
+
+    @inject_django
+    def pay(request: Any, amount: int, audit: Audit) -> HttpResponse:
+        raise ValueError(f"card declined for {amount}")
+
+    @inject_django
+    def hold(request: Any, session: Session) -> HttpResponse:
+        BARRIER.wait(5)
+        return HttpResponse(str(session.number))
+
+    return [path("greet/<str:who>", greet), path("pay/<int:amount>", pay),
+            path("hold", hold)]
+
+
+BARRIER = threading.Barrier(2)
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    """``serve()``: the configured project's WSGI handler on a werkzeug server in a thread
+    on a free port, its base URL returned; the servers stop after the test."""
+    from django.core.handlers.wsgi import WSGIHandler
+
+    running: list[tuple[Any, threading.Thread]] = []
+
+    def start() -> str:
+        server = make_server("127.0.0.1", 0, WSGIHandler(), threaded=True)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                  daemon=True)
+        thread.start()
+        running.append((server, thread))
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server, thread in running:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
+        assert not thread.is_alive()
+
+
+def fetch(url: str, method: str = "GET") -> tuple[int, str]:
+    """(status, body) of a real HTTP request, with a bounded wait."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method=method),
+                                    timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.read().decode()
+
+
+# -- requests, in this process -----------------------------------------------------------
+
+
+def test_each_request_gets_its_own_scope_finalized_after_it(
+    container: Any, app: ModuleType, serve: Any
+) -> None:
+    """Over real HTTP, every request gets fresh scoped instances, shared by the view's
+    injected parameters, get_django() and @inject functions it calls; when the response is
+    done, they are finalized, newest first."""
+    with project(container, *greeter_views(container, app)):
+        base = serve()
+        status, body = fetch(f"{base}/greet/Ada")
+        assert status == 200
+        assert json.loads(body) == {"text": "hello Ada (session 1)", "one_session": True,
+                                    "inject_sees_it": True, "current": True}
+        assert app.EVENTS == scope_events(1, [
+            "close audit 1", "session 1 committed", "close session 1"])
+        app.EVENTS.clear()
+        assert json.loads(fetch(f"{base}/greet/Grace")[1])["text"] == "hello Grace (session 2)"
+        assert app.EVENTS == scope_events(2, [
+            "close audit 2", "session 2 committed", "close session 2"])
+
+
+def test_a_view_that_raises_still_closes_its_scope(
+    container: Any, app: ModuleType, serve: Any
+) -> None:
+    """A view's exception, which Django answers with a 500, reaches the scope's resources at
+    their yield (as in a with block: the session rolls back), every one is closed, and the
+    next request gets a fresh scope."""
+    with project(container, *greeter_views(container, app)):
+        base = serve()
+        assert fetch(f"{base}/pay/5", "POST")[0] == 500
+        assert app.EVENTS == scope_events(1, [
+            "audit 1 saw ValueError", "close audit 1",
+            "session 1 rolled back: card declined for 5", "close session 1"])
+        app.EVENTS.clear()
+        assert json.loads(fetch(f"{base}/greet/Ada")[1])["text"] == "hello Ada (session 2)"
+
+
+def test_concurrent_requests_do_not_share_a_scope(
+    container: Any, app: ModuleType, serve: Any
+) -> None:
+    """Two requests served at once (a thread each) each have their own scoped instances."""
+    BARRIER.reset()
+    with project(container, *greeter_views(container, app)):
+        base = serve()
+        results: list[tuple[int, str]] = []
+        clients = [threading.Thread(target=lambda: results.append(fetch(f"{base}/hold")))
+                   for _ in range(2)]
+        for t in clients:
+            t.start()
+        for t in clients:
+            t.join(10)
+    assert sorted(results) == [(200, "1"), (200, "2")]
+    assert sorted(e for e in app.EVENTS if e.startswith("close")) == [
+        "close session 1", "close session 2"]
+
+
+def test_what_django_answers_below_500_is_an_answer(container: Any, app: ModuleType) -> None:
+    """Http404, PermissionDenied and BadRequest are answers (404, 403, 400): the resources
+    see a normal end (the session commits)."""
+    Session = app.Session
+    raised = {"missing": Http404("no such page"), "denied": PermissionDenied("no"),
+              "bad": BadRequest("malformed")}
+
+    @inject_django
+    def answer(request: Any, what: str, session: Session) -> HttpResponse:
+        raise raised[what]
+
+    with project(container, path("<str:what>", answer)):
+        client = Client()
+        assert [client.get(f"/{w}").status_code for w in raised] == [404, 403, 400]
+    assert app.EVENTS == [
+        event for n in (1, 2, 3)
+        for event in (f"open session {n}", f"session {n} committed", f"close session {n}")]
+
+
+def test_an_exception_another_middleware_answers_rolls_back(
+    container: Any, app: ModuleType, codegen_env: Path
+) -> None:
+    """A view's exception that a middleware below InjectQMiddleware turns into a response
+    (its process_exception runs first) still reaches the resources: @inject_django noted
+    it. That middleware runs inside the request's scope."""
+    make_project(codegen_env, {"djangomw/answers.py": '''\
+        from django.http import HttpResponse
+
+        from injectq.integrations.django import get_django
+
+
+        class Declined:
+            def __init__(self, get_response):
+                self.get_response = get_response
+
+            def __call__(self, request):
+                response = self.get_response(request)
+                response["X-Server"] = get_django(str, name="server_name")
+                return response
+
+            def process_exception(self, request, exception):
+                return HttpResponse("declined", status=402)
+        '''})
+    Session = app.Session
+
+    @inject_django
+    def declined(request: Any, session: Session) -> HttpResponse:
+        raise LookupError("card declined")
+
+    with project(container, path("", declined),
+                 middleware=[MIDDLEWARE, "djangomw.answers.Declined"]):
+        response = Client().get("/")
+    assert (response.status_code, response["X-Server"]) == (402, "django")
+    assert app.EVENTS == ["open session 1", "session 1 rolled back: card declined",
+                          "close session 1"]
+
+
+def test_the_test_client_reraises_after_the_scope_closed(
+    container: Any, app: ModuleType
+) -> None:
+    """Django's test client re-raises a view's exception into the test; the scope has
+    closed by then, its resources having seen the exception."""
+    with project(container, *greeter_views(container, app)), pytest.raises(
+        ValueError, match="card declined for 7"
+    ):
+        Client().post("/pay/7")
+    assert app.EVENTS[-2:] == ["session 1 rolled back: card declined for 7",
+                               "close session 1"]
+
+
+def test_url_arguments_defaults_named_bindings_and_class_based_views(
+    container: Any, app: ModuleType
+) -> None:
+    """@inject_django leaves the request and URL arguments to Django, a default without a
+    binding to the view, resolves Annotated[T, Named(...)] and get_django(T, name=) to
+    named bindings, and works on a class-based view's method."""
+    Session = app.Session
+
+    @inject_django
+    def show(request: Any, n: int, server: Annotated[str, Named("server_name")],
+             suffix: str = "!") -> HttpResponse:
+        return HttpResponse(f"{server} {n}{suffix} {get_django(str, name='server_name')}")
+
+    class SessionView(View):
+        @inject_django
+        def get(self, request: Any, session: Session) -> HttpResponse:
+            return HttpResponse(f"{request.method} {session.number}")
+
+    with project(container, path("n/<int:n>", show), path("cbv", SessionView.as_view())):
+        client = Client()
+        assert client.get("/n/3").text == "django 3! django"
+        assert client.get("/cbv").text == "GET 1"
+    assert app.EVENTS == ["open session 1", "session 1 committed", "close session 1"]
+
+
+def test_a_streaming_body_keeps_the_scope_open_until_it_ends(
+    container: Any, app: ModuleType
+) -> None:
+    """A StreamingHttpResponse body that uses a scoped service runs in the request's scope,
+    which closes when the body ends; one that raises rolls back; one never read closes with
+    the response."""
+    Session = app.Session
+
+    @inject_django
+    def stream(request: Any, session: Session) -> StreamingHttpResponse:
+        def body() -> Iterator[str]:
+            yield f"session {session.number}, "
+            yield f"same: {get_django(Session) is session}"
+            if "fail" in request.GET:
+                raise RuntimeError("stream broke")
+
+        return StreamingHttpResponse(body())
+
+    with project(container, path("", stream)):
+        client = Client()
+        response = client.get("/")
+        assert app.EVENTS == ["open session 1"]  # open while the body is to be sent
+        assert b"".join(response.streaming_content) == b"session 1, same: True"
+        assert app.EVENTS == ["open session 1", "session 1 committed", "close session 1"]
+        app.EVENTS.clear()
+        response = client.get("/?fail=1")
+        with pytest.raises(RuntimeError, match="stream broke"):
+            b"".join(response.streaming_content)
+        assert app.EVENTS == ["open session 2", "session 2 rolled back: stream broke",
+                              "close session 2"]
+        app.EVENTS.clear()
+        client.get("/").close()
+        assert app.EVENTS == ["open session 3", "session 3 committed", "close session 3"]
+
+
+# -- the async (ASGI) path ---------------------------------------------------------------
+
+
+@pytest.fixture(params=CONTAINERS)
+async def async_app(request: pytest.FixtureRequest, codegen_env: Path) -> AsyncIterator[Any]:
+    """(app, container) of the app whose audit is an async generator, once per container."""
+    made_app = write_app(codegen_env, "djangoasync", app_source("django", async_audit=True))
+    made = make_container(request.param, made_app)
+    yield made_app, made
+    await made.aclose()
+
+
+async def test_async_views_run_in_the_request_scope(async_app: Any) -> None:
+    """Through the async middleware (ASGI), an async view's async resources are opened and
+    finalized in the request's scope, newest first; a sync view under it shares its
+    scope across Django's worker thread; an async view's exception rolls back."""
+    app, made = async_app
+    Audit, Session = app.Audit, app.Session
+
+    @inject_django
+    async def audited(request: Any, audit: Audit) -> HttpResponse:
+        await asyncio.sleep(0)
+        return HttpResponse(f"{audit.session.number} {audit.session is get_django(Session)}")
+
+    @inject_django
+    def plain(request: Any, session: Session) -> HttpResponse:
+        return HttpResponse(str(session.number))
+
+    @inject_django
+    async def failing(request: Any, audit: Audit) -> HttpResponse:
+        raise ValueError("async failure")
+
+    with project(made, path("a", audited), path("s", plain), path("f", failing)):
+        client = AsyncClient(raise_request_exception=False)
+        assert (await client.get("/a")).text == "1 True"
+        assert (await client.get("/s")).text == "2"
+        assert (await client.get("/f")).status_code == 500
+    assert app.EVENTS == [
+        *scope_events(1, ["close audit 1", "session 1 committed", "close session 1"]),
+        "open session 2", "session 2 committed", "close session 2",
+        *scope_events(3, ["audit 3 saw ValueError", "close audit 3",
+                          "session 3 rolled back: async failure", "close session 3"])]
+
+
+async def test_async_streaming_bodies_close_the_scope_on_the_event_loop(
+    async_app: Any,
+) -> None:
+    """Under ASGI a streaming body, async or sync, runs in the request's scope, which the
+    async resources are finalized in when the body ends."""
+    app, made = async_app
+    Audit = app.Audit
+
+    @inject_django
+    async def astream(request: Any, audit: Audit) -> StreamingHttpResponse:
+        async def body() -> AsyncIterator[str]:
+            yield f"async {audit.session.number}"
+
+        return StreamingHttpResponse(body())
+
+    @inject_django
+    async def sstream(request: Any, audit: Audit) -> StreamingHttpResponse:
+        return StreamingHttpResponse(iter([f"sync {get_django(Audit).session.number}"]))
+
+    with project(made, path("a", astream), path("s", sstream)):
+        client = AsyncClient()
+        for url, text in (("/a", b"async 1"), ("/s", b"sync 2")):
+            response = await client.get(url)
+            assert b"".join([part async for part in response.streaming_content]) == text
+    assert app.EVENTS == [
+        *scope_events(1, ["close audit 1", "session 1 committed", "close session 1"]),
+        *scope_events(2, ["close audit 2", "session 2 committed", "close session 2"])]
+
+
+def test_an_async_view_under_wsgi_is_refused(container: Any, app: ModuleType) -> None:
+    """Under the sync middleware (WSGI) an @inject_django async view fails, saying to serve
+    it through ASGI; the request's scope still closes."""
+    Session = app.Session
+
+    @inject_django
+    async def view(request: Any, session: Session) -> HttpResponse:
+        return HttpResponse("never")
+
+    with project(container, path("", view)), pytest.raises(
+        InjectionError, match=r"served through WSGI.*serve the project through ASGI"
+    ):
+        Client().get("/")
+    assert app.EVENTS == []
+
+
+# -- setup and its errors ----------------------------------------------------------------
+
+
+def test_setup_django_serves_the_scope_it_is_told() -> None:
+    """setup_django(container, scope_name=) serves every request from that container, in
+    that scope instead of request."""
+    log: list[str] = []
+
+    class Job:
+        pass
+
+    def open_job() -> Iterator[Job]:
+        log.append("open job")
+        yield Job()
+        log.append("close job")
+
+    made = InjectQ()
+    made.declare_scope("job", parent="singleton")
+    made.bind_factory(Job, open_job, scope="job")
+    setup_django(made, scope_name="job")
+
+    @inject_django
+    def run(request: Any, job: Job) -> HttpResponse:
+        return HttpResponse(str(made.current_scope("job") is not None))
+
+    with project(None, path("", run)):
+        client = Client()
+        assert client.get("/").text == client.get("/").text == "True"
+    assert log == ["open job", "close job", "open job", "close job"]
+    assert get_container_django() is made
+
+
+def test_setup_refuses_an_unknown_scope_a_second_call_and_a_setting_too(container: Any) -> None:
+    """An unknown scope name fails at setup_django, not on the first request; so does a
+    second call; the middleware refuses a container named both ways."""
+    with pytest.raises(ScopeError, match="nightly"):
+        setup_django(container, scope_name="nightly")
+    setup_django(container)
+    with pytest.raises(InjectionError, match=r"setup_django was already called: call it "
+                       r"once, at startup"):
+        setup_django(container)
+    with project(container), pytest.raises(
+        InjectionError, match=r"both setup_django\(container\) and "
+        r"settings.INJECTQ_CONTAINER name a container: keep one of them"
+    ):
+        InjectQMiddleware(lambda request: HttpResponse())
+
+
+def test_the_settings_name_the_container_by_its_path(app: ModuleType) -> None:
+    """INJECTQ_CONTAINER may be the dotted path to the container; a path that does not
+    import and an unknown INJECTQ_SCOPE fail when the middleware loads, saying what to fix."""
+    made = InjectQ()
+    made.install(app.AppModule())
+    app.container = made
+
+    @inject_django
+    def show(request: Any, session: app.Session) -> HttpResponse:  # type: ignore[name-defined]
+        return HttpResponse(str(session.number))
+
+    with project("djangoapp.services.container", path("", show)):
+        assert Client().get("/").text == "1"
+    with project("djangoapp.services.nothing"), pytest.raises(
+        InjectionError, match=r"settings.INJECTQ_CONTAINER = 'djangoapp.services.nothing' "
+        r"could not be imported .*; name the container as 'package.module.attribute'"
+    ):
+        InjectQMiddleware(lambda request: HttpResponse())
+    with project(made, INJECTQ_SCOPE="nightly"), pytest.raises(ScopeError, match="nightly"):
+        InjectQMiddleware(lambda request: HttpResponse())
+    made.close()
+
+
+def test_without_setup_or_outside_a_request_the_errors_say_what_to_do(app: ModuleType) -> None:
+    """The middleware without a container, a decorated view without the middleware and
+    get_django() outside a request each fail naming the fix."""
+    Session = app.Session
+
+    @inject_django
+    def index(request: Any, session: Session) -> HttpResponse:
+        return HttpResponse("never")
+
+    with project(None, path("", index)), pytest.raises(
+        InjectionError, match=r"injectq.integrations.django.InjectQMiddleware: no InjectQ "
+        r"container serves Django: call setup_django\(container\) once at startup .* or set "
+        r"INJECTQ_CONTAINER = 'package.module.container' in the settings"
+    ):
+        Client().get("/")
+    with project(InjectQ(), path("", index), middleware=[]), pytest.raises(
+        InjectionError, match=r"no Django request or management command is under way: "
+        r"@inject_django on .*index resolves .*\(add it to settings.MIDDLEWARE\)"
+    ):
+        Client().get("/")
+    with pytest.raises(InjectionError, match=r"no Django request .* under way: get_django\(\)"):
+        get_django(Session)
+
+
+# -- management commands, in this process ------------------------------------------------
+
+
+@pytest.fixture(params=CONTAINERS)
+def cli_app(request: pytest.FixtureRequest, codegen_env: Path) -> Iterator[Any]:
+    """(app, container) of the app with a command line's resources, once per container."""
+    made_app = write_app(codegen_env, "djangocli", app_source("django", cli=True))
+    made = make_container(request.param, made_app)
+    yield made_app, made
+    made.close()
+
+
+def test_a_command_runs_each_invocation_in_a_scope_of_its_own(cli_app: Any) -> None:
+    """Every invocation of an @inject_command handle gets its own scope, shared by the
+    injected parameters, get_django() and a command it calls; what it raises (CommandError,
+    SystemExit) is thrown into the resources, and then reaches the caller unchanged."""
+    app, made = cli_app
+    Greeter, Session = app.Greeter, app.Session
+
+    class Inner(BaseCommand):
+        @inject_command
+        def handle(self, *args: Any, session: Session, **options: Any) -> str:
+            return str(session.number)
+
+    class Greet(BaseCommand):
+        def add_arguments(self, parser: Any) -> None:
+            parser.add_argument("who")
+            parser.add_argument("--exit", type=int)
+
+        @inject_command
+        def handle(self, *args: Any, who: str, greeter: Greeter, **options: Any) -> str:
+            if who == "bob":
+                raise CommandError(f"no user {who!r}")
+            if options["exit"] is not None:
+                sys.exit(options["exit"])
+            same = get_django(Session) is greeter.session
+            return f"{greeter.greet(who)} same={same} inner={call_command(Inner())}"
+
+    with project(made):
+        out = io.StringIO()
+        call_command(Greet(), "ada", stdout=out)
+        assert out.getvalue() == "hello ada (session 1) same=True inner=1\n"
+        with pytest.raises(CommandError, match="no user 'bob'"):
+            call_command(Greet(), "bob")
+        with pytest.raises(SystemExit) as exited:
+            call_command(Greet(), "eve", "--exit", "3")
+        assert exited.value.code == 3
+    assert app.EVENTS == [
+        "open session 1", "session 1 committed", "close session 1",
+        "open session 2", "session 2 rolled back: CommandError(no user 'bob')",
+        "close session 2",
+        "open session 3", "session 3 interrupted: SystemExit", "close session 3"]
+
+
+def test_a_command_without_setup_and_an_async_handle_are_refused() -> None:
+    """A decorated handle run with no container set up fails naming the fix; an async
+    handle is refused where it is decorated."""
+
+    class Lost(BaseCommand):
+        @inject_command
+        def handle(self, *args: Any, **options: Any) -> None:
+            return None
+
+    with project(None), pytest.raises(
+        InjectionError, match=r"@inject_command on .*handle: no InjectQ container serves "
+        r"Django: call setup_django"
+    ):
+        call_command(Lost())
+
+    async def handle(self: Any) -> None:
+        return None
+
+    with pytest.raises(InjectionError, match=r"async function .*handle: .*make it a sync"):
+        inject_command(handle)
+
+
+def test_importing_injectq_does_not_import_django() -> None:
+    """Django loads only with injectq.integrations.django itself; without Django that
+    module says what to install."""
+    code = (
+        "import sys, injectq, injectq.integrations\n"
+        "assert 'django' not in sys.modules\n"
+        "import injectq.integrations.django\n"
+        "assert 'django' in sys.modules\n"
+        "for name in [n for n in sys.modules if n.startswith(('django', 'injectq.integrations.'))]:\n"
+        "    del sys.modules[name]\n"
+        "sys.modules['django'] = None\n"
+        "try:\n"
+        "    import injectq.integrations.django\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "pip install 'injectq[django]'" in proc.stdout
