@@ -24,9 +24,11 @@ import contextlib
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
+import time
 import types
 import urllib.error
 import urllib.request
@@ -638,3 +640,273 @@ def test_importing_injectq_does_not_import_django() -> None:
                           text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "pip install 'injectq[django]'" in proc.stdout
+
+
+# -- real runs: a Django project served by runserver and uvicorn, its command run -------
+
+_PROJECT = {
+    "manage.py": '''\
+        import os
+        import sys
+
+        if __name__ == "__main__":
+            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
+            from django.core.management import execute_from_command_line
+
+            execute_from_command_line(sys.argv)
+        ''',
+    "shop/settings.py": '''\
+        SECRET_KEY = "not secret"
+        DEBUG = False
+        ALLOWED_HOSTS = ["127.0.0.1"]
+        INSTALLED_APPS = ["shop"]
+        MIDDLEWARE = ["injectq.integrations.django.InjectQMiddleware"]
+        ROOT_URLCONF = "shop.urls"
+        INJECTQ_CONTAINER = "shop.containers.container"
+        ''',
+    "shop/containers.py": '''\
+        """The runtime container or the generated one, as SHOP_CONTAINER says; the
+        resources' events are written to SHOP_EVENTS when the process ends."""
+        import atexit
+        import json
+        import os
+
+        from shop.services import EVENTS
+
+        if os.environ["SHOP_CONTAINER"] == "generated":
+            from shop._wiring import Container
+
+            container = Container()
+        else:
+            from injectq import InjectQ
+            from shop.services import AppModule
+
+            container = InjectQ()
+            container.install(AppModule())
+
+        if os.environ.get("SHOP_EVENTS"):
+            atexit.register(lambda: open(os.environ["SHOP_EVENTS"], "w").write(json.dumps(EVENTS)))
+        ''',
+    "shop/views.py": '''\
+        import asyncio
+        from collections.abc import Iterator
+
+        from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+
+        from injectq.integrations.django import get_django, inject_django
+        from shop.services import EVENTS, Audit, Greeter, Session
+
+
+        @inject_django
+        def greet(request, who: str, greeter: Greeter, audit: Audit) -> JsonResponse:
+            return JsonResponse({"text": greeter.greet(who),
+                                 "one_session": greeter.session is audit.session})
+
+
+        @inject_django
+        def pay(request, amount: int, audit: Audit) -> HttpResponse:
+            raise ValueError(f"card declined for {amount}")
+
+
+        @inject_django
+        def missing(request, session: Session) -> HttpResponse:
+            raise Http404("no such page")
+
+
+        @inject_django
+        def stream(request, session: Session) -> StreamingHttpResponse:
+            def body() -> Iterator[str]:
+                yield f"session {session.number} "
+                yield f"still {get_django(Session).number}"
+
+            return StreamingHttpResponse(body())
+
+
+        @inject_django
+        async def agreet(request, who: str, greeter: Greeter) -> HttpResponse:
+            await asyncio.sleep(0)
+            return HttpResponse(f"async {greeter.greet(who)}")
+
+
+        def events(request) -> JsonResponse:
+            return JsonResponse(EVENTS, safe=False)
+        ''',
+    "shop/urls.py": '''\
+        from django.urls import path
+
+        from shop import views
+
+        urlpatterns = [
+            path("greet/<str:who>", views.greet),
+            path("agreet/<str:who>", views.agreet),
+            path("pay/<int:amount>", views.pay),
+            path("missing", views.missing),
+            path("stream", views.stream),
+            path("events", views.events),
+        ]
+        ''',
+    "shop/asgi.py": '''\
+        import os
+
+        from django.core.asgi import get_asgi_application
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
+        application = get_asgi_application()
+        ''',
+    "shop/management/commands/checkout.py": '''\
+        from django.core.management import BaseCommand, CommandError
+
+        from injectq.integrations.django import inject_command
+        from shop.services import Audit, Greeter
+
+
+        class Command(BaseCommand):
+            help = "Greets a customer, or declines their card."
+
+            def add_arguments(self, parser):
+                parser.add_argument("who")
+                parser.add_argument("--decline", action="store_true")
+
+            @inject_command
+            def handle(self, *args, who: str, greeter: Greeter, audit: Audit, **options) -> None:
+                if options["decline"]:
+                    raise CommandError(f"card declined for {who}")
+                self.stdout.write(greeter.greet(who))
+        ''',
+}
+
+
+@pytest.fixture(params=CONTAINERS)
+def shop(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """The project written into ``tmp_path`` (with its generated wiring for the generated
+    container) and the environment to run it in."""
+    make_project(tmp_path, {**_PROJECT, "shop/services.py": app_source("django")})
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SHOP_CONTAINER": request.param,
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    if request.param == "generated":
+        proc = subprocess.run(
+            [sys.executable, "-m", "injectq_codegen", "build", "shop.services:AppModule",
+             "-o", "shop/_wiring.py", "-q"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return tmp_path, env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def run_server() -> Iterator[Any]:
+    """``run_server(argv, cwd, env, port)``: a server subprocess, its base URL returned
+    once it answers (within 30 s); every server is stopped after the test."""
+    running: list[subprocess.Popen[bytes]] = []
+
+    def start(argv: list[str], cwd: Path, env: dict[str, str], port: int) -> str:
+        log = (cwd / f"server-{port}.log").open("wb")
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        running.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the server exited {proc.returncode}:\n"
+                            f"{(cwd / f'server-{port}.log').read_text()}")
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(f"{base}/events", timeout=2):
+                    return base
+            if time.monotonic() > deadline:
+                pytest.fail(f"the server did not answer within 30 s:\n"
+                            f"{(cwd / f'server-{port}.log').read_text()}")
+            time.sleep(0.1)
+
+    yield start
+    for proc in running:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+def events_when(base: str, last: str) -> list[str]:
+    """The server's events once ``last`` is the last of them (a streamed response's scope
+    closes after the client has its body), within 10 s."""
+    deadline = time.monotonic() + 10
+    while True:
+        got = json.loads(fetch(f"{base}/events")[1])
+        if (got and got[-1] == last) or time.monotonic() > deadline:
+            return list(got)
+        time.sleep(0.05)
+
+
+def test_runserver_serves_each_request_in_its_own_scope(
+    shop: tuple[Path, dict[str, str]], run_server: Any
+) -> None:
+    """`manage.py runserver`, asked over HTTP: a scope per request, finalized newest first;
+    a 500 rolls back, a 404 commits, a streamed body runs in its request's scope."""
+    folder, env = shop
+    port = free_port()
+    base = run_server([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}",
+                       "--noreload", "--skip-checks"], folder, env, port)
+    status, body = fetch(f"{base}/greet/Ada")
+    assert (status, json.loads(body)) == (200, {"text": "hello Ada (session 1)",
+                                                "one_session": True})
+    assert fetch(f"{base}/pay/5", "POST")[0] == 500
+    assert fetch(f"{base}/missing")[0] == 404
+    assert fetch(f"{base}/stream") == (200, "session 4 still 4")
+    assert events_when(base, "close session 4") == [
+        *scope_events(1, ["close audit 1", "session 1 committed", "close session 1"]),
+        *scope_events(2, ["audit 2 saw ValueError", "close audit 2",
+                          "session 2 rolled back: card declined for 5", "close session 2"]),
+        "open session 3", "session 3 committed", "close session 3",
+        "open session 4", "session 4 committed", "close session 4"]
+
+
+def test_uvicorn_serves_async_views_through_the_async_middleware(
+    shop: tuple[Path, dict[str, str]], run_server: Any
+) -> None:
+    """The project's asgi.py under uvicorn: async and sync views and a streamed body, each
+    in a scope of its own."""
+    folder, env = shop
+    port = free_port()
+    base = run_server([sys.executable, "-m", "uvicorn", "shop.asgi:application", "--host",
+                       "127.0.0.1", "--port", str(port), "--lifespan", "off",
+                       "--no-access-log"], folder, env, port)
+    assert fetch(f"{base}/agreet/Ada") == (200, "async hello Ada (session 1)")
+    assert json.loads(fetch(f"{base}/greet/Bob")[1])["text"] == "hello Bob (session 2)"
+    assert fetch(f"{base}/stream") == (200, "session 3 still 3")
+    assert events_when(base, "close session 3") == [
+        "open session 1", "session 1 committed", "close session 1",
+        *scope_events(2, ["close audit 2", "session 2 committed", "close session 2"]),
+        "open session 3", "session 3 committed", "close session 3"]
+
+
+def test_manage_py_runs_a_command_in_a_scope_of_its_own(
+    shop: tuple[Path, dict[str, str]]
+) -> None:
+    """`manage.py checkout`: its handle runs in a scope that commits; one raising
+    CommandError exits 1 with Django's message, its resources rolled back and closed."""
+    folder, env = shop
+
+    def manage(*args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+        events = folder / "events.json"
+        proc = subprocess.run([sys.executable, "manage.py", *args], cwd=folder,
+                              env={**env, "SHOP_EVENTS": str(events)}, capture_output=True,
+                              text=True, timeout=60, check=False)
+        return proc, json.loads(events.read_text())
+
+    done, events = manage("checkout", "ada")
+    assert (done.returncode, done.stdout) == (0, "hello ada (session 1)\n"), done.stderr
+    assert events == scope_events(1, ["close audit 1", "session 1 committed",
+                                      "close session 1"])
+    failed, events = manage("checkout", "bob", "--decline")
+    assert failed.returncode == 1
+    assert failed.stderr == "CommandError: card declined for bob\n"
+    assert events == scope_events(1, [
+        "audit 1 saw CommandError", "close audit 1",
+        "session 1 rolled back: card declined for bob", "close session 1"])
