@@ -286,6 +286,33 @@ def test_an_exception_another_middleware_answers_rolls_back(
                           "close session 1"]
 
 
+def test_a_view_without_the_decorator_is_served_in_the_scope_too(
+    container: Any, app: ModuleType
+) -> None:
+    """A view that only calls get_django() runs in the request's scope as well; its
+    exception, which Django answers with a 500, reaches the resources through the
+    middleware's process_exception, and its Http404 is an answer."""
+    Session = app.Session
+
+    def plain(request: Any, what: str) -> HttpResponse:
+        number = get_django(Session).number
+        if what == "fail":
+            raise RuntimeError(f"plain failure {number}")
+        if what == "missing":
+            raise Http404("gone")
+        return HttpResponse(str(number))
+
+    with project(container, path("<str:what>", plain)):
+        client = Client(raise_request_exception=False)
+        assert client.get("/ok").text == "1"
+        assert client.get("/fail").status_code == 500
+        assert client.get("/missing").status_code == 404
+    assert app.EVENTS == [
+        "open session 1", "session 1 committed", "close session 1",
+        "open session 2", "session 2 rolled back: plain failure 2", "close session 2",
+        "open session 3", "session 3 committed", "close session 3"]
+
+
 def test_the_test_client_reraises_after_the_scope_closed(
     container: Any, app: ModuleType
 ) -> None:
