@@ -937,3 +937,49 @@ def test_manage_py_runs_a_command_in_a_scope_of_its_own(
     assert events == scope_events(1, [
         "audit 1 saw CommandError", "close audit 1",
         "session 1 rolled back: card declined for bob", "close session 1"])
+
+
+# -- the docs example --------------------------------------------------------------------
+
+
+def test_docs_example_runs(tmp_path: Path) -> None:
+    """The Django section of docs/integrations.md runs as written: its files make a
+    project whose command prints what the console block shows, and whose views, asked
+    with the test client, print what the output block shows."""
+    from tests.test_docs import blocks
+
+    section = [b for b in blocks("integrations.md") if b.body and in_section("## Django", b.line)]
+    files = [b for b in section if b.mark == "file"]
+    consoles = [b for b in section if b.lang == "console"]
+    code = [b for b in section if b.lang == "python" and b.mark is None]
+    shown = [b for b in section if b.mark == "output"]
+    assert len(files) == 5 and len(consoles) == 1 and len(code) == 1 and len(shown) == 1
+    make_project(tmp_path, {b.arg: b.body for b in files if b.arg})
+    # this environment's python first on PATH; unbuffered, the order a terminal shows
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    transcript = []
+    for line in consoles[0].body.splitlines():
+        if line.startswith("$ "):
+            transcript.append(line)
+            proc = subprocess.run(["bash", "-c", line.removeprefix("$ ")], cwd=tmp_path,
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  text=True, timeout=60, check=False)
+            assert proc.returncode == (1 if "bob" in line else 0), proc.stdout
+            transcript.extend(proc.stdout.splitlines())
+    assert transcript == consoles[0].body.splitlines()
+    (tmp_path / "try_views.py").write_text(code[0].body, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "try_views.py"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == shown[0].body
+
+
+def in_section(heading: str, line: int) -> bool:
+    """Is ``line`` (0-based) of docs/integrations.md in the section under ``heading``?"""
+    text = (REPO / "docs" / "integrations.md").read_text(encoding="utf-8").splitlines()
+    headings = [(i, t) for i, t in enumerate(text) if t.startswith("## ")]
+    start = next(i for i, t in headings if t == heading)
+    end = next((i for i, _ in headings if i > start), len(text))
+    return start <= line < end
