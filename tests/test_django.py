@@ -35,9 +35,10 @@ import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.management import BaseCommand, CommandError, call_command
@@ -434,7 +435,8 @@ async def test_async_streaming_bodies_close_the_scope_on_the_event_loop(
     async_app: Any,
 ) -> None:
     """Under ASGI a streaming body, async or sync, runs in the request's scope, which the
-    async resources are finalized in when the body ends."""
+    async resources are finalized in when the body ends, or when the response is closed
+    before it ends."""
     app, made = async_app
     Audit = app.Audit
 
@@ -454,9 +456,16 @@ async def test_async_streaming_bodies_close_the_scope_on_the_event_loop(
         for url, text in (("/a", b"async 1"), ("/s", b"sync 2")):
             response = await client.get(url)
             assert b"".join([part async for part in response.streaming_content]) == text
+        # closed unread: by Django's ASGI handler (from a worker thread), and on the loop
+        await sync_to_async(cast("Any", await client.get("/a")).close)()
+        cast("Any", await client.get("/a")).close()
+        for _ in range(100):
+            if app.EVENTS[-1] == "close session 4":
+                break
+            await asyncio.sleep(0.01)
     assert app.EVENTS == [
-        *scope_events(1, ["close audit 1", "session 1 committed", "close session 1"]),
-        *scope_events(2, ["close audit 2", "session 2 committed", "close session 2"])]
+        event for n in (1, 2, 3, 4) for event in scope_events(
+            n, [f"close audit {n}", f"session {n} committed", f"close session {n}"])]
 
 
 def test_an_async_view_under_wsgi_is_refused(container: Any, app: ModuleType) -> None:

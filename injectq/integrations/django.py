@@ -34,6 +34,7 @@ Works with the runtime ``InjectQ`` and a generated container alike. Needs Django
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import functools
@@ -291,9 +292,20 @@ class _AsyncBody:
         return part
 
     def close(self) -> None:
-        # Django closes the response from a worker thread: finish on the event loop
-        if not self.unit.closed:
+        # the response closed before its body ended
+        if self.unit.closed:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a worker thread (Django's ASGI handler): on the event loop
             async_to_sync(self.unit.aclose)()
+            return
+        task = loop.create_task(self.unit.aclose())  # on the loop (the async test client)
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
+
+
+_closing: set[asyncio.Task[None]] = set()  # the tasks close() started, until they are done
 
 
 class InjectQMiddleware:
