@@ -40,6 +40,8 @@ import decimal
 import enum
 import functools
 import inspect
+import types
+import typing
 import uuid
 import weakref
 from collections.abc import Callable
@@ -57,7 +59,7 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
 from injectq.errors import InjectionError
 from injectq.model.graph import PRIMITIVES
 from injectq.model.introspect import Edge, Param, describe
-from injectq.model.markers import split_key
+from injectq.model.markers import InjectMarker, split_key
 from injectq.runtime.inject import inject
 from injectq.runtime.interface import set_current
 
@@ -115,8 +117,8 @@ def _is_value(token: Any) -> bool:
     if type(token).__name__ == "NewType":
         return False  # a binding key by design (DatabaseUrl = NewType(..., str))
     origin = get_origin(token) or token
-    if not inspect.isclass(origin):
-        return True  # Any, a union, a TypeVar, a Literal: nothing a container builds
+    if origin is types.UnionType or not inspect.isclass(origin):
+        return True  # Any, a union of several, a TypeVar, a Literal: no binding's key
     if origin in PRIMITIVES or origin in _VALUES:
         return True
     if origin.__module__ in _VALUE_MODULES:
@@ -135,11 +137,21 @@ def _may_inject(param: Param) -> bool:
     return name is not None or not _is_value(token)
 
 
+def _marked(task: Callable[..., Any]) -> set[str]:
+    """The parameters annotated ``Inject[T]`` (which says nothing of ``T``'s kind)."""
+    try:
+        hints = typing.get_type_hints(task)
+    except Exception:  # names only a type checker sees: describe() read them, no marker
+        return set()
+    return {name for name, hint in hints.items() if isinstance(hint, InjectMarker)}
+
+
 def _celery_signature(task: Callable[..., Any], where: str) -> inspect.Signature:
     """``task``'s signature with its injected parameters optional: what Celery checks a
     call's arguments against."""
     signature = inspect.signature(task)
     described = {p.name: p for p in describe(task).params}
+    marked = _marked(task)
     params: list[inspect.Parameter] = []
     injected: str | None = None
     for param in signature.parameters.values():
@@ -152,7 +164,7 @@ def _celery_signature(task: Callable[..., Any], where: str) -> inspect.Signature
                 f"{info.error}; it must be importable where the task is declared, as Celery "
                 "checks a call's arguments against it (or give the parameter a default)"
             )
-        elif _may_inject(info):
+        elif param.name in marked or _may_inject(info):
             if param.kind is not param.KEYWORD_ONLY and injected is None:
                 injected = param.name
             param = param.replace(default=INJECTED)  # noqa: PLW2901 (the one Celery sees)
