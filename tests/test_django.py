@@ -517,8 +517,9 @@ def test_setup_django_serves_the_scope_it_is_told() -> None:
 
 
 def test_setup_refuses_an_unknown_scope_a_second_call_and_a_setting_too(container: Any) -> None:
-    """An unknown scope name fails at setup_django, not on the first request; so does a
-    second call; the middleware refuses a container named both ways."""
+    """An unknown scope name and what is no container fail at setup_django, not on the
+    first request; so does a second call; the middleware refuses a container or scope
+    named both ways."""
     with pytest.raises(ScopeError, match="nightly"):
         setup_django(container, scope_name="nightly")
     setup_django(container)
@@ -530,11 +531,19 @@ def test_setup_refuses_an_unknown_scope_a_second_call_and_a_setting_too(containe
         r"settings.INJECTQ_CONTAINER name a container: keep one of them"
     ):
         InjectQMiddleware(lambda request: HttpResponse())
+    with project(None, INJECTQ_SCOPE="request"), pytest.raises(
+        InjectionError, match=r"both setup_django\(container\) and "
+        r"settings.INJECTQ_SCOPE name a scope: keep one of them"
+    ):
+        InjectQMiddleware(lambda request: HttpResponse())
+    with pytest.raises(InjectionError, match=r"setup_django: 'app' is not an InjectQ container"):
+        setup_django("app")
 
 
 def test_the_settings_name_the_container_by_its_path(app: ModuleType) -> None:
     """INJECTQ_CONTAINER may be the dotted path to the container; a path that does not
-    import and an unknown INJECTQ_SCOPE fail when the middleware loads, saying what to fix."""
+    import, what is no container and an unknown INJECTQ_SCOPE fail when the middleware
+    loads, saying what to fix."""
     made = InjectQ()
     made.install(app.AppModule())
     app.container = made
@@ -551,6 +560,13 @@ def test_the_settings_name_the_container_by_its_path(app: ModuleType) -> None:
     ):
         InjectQMiddleware(lambda request: HttpResponse())
     with project(made, INJECTQ_SCOPE="nightly"), pytest.raises(ScopeError, match="nightly"):
+        InjectQMiddleware(lambda request: HttpResponse())
+    with project("djangoapp.services.Settings"), pytest.raises(
+        InjectionError, match=r"InjectQMiddleware: settings.INJECTQ_CONTAINER = "
+        r"'djangoapp.services.Settings', INJECTQ_SCOPE = 'request': <class "
+        r"'djangoapp.services.Settings'> is not an InjectQ container; give an InjectQ\(\) "
+        r"or a generated Container\(\)"
+    ):
         InjectQMiddleware(lambda request: HttpResponse())
     made.close()
 

@@ -117,6 +117,12 @@ cast("Any", setting_changed).connect(
 
 
 def _check_scope(container: Any, scope_name: Any, where: str) -> str:
+    """``scope_name``, once ``container`` is a container that knows that scope."""
+    if not all(callable(getattr(container, name, None)) for name in ("scope", "get")):
+        raise InjectionError(
+            f"{where}: {container!r} is not an InjectQ container; give an InjectQ() or a "
+            "generated Container()"
+        )
     if not isinstance(scope_name, str):
         raise InjectionError(f"{where}: the scope name must be a str, got {scope_name!r}")
     with container.scope(scope_name):  # an unknown scope name fails here
@@ -136,11 +142,12 @@ def _configured(what: str) -> tuple[Any, str]:
         )
     value = getattr(settings, CONTAINER_SETTING, None)
     if setup is not None:
-        if value is not None:
-            raise InjectionError(
-                f"{what}: both setup_django(container) and settings.{CONTAINER_SETTING} "
-                "name a container: keep one of them"
-            )
+        for setting, names in ((CONTAINER_SETTING, "a container"), (SCOPE_SETTING, "a scope")):
+            if hasattr(settings, setting):
+                raise InjectionError(
+                    f"{what}: both setup_django(container) and settings.{setting} name "
+                    f"{names}: keep one of them"
+                )
         return setup
     if value is None:
         raise InjectionError(f"{what}: no InjectQ container serves Django: {_HOW}")
@@ -157,7 +164,10 @@ def _configured(what: str) -> tuple[Any, str]:
                     f"{what}: settings.{CONTAINER_SETTING} = {value!r} could not be "
                     f"imported ({exc}); name the container as 'package.module.attribute'"
                 ) from exc
-        where = f"settings.{SCOPE_SETTING} = {scope_name!r}"
+        where = (
+            f"{what}: settings.{CONTAINER_SETTING} = {value!r}, "
+            f"{SCOPE_SETTING} = {scope_name!r}"
+        )
         found = (container, _check_scope(container, scope_name, where))
         _from_settings[key] = found
     return found
