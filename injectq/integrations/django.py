@@ -444,7 +444,7 @@ def inject_django(view: F) -> F:
                 unit.record(exc)
                 raise
 
-        return cast("F", markcoroutinefunction(aserve))
+        return cast("F", aserve)
 
     @functools.wraps(view)
     def serve(*args: Any, **kwargs: Any) -> Any:
