@@ -402,7 +402,8 @@ async def async_app(request: pytest.FixtureRequest, codegen_env: Path) -> AsyncI
 async def test_async_views_run_in_the_request_scope(async_app: Any) -> None:
     """Through the async middleware (ASGI), an async view's async resources are opened and
     finalized in the request's scope, newest first; a sync view under it shares its
-    scope across Django's worker thread; an async view's exception rolls back."""
+    scope across Django's worker thread; an async view's exception rolls back, also one
+    without the decorator (the middleware's process_exception notes it)."""
     app, made = async_app
     Audit, Session = app.Audit, app.Session
 
@@ -419,16 +420,23 @@ async def test_async_views_run_in_the_request_scope(async_app: Any) -> None:
     async def failing(request: Any, audit: Audit) -> HttpResponse:
         raise ValueError("async failure")
 
-    with project(made, path("a", audited), path("s", plain), path("f", failing)):
+    async def undecorated(request: Any) -> HttpResponse:
+        raise LookupError(f"undecorated {(await made.aget(Audit)).session.number}")
+
+    with project(made, path("a", audited), path("s", plain), path("f", failing),
+                 path("u", undecorated)):
         client = AsyncClient(raise_request_exception=False)
         assert (await client.get("/a")).text == "1 True"
         assert (await client.get("/s")).text == "2"
         assert (await client.get("/f")).status_code == 500
+        assert (await client.get("/u")).status_code == 500  # through process_exception
     assert app.EVENTS == [
         *scope_events(1, ["close audit 1", "session 1 committed", "close session 1"]),
         "open session 2", "session 2 committed", "close session 2",
         *scope_events(3, ["audit 3 saw ValueError", "close audit 3",
-                          "session 3 rolled back: async failure", "close session 3"])]
+                          "session 3 rolled back: async failure", "close session 3"]),
+        *scope_events(4, ["audit 4 saw LookupError", "close audit 4",
+                          "session 4 rolled back: undecorated 4", "close session 4"])]
 
 
 async def test_async_streaming_bodies_close_the_scope_on_the_event_loop(
