@@ -30,6 +30,7 @@ from typing import Annotated, Any, NewType, Protocol, TypedDict
 
 import pytest
 from celery import Celery
+from celery._state import get_current_app
 from celery.backends.cache import CacheBackend
 from celery.contrib.testing.worker import start_worker
 from celery.exceptions import Ignore, Reject, SoftTimeLimitExceeded
@@ -484,11 +485,12 @@ def test_a_pool_process_exiting_closes_the_container_of_its_app() -> None:
     ours, other = make_celery(log, name="ours"), make_celery(log, name="other")
     setup_celery(container_logging("ours"), ours)
     setup_celery(container_logging("other"), other)
-    ours.set_current()
+    previous = get_current_app()
+    ours.set_current()  # as the worker's pool process does when it starts
     try:
         signals.worker_process_shutdown.send(sender="w1@host", pid=os.getpid(), exitcode=0)
     finally:
-        Celery("default", set_as_current=True)
+        previous.set_current()
     assert log == ["close ours"]
 
 
