@@ -177,6 +177,15 @@ def work(n: int, service: Service, unit: Unit, pool: Pool) -> dict[str, object]:
 @inject_celery
 def fail(reason: str, unit: Unit) -> None:
     raise ValueError(reason)
+
+
+@app.task(soft_time_limit=0.5)
+@inject_celery
+def overrun(unit: Unit) -> None:
+    time.sleep(WAIT)  # the pool process interrupts it with SoftTimeLimitExceeded
+
+
+WAIT = float(os.environ["PROJ_WAIT"])
 '''
 
 
@@ -226,6 +235,7 @@ class Workers:
             "PROJ_REDIS_URL": url,
             "PROJ_CONTAINER": kind,
             "PROJ_QUEUE": QUEUE,
+            "PROJ_WAIT": str(WAIT),
         }
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
@@ -300,9 +310,9 @@ def test_prefork_workers_give_each_task_a_scope_and_each_process_its_singletons(
     workers: Workers, redis_db: Any
 ) -> None:
     """Two prefork workers on one queue: every pool process has its own singletons, every
-    task its own scope, finalized before its result is stored; a failing task's scope
-    rolls back before the FAILURE is stored; at warm shutdown each pool process
-    finalizes the singletons it created."""
+    task its own scope, finalized before its result is stored; the scope of a task that
+    raises, or that its soft time limit interrupts, rolls back before the FAILURE is
+    stored; at warm shutdown each pool process finalizes the singletons it created."""
     from celery import Celery
 
     url = workers.env["PROJ_REDIS_URL"]
@@ -323,6 +333,11 @@ def test_prefork_workers_give_each_task_a_scope_and_each_process_its_singletons(
             failed.get(timeout=WAIT, interval=0.05)
         assert type(raised.value).__name__ == "ValueError"
         assert failed.state == "FAILURE"
+        overran = client.send_task("proj.celery.overrun")
+        with pytest.raises(Exception, match="SoftTimeLimitExceeded") as raised:
+            overran.get(timeout=WAIT, interval=0.05)
+        assert type(raised.value).__name__ == "SoftTimeLimitExceeded"
+        assert overran.state == "FAILURE"
     finally:
         client.close()
 
@@ -348,12 +363,15 @@ def test_prefork_workers_give_each_task_a_scope_and_each_process_its_singletons(
 
     # each scope was finalized inside its task, before the backend had the result
     finalized = {k: json.loads(v) for k, v in redis_db.hgetall("proj:finalized").items()}
-    assert set(finalized) == {r["task_id"] for r in results} | {failed.id}
+    assert set(finalized) == {r["task_id"] for r in results} | {failed.id, overran.id}
     for r in results:
         assert finalized[r["task_id"]] == {
             "unit": r["unit"], "ending": "committed", "state": "PENDING", "stored": False}
     assert finalized[failed.id]["ending"] == "rolled back: ValueError(card declined)"
     assert (finalized[failed.id]["state"], finalized[failed.id]["stored"]) == ("PENDING", False)
+    assert finalized[overran.id]["ending"].startswith("rolled back: SoftTimeLimitExceeded(")
+    assert (finalized[overran.id]["state"], finalized[overran.id]["stored"]) == (
+        "PENDING", False)
 
     # warm shutdown: each pool process finalizes what it created, and nothing else
     exits = workers.stop()

@@ -96,7 +96,7 @@ class _Injected:
         return "<injected>"
 
 
-INJECTED: Any = _Injected()
+_INJECTED: Any = _Injected()
 
 
 def get_container_celery(app: Any = None) -> Any:
@@ -114,7 +114,7 @@ def get_container_celery(app: Any = None) -> Any:
 
 def _is_value(token: Any) -> bool:
     """Is ``token`` (an annotation's key) a value a caller passes, not a dependency?"""
-    if type(token).__name__ == "NewType":
+    if isinstance(token, typing.NewType):
         return False  # a binding key by design (DatabaseUrl = NewType(..., str))
     origin = get_origin(token) or token
     if origin is types.UnionType or not inspect.isclass(origin):
@@ -167,7 +167,7 @@ def _celery_signature(task: Callable[..., Any], where: str) -> inspect.Signature
         elif param.name in marked or _may_inject(info):
             if param.kind is not param.KEYWORD_ONLY and injected is None:
                 injected = param.name
-            param = param.replace(default=INJECTED)  # noqa: PLW2901 (the one Celery sees)
+            param = param.replace(default=_INJECTED)  # noqa: PLW2901 (the one Celery sees)
         elif injected is not None and param.kind is not param.KEYWORD_ONLY:
             raise InjectionError(
                 f"{where}: the task argument {param.name!r} comes after the injected "
