@@ -38,6 +38,7 @@ from celery.worker import state as worker_state
 
 from injectq import Inject, InjectionError, InjectQ, Lazy, Named, ScopeError, inject
 from injectq.integrations.celery import get_container_celery, inject_celery, setup_celery
+from injectq.runtime.interface import current
 from tests.codegen_support import REPO
 from tests.integration_support import app_fixtures, app_source, scope_events
 
@@ -132,6 +133,14 @@ def greeter_tasks(container: Any, app: ModuleType) -> tuple[Any, SimpleNamespace
             raise self.retry(countdown=0)
         return session.number
 
+    @celery.task(autoretry_for=(ConnectionError,), max_retries=1, default_retry_delay=0,
+                 shared=False)
+    @inject_celery
+    def reconnect(session: Session) -> int:
+        if session.number == 1:
+            raise ConnectionError("broker away")
+        return session.number
+
     @celery.task(shared=False)
     @inject_celery
     def settings_id(settings: Settings) -> int:
@@ -148,7 +157,7 @@ def greeter_tasks(container: Any, app: ModuleType) -> tuple[Any, SimpleNamespace
         return [inner(), inner.run(), session.number]
 
     setup_celery(container, celery)
-    return celery, SimpleNamespace(greet=greet, fail=fail, flaky=flaky,
+    return celery, SimpleNamespace(greet=greet, fail=fail, flaky=flaky, reconnect=reconnect,
                                    settings_id=settings_id, outer=outer)
 
 
@@ -211,6 +220,21 @@ def test_a_retried_task_rolls_back_and_runs_again_in_a_new_scope(
     ]
 
 
+def test_autoretry_sees_the_exception_after_the_scope_rolled_back(
+    container: Any, app: ModuleType
+) -> None:
+    """With autoretry_for, Celery's retry wrapper around the task gets the exception after
+    the scope has rolled back with it; the retry runs in a new scope."""
+    celery, tasks = greeter_tasks(container, app)
+    with worker(celery):
+        assert result(tasks.reconnect.delay()) == 2
+    assert app.EVENTS == [
+        "open session 1", "session 1 rolled back: ConnectionError(broker away)",
+        "close session 1", "stored RETRY",
+        "open session 2", "session 2 committed", "close session 2", "stored SUCCESS",
+    ]
+
+
 @pytest.mark.parametrize(("how", "exception", "state"), [
     ("ignore", "Ignore()", "IGNORED"),
     ("reject", "Reject(('bad message', False))", "REJECTED"),
@@ -239,10 +263,11 @@ def test_a_task_called_from_a_task_shares_its_scope(container: Any, app: ModuleT
 
 def test_apply_runs_the_task_in_a_scope_too(container: Any, app: ModuleType) -> None:
     """task.apply() and calling the task (eager, in this process) run it in a scope of its
-    own, as a worker would."""
+    own, as a worker would; the container is current only while the task runs."""
     _, tasks = greeter_tasks(container, app)
     assert tasks.greet.apply(("Ada",)).get().startswith("hello Ada (session 1)")
     assert tasks.greet("Grace").startswith("hello Grace (session 2)")
+    assert current() is None
     assert app.EVENTS == [
         *scope_events(1, ["close audit 1", "session 1 committed", "close session 1"]),
         *scope_events(2, ["close audit 2", "session 2 committed", "close session 2"]),
