@@ -30,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.codegen_support import REPO, make_project, run_gen
+from tests.codegen_support import REPO, make_project
 
 REDIS_URL = os.environ.get("INJECTQ_TEST_REDIS_URL", "")
 
@@ -216,9 +216,13 @@ def project(tmp_path: Path) -> Path:
         "proj/services.py": SERVICES,
         "proj/celery.py": CELERY_MODULE,  # where `celery -A proj` finds the app
     })
-    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])}
-    built = run_gen("build", "proj.services:AppModule", "-o", "proj/_wiring.py", "-q",
-                    cwd=tmp_path, env=env)
+    gen = Path(sys.executable).parent / "injectq-gen"  # the console script pip installed
+    assert gen.exists(), f"no injectq-gen next to {sys.executable}"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])}
+    built = subprocess.run(
+        [str(gen), "build", "proj.services:AppModule", "-o", "proj/_wiring.py", "-q"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     assert (tmp_path / "proj" / "_wiring.py").is_file()
     return tmp_path
@@ -284,6 +288,7 @@ class Workers:
 
 @pytest.fixture
 def workers(project: Path, redis_db: Any, request: pytest.FixtureRequest) -> Iterator[Workers]:
+    """The test's workers (started by the test), killed with their pool processes after."""
     running = Workers(project, database_url(request.node.callspec.params["redis_db"]),
                       request.node.callspec.params["redis_db"])
     try:
