@@ -8,7 +8,9 @@
 ``injectq.integrations.starlette`` needs ``pip install 'injectq[starlette]'``;
 ``injectq.integrations.litestar`` needs ``pip install 'injectq[litestar]'``;
 ``injectq.integrations.click`` needs ``pip install 'injectq[click]'``;
-``injectq.integrations.typer`` needs ``pip install 'injectq[typer]'``. Importing this
+``injectq.integrations.typer`` needs ``pip install 'injectq[typer]'``;
+``injectq.integrations.django`` needs ``pip install 'injectq[django]'``;
+``injectq.integrations.celery`` needs ``pip install 'injectq[celery]'``. Importing this
 package imports no framework: the names below load their module on first use.
 """
 
@@ -19,17 +21,32 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from injectq.integrations.aiohttp import (
+        CONTAINER_KEY,
         aget_aiohttp,
         get_container_aiohttp,
         inject_aiohttp,
         setup_aiohttp,
     )
+    from injectq.integrations.celery import (
+        get_container_celery,
+        inject_celery,
+        setup_celery,
+    )
     from injectq.integrations.click import inject_click, setup_click
+    from injectq.integrations.django import (
+        InjectQMiddleware,
+        get_container_django,
+        get_django,
+        inject_command,
+        inject_django,
+        setup_django,
+    )
     from injectq.integrations.fastapi import (
         InjectAPI,
         Injected,
         InjectFastAPI,
         InjectQRequestMiddleware,
+        get_container_fastapi,
         setup_fastapi,
     )
     from injectq.integrations.fastmcp import (
@@ -61,6 +78,7 @@ if TYPE_CHECKING:
         InjectQTaskMiddleware,
         InjectTask,
         InjectTaskiq,
+        get_injector_instance_taskiq,
         setup_taskiq,
     )
     from injectq.integrations.typer import InjectTyper, inject_typer, setup_typer
@@ -71,10 +89,12 @@ __all__ = [
     "InjectQRequestMiddleware",
     "Injected",
     "setup_fastapi",
+    "get_container_fastapi",
     "InjectTask",
     "InjectTaskiq",
     "InjectQTaskMiddleware",
     "setup_taskiq",
+    "get_injector_instance_taskiq",
     "InjectMCP",
     "InjectQMCPMiddleware",
     "get_container_mcp",
@@ -83,6 +103,7 @@ __all__ = [
     "get_flask",
     "inject_flask",
     "setup_flask",
+    "CONTAINER_KEY",
     "aget_aiohttp",
     "get_container_aiohttp",
     "inject_aiohttp",
@@ -101,6 +122,15 @@ __all__ = [
     "InjectTyper",
     "inject_typer",
     "setup_typer",
+    "InjectQMiddleware",
+    "get_container_django",
+    "get_django",
+    "inject_command",
+    "inject_django",
+    "setup_django",
+    "get_container_celery",
+    "inject_celery",
+    "setup_celery",
 ]
 
 _WHERE = {
@@ -109,10 +139,12 @@ _WHERE = {
     "InjectQRequestMiddleware": "fastapi",
     "Injected": "fastapi",
     "setup_fastapi": "fastapi",
+    "get_container_fastapi": "fastapi",
     "InjectTask": "taskiq",
     "InjectTaskiq": "taskiq",
     "InjectQTaskMiddleware": "taskiq",
     "setup_taskiq": "taskiq",
+    "get_injector_instance_taskiq": "taskiq",
     "InjectMCP": "fastmcp",
     "InjectQMCPMiddleware": "fastmcp",
     "get_container_mcp": "fastmcp",
@@ -121,6 +153,7 @@ _WHERE = {
     "get_flask": "flask",
     "inject_flask": "flask",
     "setup_flask": "flask",
+    "CONTAINER_KEY": "aiohttp",
     "aget_aiohttp": "aiohttp",
     "get_container_aiohttp": "aiohttp",
     "inject_aiohttp": "aiohttp",
@@ -139,6 +172,15 @@ _WHERE = {
     "InjectTyper": "typer",
     "inject_typer": "typer",
     "setup_typer": "typer",
+    "InjectQMiddleware": "django",
+    "get_container_django": "django",
+    "get_django": "django",
+    "inject_command": "django",
+    "inject_django": "django",
+    "setup_django": "django",
+    "get_container_celery": "celery",
+    "inject_celery": "celery",
+    "setup_celery": "celery",
 }
 
 
