@@ -34,7 +34,6 @@ Works with the runtime ``InjectQ`` and a generated container alike. Needs Celery
 from __future__ import annotations
 
 import builtins
-import contextvars
 import datetime
 import decimal
 import enum
@@ -57,11 +56,11 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
     ) from exc
 
 from injectq.errors import InjectionError
+from injectq.integrations._unit import Units
 from injectq.model.graph import PRIMITIVES
 from injectq.model.introspect import Edge, Param, describe
 from injectq.model.markers import InjectMarker, split_key
 from injectq.runtime.inject import inject
-from injectq.runtime.interface import set_current
 
 __all__ = ["get_container_celery", "inject_celery", "setup_celery"]
 
@@ -75,10 +74,8 @@ current_task: Callable[[], Any] = _celery_state.get_current_task
 # app -> (container, scope name), for the apps setup_celery was given
 _served: weakref.WeakKeyDictionary[Any, tuple[Any, str]] = weakref.WeakKeyDictionary()
 
-# the container whose scope a decorated task running in this context opened
-_serving: contextvars.ContextVar[Any] = contextvars.ContextVar(
-    "injectq_celery_container", default=None
-)
+# a scope per decorated task run, except one called from another's body
+_units = Units("injectq_celery_container")
 
 # values Celery's serializers carry (kombu's json: dates, times, Decimal, UUID): task
 # arguments, never dependencies
@@ -223,16 +220,8 @@ def inject_celery(task: F) -> F:
     @functools.wraps(task)
     def run(*args: Any, **kwargs: Any) -> Any:
         container, scope_name = _setup(where)
-        if _serving.get() is container:  # called from a decorated task: its scope
-            return injected(*args, **kwargs)
-        token = _serving.set(container)
-        current = set_current(container)
-        try:
-            with container.scope(scope_name):
-                return injected(*args, **kwargs)
-        finally:
-            current.var.reset(current)
-            _serving.reset(token)
+        # called from a decorated task: in its scope
+        return _units.run(container, scope_name, lambda: injected(*args, **kwargs))
 
     # what Celery's argument check reads (it does not follow __wrapped__)
     run.__signature__ = signature  # type: ignore[attr-defined]

@@ -24,7 +24,6 @@ Works with the runtime ``InjectQ`` and a generated container alike. Needs Click:
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import inspect
 from collections.abc import Callable
@@ -39,8 +38,8 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
     ) from exc
 
 from injectq.errors import InjectionError
+from injectq.integrations._unit import Units
 from injectq.runtime.inject import inject
-from injectq.runtime.interface import set_current
 
 __all__ = ["inject_click", "setup_click"]
 
@@ -49,10 +48,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # on the command setup_click was given: (container, scope name)
 ATTRIBUTE = "_injectq_container"
 
-# the container whose scope a decorated callback running in this context opened
-_serving: contextvars.ContextVar[Any] = contextvars.ContextVar(
-    "injectq_click_container", default=None
-)
+# a scope per decorated callback, except one invoked from another
+_units = Units("injectq_click_container")
 
 
 def _setup(what: str) -> tuple[Any, str]:
@@ -99,16 +96,8 @@ def inject_click(command: F) -> F:
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         container, scope_name = _setup(where)
-        if _serving.get() is container:  # invoked from a decorated callback: its scope
-            return injected(*args, **kwargs)
-        token = _serving.set(container)
-        current = set_current(container)
-        try:
-            with container.scope(scope_name):
-                return injected(*args, **kwargs)
-        finally:
-            current.var.reset(current)
-            _serving.reset(token)
+        # invoked from a decorated callback: in its scope
+        return _units.run(container, scope_name, lambda: injected(*args, **kwargs))
 
     return cast("F", run)
 

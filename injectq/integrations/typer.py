@@ -21,7 +21,6 @@ imports the ``click`` package).
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import inspect
 import weakref
@@ -37,9 +36,9 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
     ) from exc
 
 from injectq.errors import DependencyNotFoundError, InjectionError
+from injectq.integrations._unit import Units
 from injectq.model.arguments import check_marker
 from injectq.model.markers import ClassKey, display_key
-from injectq.runtime.interface import set_current
 
 __all__ = ["InjectTyper", "inject_typer", "setup_typer"]
 
@@ -50,10 +49,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 _served: weakref.WeakKeyDictionary[typer.Typer, tuple[Any, str]] = (
     weakref.WeakKeyDictionary()
 )
-# the container whose scope a decorated callback running in this context opened
-_serving: contextvars.ContextVar[Any] = contextvars.ContextVar(
-    "injectq_typer_container", default=None
-)
+# a scope per decorated callback, except one invoked from another
+_units = Units("injectq_typer_container")
 
 
 class _Marker:
@@ -183,16 +180,12 @@ class _Command:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         marked = self._planned()[2]
         container, scope_name = _setup(self, self._where)
-        if _serving.get() is container:  # invoked from a decorated callback: its scope
-            return self._func(*args, **self._resolve(container, marked, kwargs))
-        token = _serving.set(container)
-        current = set_current(container)
-        try:
-            with container.scope(scope_name):
-                return self._func(*args, **self._resolve(container, marked, kwargs))
-        finally:
-            current.var.reset(current)
-            _serving.reset(token)
+        # invoked from a decorated callback: in its scope
+        return _units.run(
+            container,
+            scope_name,
+            lambda: self._func(*args, **self._resolve(container, marked, kwargs)),
+        )
 
     def _resolve(
         self, container: Any, marked: tuple[tuple[str, _Marker], ...], kwargs: dict[str, Any]
