@@ -7,11 +7,28 @@ The tests of each framework differ only in the few places ``app_source`` takes.
 ``write_app`` writes it as a package into ``tmp_path`` (``codegen_env``) and imports it;
 ``make_container`` gives the runtime ``InjectQ`` or the ``Container()`` that injectq-gen
 generates from the same Module; ``app_fixtures`` makes a test module's two fixtures of them.
+
+The checks and servers the integrations' tests share: ``check_import_needs`` runs, in a
+fresh interpreter, "importing injectq imports no framework; without it, the integration's
+ImportError names the extra". ``docs_section`` is a ``## heading`` section's blocks of
+docs/integrations.md, ``example_blocks`` its one script and one output block,
+``check_script_prints`` runs a script and compares what it prints, and
+``run_docs_example`` does all three for a section. ``wsgi_fixture`` makes a test module's
+fixture ``serve``, which serves WSGI apps on werkzeug servers in threads; ``fetch`` asks
+them over HTTP, ``free_port`` finds a port for a server of one's own.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from string import Template
 from types import ModuleType
@@ -20,7 +37,8 @@ from typing import Any
 import pytest
 
 from injectq import InjectQ
-from tests.codegen_support import build_wiring, make_project
+from tests.codegen_support import REPO, build_wiring, make_project
+from tests.test_docs import Block, blocks
 
 __all__ = [
     "CONTAINERS",
@@ -29,6 +47,14 @@ __all__ = [
     "make_container",
     "scope_events",
     "write_app",
+    "check_import_needs",
+    "docs_section",
+    "example_blocks",
+    "check_script_prints",
+    "run_docs_example",
+    "wsgi_fixture",
+    "fetch",
+    "free_port",
 ]
 
 # the two kinds of container every test runs with, as a fixture's params
@@ -214,3 +240,153 @@ def app_fixtures(package: str, source: str, *, async_close: bool = False) -> tup
 def scope_events(number: int, ending: list[str]) -> list[str]:
     """What one scope logs: both resources opened, then closed newest first."""
     return [f"open session {number}", f"open audit {number}", *ending]
+
+
+def _python(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+    """``python ARGV`` in a subprocess (within 60 s) that imports injectq from this checkout
+    (``env``, when given, is the whole environment)."""
+    if env is None:
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, *argv], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+# -- the optional framework ---------------------------------------------------------------
+
+
+def check_import_needs(
+    framework: str,
+    integration: str,
+    extra: str | None = None,
+    *,
+    also_absent: tuple[str, ...] = (),
+    load: str | None = None,
+    missing: str | None = None,
+) -> None:
+    """In a fresh interpreter: importing injectq, injectq.integrations and injectq.testing
+    imports neither the module ``framework`` nor any of ``also_absent``; loading
+    ``injectq.integrations.<integration>`` (``load``: the statement that does, by default its
+    import) imports ``framework``.
+
+    With ``extra``, then: the modules of ``framework`` and of the integrations forgotten and
+    ``missing`` (by default ``framework``) made unimportable, importing the integration is
+    an ImportError that says ``pip install 'injectq[<extra>]'``.
+    """
+    module = f"injectq.integrations.{integration}"
+    lines = [
+        "import sys, injectq, injectq.integrations, injectq.testing",
+        f"for name in {(framework, *also_absent)!r}:",
+        "    assert name not in sys.modules, f'{name} imported'",
+        load or f"import {module}",
+        f"assert {framework!r} in sys.modules",
+    ]
+    if extra is not None:
+        lines += [
+            f"for name in [n for n in sys.modules if n.startswith(({framework!r}, "
+            "'injectq.integrations.'))]:",
+            "    del sys.modules[name]",
+            f"sys.modules[{(missing or framework)!r}] = None",
+            "try:",
+            f"    import {module}",
+            "except ImportError as exc:",
+            "    print(exc)",
+        ]
+    proc = _python(["-c", "\n".join(lines) + "\n"])
+    assert proc.returncode == 0, proc.stderr
+    if extra is not None:
+        assert f"pip install 'injectq[{extra}]'" in proc.stdout
+
+
+# -- docs/integrations.md -----------------------------------------------------------------
+
+
+def docs_section(heading: str) -> list[Block]:
+    """The blocks (those with a body) of docs/integrations.md's section ``## <heading>``,
+    which ends at the next ``## `` heading."""
+    text = (REPO / "docs" / "integrations.md").read_text(encoding="utf-8").splitlines()
+    headings = [(i, t) for i, t in enumerate(text) if t.startswith("## ")]
+    start = next(i for i, t in headings if t == f"## {heading}")
+    end = next((i for i, _ in headings if i > start), len(text))
+    return [b for b in blocks("integrations.md") if b.body and start <= b.line < end]
+
+
+def example_blocks(section: list[Block]) -> tuple[Block, Block]:
+    """The section's python block that is run (no mark) and its output block, asserting it
+    has one of each."""
+    code = [b for b in section if b.lang == "python" and b.mark is None]
+    shown = [b for b in section if b.mark == "output"]
+    assert len(code) == 1 and len(shown) == 1
+    return code[0], shown[0]
+
+
+def check_script_prints(
+    code: Block, shown: Block, folder: Path, *, name: str = "example.py",
+    env: dict[str, str] | None = None,
+) -> None:
+    """``code`` written to ``folder/name`` and run there (``env``: its whole environment,
+    by default this one with PYTHONPATH the checkout) exits 0 having printed ``shown``."""
+    script = folder / name
+    script.write_text(code.body, encoding="utf-8")
+    proc = _python([str(script)], cwd=folder, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == shown.body
+
+
+def run_docs_example(heading: str, tmp_path: Path) -> None:
+    """The one python block of docs/integrations.md's ``## <heading>`` section, run as a
+    script in ``tmp_path``, prints the section's output block."""
+    code, shown = example_blocks(docs_section(heading))
+    check_script_prints(code, shown, tmp_path)
+
+
+# -- real servers -------------------------------------------------------------------------
+
+
+def wsgi_fixture() -> Any:
+    """A test module's fixture ``serve``: ``serve = wsgi_fixture()``.
+
+    ``serve(wsgi_app)`` runs the app on a werkzeug WSGI server in a thread on a free port
+    and returns its base URL; the servers stop after the test.
+    """
+
+    @pytest.fixture(name="serve")
+    def serve() -> Iterator[Callable[[Any], str]]:
+        from werkzeug.serving import make_server
+
+        running: list[tuple[Any, threading.Thread]] = []
+
+        def start(wsgi_app: Any) -> str:
+            server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+            thread = threading.Thread(target=server.serve_forever,
+                                      kwargs={"poll_interval": 0.05}, daemon=True)
+            thread.start()
+            running.append((server, thread))
+            return f"http://127.0.0.1:{server.server_port}"
+
+        yield start
+        for server, thread in running:
+            server.shutdown()
+            thread.join(5)
+            server.server_close()
+            assert not thread.is_alive()
+
+    return serve
+
+
+def fetch(url: str, method: str = "GET") -> tuple[int, str]:
+    """(status, body) of a real HTTP request, with a bounded wait."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method=method),
+                                    timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.read().decode()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -13,12 +13,7 @@ finalization can be read off.
 # views are local functions using the app's classes, taken from a fixture
 
 import json
-import os
-import subprocess
-import sys
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -26,7 +21,6 @@ from typing import Annotated, Any
 
 import pytest
 from flask import Flask, abort, g
-from werkzeug.serving import make_server
 
 from injectq import InjectionError, InjectQ, Named, ScopeError, inject
 from injectq.integrations.flask import (
@@ -35,10 +29,18 @@ from injectq.integrations.flask import (
     inject_flask,
     setup_flask,
 )
-from tests.codegen_support import REPO
-from tests.integration_support import app_fixtures, app_source, scope_events
+from tests.integration_support import (
+    app_fixtures,
+    app_source,
+    check_import_needs,
+    fetch,
+    run_docs_example,
+    scope_events,
+    wsgi_fixture,
+)
 
 app, container = app_fixtures("flaskapp", app_source("flask"))
+serve = wsgi_fixture()
 
 
 def greeter_app(container: Any, app: ModuleType) -> Flask:
@@ -73,39 +75,6 @@ def greeter_app(container: Any, app: ModuleType) -> Flask:
         return str(session.number)
 
     return web
-
-
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    """``serve(app)``: the app on a werkzeug WSGI server in a thread on a free port, its
-    base URL returned; the servers stop after the test."""
-    running: list[tuple[Any, threading.Thread]] = []
-
-    def start(web: Flask) -> str:
-        server = make_server("127.0.0.1", 0, web, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                  daemon=True)
-        thread.start()
-        running.append((server, thread))
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for server, thread in running:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
-        assert not thread.is_alive()
-
-
-def fetch(url: str, method: str = "GET") -> tuple[int, str]:
-    """(status, body) of a real HTTP request, with a bounded wait."""
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, method=method),
-                                    timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, exc.read().decode()
 
 
 def test_each_request_gets_its_own_scope_finalized_after_it(
@@ -344,51 +313,12 @@ def test_an_async_view_is_refused_where_it_is_decorated() -> None:
 def test_importing_injectq_does_not_import_flask() -> None:
     """Flask loads only with injectq.integrations.flask itself; without Flask that module
     says what to install."""
-    code = (
-        "import sys, injectq, injectq.integrations\n"
-        "assert 'flask' not in sys.modules and 'werkzeug' not in sys.modules\n"
-        "import injectq.integrations.flask\n"
-        "assert 'flask' in sys.modules\n"
-        "for name in [n for n in sys.modules if n.startswith(('flask', 'injectq.integrations.'))]:\n"
-        "    del sys.modules[name]\n"
-        "sys.modules['flask'] = None\n"
-        "try:\n"
-        "    import injectq.integrations.flask\n"
-        "except ImportError as exc:\n"
-        "    print(exc)\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert "pip install 'injectq[flask]'" in proc.stdout
+    check_import_needs("flask", "flask", "flask", also_absent=("werkzeug",))
 
 
 # -- the docs example ------------------------------------------------------------------
 
 
-def test_docs_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_docs_example_runs(tmp_path: Path) -> None:
     """The Flask section of docs/integrations.md runs as written and prints what it shows."""
-    from tests.test_docs import blocks
-
-    section = [b for b in blocks("integrations.md") if b.body and in_section("## Flask", b.line)]
-    code = [b for b in section if b.lang == "python" and b.mark is None]
-    shown = [b for b in section if b.mark == "output"]
-    assert len(code) == 1 and len(shown) == 1
-    monkeypatch.chdir(tmp_path)
-    script = tmp_path / "flask_example.py"
-    script.write_text(code[0].body, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == shown[0].body
-
-
-def in_section(heading: str, line: int) -> bool:
-    """Is ``line`` (0-based) of docs/integrations.md in the section under ``heading``?"""
-    text = (REPO / "docs" / "integrations.md").read_text(encoding="utf-8").splitlines()
-    headings = [(i, t) for i, t in enumerate(text) if t.startswith("## ")]
-    start = next(i for i, t in headings if t == heading)
-    end = next((i for i, _ in headings if i > start), len(text))
-    return start <= line < end
+    run_docs_example("Flask", tmp_path)
