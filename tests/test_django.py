@@ -24,13 +24,11 @@ import contextlib
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
 import types
-import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -41,12 +39,12 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import BadRequest, PermissionDenied
+from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import BaseCommand, CommandError, call_command
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.test import AsyncClient, Client, override_settings
 from django.urls import path
 from django.views import View
-from werkzeug.serving import make_server
 
 from injectq import InjectionError, InjectQ, Named, ScopeError, inject
 from injectq.integrations import django as integration
@@ -63,12 +61,20 @@ from tests.integration_support import (
     CONTAINERS,
     app_fixtures,
     app_source,
+    check_import_needs,
+    check_script_prints,
+    docs_section,
+    example_blocks,
+    fetch,
+    free_port,
     make_container,
     scope_events,
     write_app,
+    wsgi_fixture,
 )
 
 app, container = app_fixtures("djangoapp", app_source("django"))
+serve = wsgi_fixture()
 
 MIDDLEWARE = "injectq.integrations.django.InjectQMiddleware"
 
@@ -137,41 +143,6 @@ def greeter_views(container: Any, app: ModuleType) -> list[Any]:
 BARRIER = threading.Barrier(2)
 
 
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    """``serve()``: the configured project's WSGI handler on a werkzeug server in a thread
-    on a free port, its base URL returned; the servers stop after the test."""
-    from django.core.handlers.wsgi import WSGIHandler
-
-    running: list[tuple[Any, threading.Thread]] = []
-
-    def start() -> str:
-        server = make_server("127.0.0.1", 0, WSGIHandler(), threaded=True)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                  daemon=True)
-        thread.start()
-        running.append((server, thread))
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for server, thread in running:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
-        assert not thread.is_alive()
-
-
-def fetch(url: str, method: str = "GET") -> tuple[int, str]:
-    """(status, body) of a real HTTP request, with a bounded wait."""
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, method=method),
-                                    timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, exc.read().decode()
-
-
 # -- requests, in this process -----------------------------------------------------------
 
 
@@ -182,7 +153,7 @@ def test_each_request_gets_its_own_scope_finalized_after_it(
     injected parameters, get_django() and @inject functions it calls; when the response is
     done, they are finalized, newest first."""
     with project(container, *greeter_views(container, app)):
-        base = serve()
+        base = serve(WSGIHandler())
         status, body = fetch(f"{base}/greet/Ada")
         assert status == 200
         assert json.loads(body) == {"text": "hello Ada (session 1)", "one_session": True,
@@ -202,7 +173,7 @@ def test_a_view_that_raises_still_closes_its_scope(
     their yield (as in a with block: the session rolls back), every one is closed, and the
     next request gets a fresh scope."""
     with project(container, *greeter_views(container, app)):
-        base = serve()
+        base = serve(WSGIHandler())
         assert fetch(f"{base}/pay/5", "POST")[0] == 500
         assert app.EVENTS == scope_events(1, [
             "audit 1 saw ValueError", "close audit 1",
@@ -217,7 +188,7 @@ def test_concurrent_requests_do_not_share_a_scope(
     """Two requests served at once (a thread each) each have their own scoped instances."""
     BARRIER.reset()
     with project(container, *greeter_views(container, app)):
-        base = serve()
+        base = serve(WSGIHandler())
         results: list[tuple[int, str]] = []
         clients = [threading.Thread(target=lambda: results.append(fetch(f"{base}/hold")))
                    for _ in range(2)]
@@ -682,24 +653,7 @@ def test_a_command_without_setup_and_an_async_handle_are_refused() -> None:
 def test_importing_injectq_does_not_import_django() -> None:
     """Django loads only with injectq.integrations.django itself; without Django that
     module says what to install."""
-    code = (
-        "import sys, injectq, injectq.integrations\n"
-        "assert 'django' not in sys.modules\n"
-        "import injectq.integrations.django\n"
-        "assert 'django' in sys.modules\n"
-        "for name in [n for n in sys.modules if n.startswith(('django', 'injectq.integrations.'))]:\n"
-        "    del sys.modules[name]\n"
-        "sys.modules['django'] = None\n"
-        "try:\n"
-        "    import injectq.integrations.django\n"
-        "except ImportError as exc:\n"
-        "    print(exc)\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert "pip install 'injectq[django]'" in proc.stdout
+    check_import_needs("django", "django", "django")
 
 
 # -- real runs: a Django project served by runserver and uvicorn, its command run -------
@@ -852,12 +806,6 @@ def shop(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, dict[str
     return tmp_path, env
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def run_server() -> Iterator[Any]:
     """``run_server(argv, cwd, env, port)``: a server subprocess, its base URL returned
@@ -979,14 +927,11 @@ def test_docs_example_runs(tmp_path: Path) -> None:
     """The Django section of docs/integrations.md runs as written: its files make a
     project whose command prints what the console block shows, and whose views, asked
     with the test client, print what the output block shows."""
-    from tests.test_docs import blocks
-
-    section = [b for b in blocks("integrations.md") if b.body and in_section("## Django", b.line)]
+    section = docs_section("Django")
     files = [b for b in section if b.mark == "file"]
     consoles = [b for b in section if b.lang == "console"]
-    code = [b for b in section if b.lang == "python" and b.mark is None]
-    shown = [b for b in section if b.mark == "output"]
-    assert len(files) == 5 and len(consoles) == 1 and len(code) == 1 and len(shown) == 1
+    assert len(files) == 5 and len(consoles) == 1
+    code, shown = example_blocks(section)
     make_project(tmp_path, {b.arg: b.body for b in files if b.arg})
     # this environment's python first on PATH; unbuffered, the order a terminal shows
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1",
@@ -1002,17 +947,4 @@ def test_docs_example_runs(tmp_path: Path) -> None:
             assert proc.returncode == (1 if "bob" in line else 0), proc.stdout
             transcript.extend(proc.stdout.splitlines())
     assert transcript == consoles[0].body.splitlines()
-    (tmp_path / "try_views.py").write_text(code[0].body, encoding="utf-8")
-    proc = subprocess.run([sys.executable, "try_views.py"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == shown[0].body
-
-
-def in_section(heading: str, line: int) -> bool:
-    """Is ``line`` (0-based) of docs/integrations.md in the section under ``heading``?"""
-    text = (REPO / "docs" / "integrations.md").read_text(encoding="utf-8").splitlines()
-    headings = [(i, t) for i, t in enumerate(text) if t.startswith("## ")]
-    start = next(i for i, t in headings if t == heading)
-    end = next((i for i, _ in headings if i > start), len(text))
-    return start <= line < end
+    check_script_prints(code, shown, tmp_path, name="try_views.py", env=env)
