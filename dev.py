@@ -63,7 +63,11 @@ def lint() -> None:
     run(BIN / "pyright")
     run(BIN / "mypy", "--strict", "tests/typing")
     run(BIN / "pyright", "tests/typing")
-    for example, wiring in (("production", "app/_wiring.py"), ("webapp", "webapp/_wiring.py")):
+    for example, wiring in (
+        ("production", "app/_wiring.py"),
+        ("webapp", "webapp/_wiring.py"),
+        ("celery", "billing/_wiring.py"),
+    ):
         folder = ROOT / "examples" / example
         run(BIN / "mypy", "--strict", "--follow-imports=silent", wiring, cwd=folder)
         run(BIN / "pyright", wiring, cwd=folder)

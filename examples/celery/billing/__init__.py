@@ -1,0 +1,1 @@
+"""A billing service whose work runs as Celery tasks, wired with injectq."""
