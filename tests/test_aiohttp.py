@@ -13,9 +13,6 @@ finalization can be read off.
 # these handlers are local functions using the app's classes, taken from a fixture
 
 import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from types import ModuleType
@@ -34,8 +31,13 @@ from injectq.integrations.aiohttp import (
     inject_aiohttp,
     setup_aiohttp,
 )
-from tests.codegen_support import REPO
-from tests.integration_support import app_fixtures, app_source, scope_events
+from tests.integration_support import (
+    app_fixtures,
+    app_source,
+    check_import_needs,
+    run_docs_example,
+    scope_events,
+)
 
 app, container = app_fixtures("aioapp", app_source("aiohttp", async_audit=True), async_close=True)
 
@@ -439,44 +441,13 @@ def test_a_sync_handler_is_refused_where_it_is_decorated() -> None:
 def test_importing_injectq_does_not_import_aiohttp() -> None:
     """aiohttp loads only with injectq.integrations.aiohttp itself; without it that module
     says what to install."""
-    code = (
-        "import sys, injectq, injectq.integrations\n"
-        "assert 'aiohttp' not in sys.modules\n"
-        "import injectq.integrations.aiohttp\n"
-        "assert 'aiohttp' in sys.modules\n"
-        "for name in [n for n in sys.modules if n.startswith(('aiohttp', 'injectq.integrations.'))]:\n"
-        "    del sys.modules[name]\n"
-        "sys.modules['aiohttp'] = None\n"
-        "try:\n"
-        "    import injectq.integrations.aiohttp\n"
-        "except ImportError as exc:\n"
-        "    print(exc)\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert "pip install 'injectq[aiohttp]'" in proc.stdout
+    check_import_needs("aiohttp", "aiohttp", "aiohttp")
 
 
 # -- the docs example ------------------------------------------------------------------
 
 
-def test_docs_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_docs_example_runs(tmp_path: Path) -> None:
     """The aiohttp section of docs/integrations.md runs as written and prints what it
     shows."""
-    from tests.test_docs import blocks
-    from tests.test_flask import in_section
-
-    section = [b for b in blocks("integrations.md") if b.body and in_section("## aiohttp", b.line)]
-    code = [b for b in section if b.lang == "python" and b.mark is None]
-    shown = [b for b in section if b.mark == "output"]
-    assert len(code) == 1 and len(shown) == 1
-    monkeypatch.chdir(tmp_path)
-    script = tmp_path / "aiohttp_example.py"
-    script.write_text(code[0].body, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == shown[0].body
+    run_docs_example("aiohttp", tmp_path)

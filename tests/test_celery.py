@@ -19,8 +19,6 @@ import decimal
 import enum
 import inspect
 import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -39,8 +37,13 @@ from celery.worker import state as worker_state
 from injectq import Inject, InjectionError, InjectQ, Lazy, Named, ScopeError, inject
 from injectq.integrations.celery import get_container_celery, inject_celery, setup_celery
 from injectq.runtime.interface import current
-from tests.codegen_support import REPO
-from tests.integration_support import app_fixtures, app_source, scope_events
+from tests.integration_support import (
+    app_fixtures,
+    app_source,
+    check_import_needs,
+    run_docs_example,
+    scope_events,
+)
 
 APP = app_source("celery", name="worker_name", cli=True)
 
@@ -522,24 +525,7 @@ def test_a_pool_process_exiting_closes_the_container_of_its_app() -> None:
 def test_importing_injectq_does_not_import_celery() -> None:
     """Celery loads only with injectq.integrations.celery itself; without Celery that
     module says what to install."""
-    code = (
-        "import sys, injectq, injectq.integrations, injectq.testing\n"
-        "assert 'celery' not in sys.modules, 'celery imported'\n"
-        "import injectq.integrations.celery\n"
-        "assert 'celery' in sys.modules\n"
-        "for name in [n for n in sys.modules if n.startswith(('celery', 'injectq.integrations.'))]:\n"
-        "    del sys.modules[name]\n"
-        "sys.modules['celery'] = None\n"
-        "try:\n"
-        "    import injectq.integrations.celery\n"
-        "except ImportError as exc:\n"
-        "    print(exc)\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert "pip install 'injectq[celery]'" in proc.stdout
+    check_import_needs("celery", "celery", "celery")
 
 
 # -- the docs example ------------------------------------------------------------------
@@ -548,17 +534,4 @@ def test_importing_injectq_does_not_import_celery() -> None:
 def test_docs_example_runs(tmp_path: Path) -> None:
     """The Celery section of docs/integrations.md runs as written and prints what it
     shows."""
-    from tests.test_docs import blocks
-    from tests.test_flask import in_section
-
-    section = [b for b in blocks("integrations.md") if b.body and in_section("## Celery", b.line)]
-    code = [b for b in section if b.lang == "python" and b.mark is None]
-    shown = [b for b in section if b.mark == "output"]
-    assert len(code) == 1 and len(shown) == 1
-    script = tmp_path / "celery_example.py"
-    script.write_text(code[0].body, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == shown[0].body
+    run_docs_example("Celery", tmp_path)

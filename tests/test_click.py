@@ -25,7 +25,13 @@ from injectq import InjectionError, InjectQ, Named, ScopeError, inject
 from injectq.integrations.click import inject_click, setup_click
 from injectq_codegen.build import generate
 from tests.codegen_support import REPO, make_project
-from tests.integration_support import app_fixtures, app_source, scope_events
+from tests.integration_support import (
+    app_fixtures,
+    app_source,
+    check_import_needs,
+    run_docs_example,
+    scope_events,
+)
 
 APP = app_source("cli", name="tool_name", cli=True)
 
@@ -389,16 +395,7 @@ def test_an_async_callback_is_refused() -> None:
 
 def test_importing_injectq_does_not_import_click() -> None:
     """Click loads only with injectq.integrations.click itself."""
-    code = (
-        "import sys, injectq, injectq.integrations, injectq.testing\n"
-        "assert 'click' not in sys.modules, 'click imported'\n"
-        "import injectq.integrations.click\n"
-        "assert 'click' in sys.modules\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
+    check_import_needs("click", "click")
 
 
 # -- the real program --------------------------------------------------------------------
@@ -457,24 +454,4 @@ def test_the_real_cli_closes_the_scope_however_the_command_ends(
 
 def test_docs_example_runs(tmp_path: Path) -> None:
     """The Click section of docs/integrations.md runs as written and prints what it shows."""
-    from tests.test_docs import blocks
-
-    section = [b for b in blocks("integrations.md") if b.body and in_section("## Click", b.line)]
-    code = [b for b in section if b.lang == "python" and b.mark is None]
-    shown = [b for b in section if b.mark == "output"]
-    assert len(code) == 1 and len(shown) == 1
-    script = tmp_path / "click_example.py"
-    script.write_text(code[0].body, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == shown[0].body
-
-
-def in_section(heading: str, line: int) -> bool:
-    text = (REPO / "docs" / "integrations.md").read_text(encoding="utf-8").splitlines()
-    headings = [(i, t) for i, t in enumerate(text) if t.startswith("## ")]
-    start = next(i for i, t in headings if t == heading)
-    end = next((i for i, _ in headings if i > start), len(text))
-    return start <= line < end
+    run_docs_example("Click", tmp_path)

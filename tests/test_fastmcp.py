@@ -11,9 +11,6 @@ the order of finalization can be read off.
 # these handlers are local functions using the app's classes, taken from a fixture
 
 import asyncio
-import os
-import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any
@@ -29,8 +26,13 @@ from injectq.integrations.fastmcp import (
     get_container_mcp,
     setup_mcp,
 )
-from tests.codegen_support import REPO
-from tests.integration_support import app_fixtures, app_source, scope_events
+from tests.integration_support import (
+    app_fixtures,
+    app_source,
+    check_import_needs,
+    run_docs_example,
+    scope_events,
+)
 
 app, container = app_fixtures("mcpapp", app_source("mcp", token=True))
 
@@ -310,43 +312,13 @@ def test_a_marker_with_an_unhashable_key_fails_where_it_is_written() -> None:
 
 def test_importing_injectq_does_not_import_fastmcp() -> None:
     """FastMCP loads only with injectq.integrations.fastmcp itself."""
-    code = (
-        "import sys, injectq, injectq.integrations, injectq.testing\n"
-        "assert 'fastmcp' not in sys.modules, 'fastmcp imported'\n"
-        "import injectq.integrations.fastmcp\n"
-        "assert 'fastmcp' in sys.modules\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
+    check_import_needs("fastmcp", "fastmcp")
 
 
 # -- the docs example ------------------------------------------------------------------
 
 
-def test_docs_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_docs_example_runs(tmp_path: Path) -> None:
     """The FastMCP section of docs/integrations.md runs as written and prints what it
     shows."""
-    from tests.test_docs import blocks
-
-    section = [b for b in blocks("integrations.md") if b.body and _in_fastmcp_section(b.line)]
-    code = [b for b in section if b.lang == "python" and b.mark is None]
-    shown = [b for b in section if b.mark == "output"]
-    assert len(code) == 1 and len(shown) == 1
-    monkeypatch.chdir(tmp_path)
-    script = tmp_path / "mcp_example.py"
-    script.write_text(code[0].body, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == shown[0].body
-
-
-def _in_fastmcp_section(line: int) -> bool:
-    text = (REPO / "docs" / "integrations.md").read_text(encoding="utf-8").splitlines()
-    headings = [(i, t) for i, t in enumerate(text) if t.startswith("## ")]
-    start = next(i for i, t in headings if t == "## FastMCP")
-    end = next((i for i, _ in headings if i > start), len(text))
-    return start <= line < end
+    run_docs_example("FastMCP", tmp_path)
