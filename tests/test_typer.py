@@ -23,7 +23,11 @@ from injectq import BindingError, InjectionError, InjectQ, ScopeError, inject
 from injectq.integrations.typer import InjectTyper, inject_typer, setup_typer
 from injectq_codegen.build import generate
 from tests.codegen_support import REPO, make_project
-from tests.integration_support import app_fixtures, app_source
+from tests.integration_support import (
+    app_fixtures,
+    app_source,
+    check_import_needs,
+)
 
 APP = app_source("cli", name="tool_name", cli=True)  # the app of tests/test_click.py
 
@@ -289,16 +293,7 @@ def test_a_marker_with_an_unhashable_key_fails_where_it_is_written() -> None:
 
 def test_importing_injectq_does_not_import_typer() -> None:
     """Typer loads only with injectq.integrations.typer itself."""
-    code = (
-        "import sys, injectq, injectq.integrations, injectq.testing\n"
-        "assert 'typer' not in sys.modules, 'typer imported'\n"
-        "import injectq.integrations.typer\n"
-        "assert 'typer' in sys.modules\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
+    check_import_needs("typer", "typer")
 
 
 # -- the real program --------------------------------------------------------------------
