@@ -11,9 +11,6 @@ generates from the same Module. The detailed cases go through Litestar's TestCli
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -41,12 +38,16 @@ from injectq.integrations.litestar import (
     InjectQPlugin,
     get_container_litestar,
 )
-from tests.codegen_support import REPO
-from tests.integration_support import app_fixtures, app_source, scope_events
+from tests.integration_support import (
+    app_fixtures,
+    app_source,
+    check_import_needs,
+    run_docs_example,
+    scope_events,
+)
 from tests.test_starlette import (
     committed,
     http,
-    run_docs_example,
     serve,
     wait_for_events,
 )
@@ -351,23 +352,8 @@ def test_a_provider_with_an_unhashable_key_fails_where_it_is_written() -> None:
 def test_importing_injectq_does_not_import_litestar() -> None:
     """Litestar loads only with injectq.integrations.litestar itself; without it the
     module says what to install."""
-    code = (
-        "import sys, injectq, injectq.integrations, injectq.testing\n"
-        "assert 'litestar' not in sys.modules, 'litestar imported'\n"
-        "injectq.integrations.InjectQPlugin\n"
-        "assert 'litestar' in sys.modules\n"
-        "del sys.modules['injectq.integrations.litestar']\n"
-        "sys.modules['litestar.di'] = None\n"
-        "try:\n"
-        "    import injectq.integrations.litestar\n"
-        "except ImportError as exc:\n"
-        "    print(exc)\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert "pip install 'injectq[litestar]'" in proc.stdout
+    check_import_needs("litestar", "litestar", "litestar", load="injectq.integrations.InjectQPlugin",
+                       missing="litestar.di")
 
 
 def test_real_server_scopes_requests_and_websockets(container: Any, app: ModuleType) -> None:

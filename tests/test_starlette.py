@@ -13,10 +13,6 @@ TestClient; ``test_real_server_*`` serve the app with uvicorn on localhost.
 import asyncio
 import contextlib
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -48,8 +44,14 @@ from injectq.integrations.starlette import (
     inject_starlette,
     setup_starlette,
 )
-from tests.codegen_support import REPO
-from tests.integration_support import app_fixtures, app_source, scope_events
+from tests.integration_support import (
+    app_fixtures,
+    app_source,
+    check_import_needs,
+    free_port,
+    run_docs_example,
+    scope_events,
+)
 
 app, container = app_fixtures("webapp_s", app_source("web", token=True))
 
@@ -342,34 +344,13 @@ def test_a_marker_with_an_unhashable_key_fails_where_it_is_written() -> None:
 def test_importing_injectq_does_not_import_starlette() -> None:
     """Starlette loads only with injectq.integrations.starlette itself; without it the
     module says what to install."""
-    code = (
-        "import sys, injectq, injectq.integrations, injectq.testing\n"
-        "assert 'starlette' not in sys.modules, 'starlette imported'\n"
-        "injectq.integrations.setup_starlette\n"
-        "assert 'starlette' in sys.modules\n"
-        "del sys.modules['injectq.integrations.starlette']\n"
-        "sys.modules['starlette.concurrency'] = None\n"
-        "try:\n"
-        "    import injectq.integrations.starlette\n"
-        "except ImportError as exc:\n"
-        "    print(exc)\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert "pip install 'injectq[starlette]'" in proc.stdout
+    check_import_needs("starlette", "starlette", "starlette", load="injectq.integrations.setup_starlette",
+                       missing="starlette.concurrency")
 
 
 # -- a real server ---------------------------------------------------------------------
 
 START_TIMEOUT = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -448,25 +429,3 @@ def test_docs_example_runs(tmp_path: Path) -> None:
     """The Starlette section of docs/integrations.md runs as written and prints what it
     shows."""
     run_docs_example("Starlette", tmp_path)
-
-
-def run_docs_example(heading: str, tmp_path: Path) -> None:
-    """Run the one python block of docs/integrations.md's ``## HEADING`` section and
-    compare its output with the section's output block."""
-    from tests.test_docs import blocks
-
-    text = (REPO / "docs" / "integrations.md").read_text(encoding="utf-8").splitlines()
-    headings = [(i, t) for i, t in enumerate(text) if t.startswith("## ")]
-    start = next(i for i, t in headings if t == f"## {heading}")
-    end = next((i for i, _ in headings if i > start), len(text))
-    section = [b for b in blocks("integrations.md") if b.body and start <= b.line < end]
-    code = [b for b in section if b.lang == "python" and b.mark is None]
-    shown = [b for b in section if b.mark == "output"]
-    assert len(code) == 1 and len(shown) == 1
-    script = tmp_path / "example.py"
-    script.write_text(code[0].body, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == shown[0].body
