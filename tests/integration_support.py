@@ -15,7 +15,9 @@ docs/integrations.md, ``example_blocks`` its one script and one output block,
 ``check_script_prints`` runs a script and compares what it prints, and
 ``run_docs_example`` does all three for a section. ``wsgi_fixture`` makes a test module's
 fixture ``serve``, which serves WSGI apps on werkzeug servers in threads; ``fetch`` asks
-them over HTTP, ``free_port`` finds a port for a server of one's own.
+them over HTTP, ``free_port`` finds a port for a server of one's own. ``write_cli_project``
+writes a command line program of the app, with its generated wiring, and ``run_cli`` runs
+it with either container.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from string import Template
 from types import ModuleType
@@ -37,6 +39,7 @@ from typing import Any
 import pytest
 
 from injectq import InjectQ
+from injectq_codegen.build import generate
 from tests.codegen_support import REPO, build_wiring, make_project
 from tests.test_docs import Block, blocks
 
@@ -55,6 +58,8 @@ __all__ = [
     "wsgi_fixture",
     "fetch",
     "free_port",
+    "write_cli_project",
+    "run_cli",
 ]
 
 # the two kinds of container every test runs with, as a fixture's params
@@ -390,3 +395,27 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+# -- a command line program ---------------------------------------------------------------
+
+
+def write_cli_project(codegen_env: Path, services: str, cli: str) -> Path:
+    """The package ``cliapp`` in ``codegen_env`` (returned): the app ``services``, its program
+    ``cli`` (``python -m cliapp.cli``) and the generated ``cliapp/_wiring.py``."""
+    make_project(codegen_env, {"cliapp/__init__.py": "", "cliapp/services.py": services,
+                               "cliapp/cli.py": cli})
+    source, _ = generate(["cliapp.services:AppModule"], [])
+    (codegen_env / "cliapp" / "_wiring.py").write_text(source, encoding="utf-8")
+    return codegen_env
+
+
+def run_cli(project: Path, which: str, *args: str, env: Mapping[str, str | None] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+    """``python -m cliapp.cli ARGS`` in ``project``, its container ``which`` (``runtime`` or
+    ``generated``, as CLIAPP_CONTAINER); ``env`` sets more variables (None: unsets one)."""
+    run_env: dict[str, str | None] = {
+        **os.environ, "PYTHONPATH": os.pathsep.join([str(project), str(REPO)]),
+        "CLIAPP_CONTAINER": which, **(env or {})}
+    return _python(["-m", "cliapp.cli", *args], cwd=project,
+                   env={k: v for k, v in run_env.items() if v is not None})

@@ -10,8 +10,6 @@ they close, so the order of finalization can be read off.
 # no `from __future__ import annotations`: @inject_click reads the commands' annotations,
 # and these commands are local functions using the app's classes, taken from a fixture
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -23,14 +21,14 @@ from click.testing import CliRunner
 
 from injectq import InjectionError, InjectQ, Named, ScopeError, inject
 from injectq.integrations.click import inject_click, setup_click
-from injectq_codegen.build import generate
-from tests.codegen_support import REPO, make_project
 from tests.integration_support import (
     app_fixtures,
     app_source,
     check_import_needs,
+    run_cli,
     run_docs_example,
     scope_events,
+    write_cli_project,
 )
 
 APP = app_source("cli", name="tool_name", cli=True)
@@ -404,18 +402,7 @@ def test_importing_injectq_does_not_import_click() -> None:
 @pytest.fixture
 def cli_project(codegen_env: Path) -> Path:
     """The app and its CLI as a package in tmp_path, with a generated cliapp/_wiring.py."""
-    make_project(codegen_env, {"cliapp/__init__.py": "", "cliapp/services.py": APP,
-                               "cliapp/cli.py": CLI})
-    source, _ = generate(["cliapp.services:AppModule"], [])
-    (codegen_env / "cliapp" / "_wiring.py").write_text(source, encoding="utf-8")
-    return codegen_env
-
-
-def run_cli(project: Path, which: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(project), str(REPO)]),
-           "CLIAPP_CONTAINER": which}
-    return subprocess.run([sys.executable, "-m", "cliapp.cli", *args], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return write_cli_project(codegen_env, APP, CLI)
 
 
 @pytest.mark.parametrize("which", ["runtime", "generated"])

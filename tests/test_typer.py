@@ -8,9 +8,7 @@ the app of tests/test_click.py, whose resources log how their block ended).
 # no `from __future__ import annotations`: Typer reads the commands' annotations, and
 # these commands are local functions using the app's classes, taken from a fixture
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any
@@ -21,12 +19,12 @@ from typer.testing import CliRunner
 
 from injectq import BindingError, InjectionError, InjectQ, ScopeError, inject
 from injectq.integrations.typer import InjectTyper, inject_typer, setup_typer
-from injectq_codegen.build import generate
-from tests.codegen_support import REPO, make_project
+from tests import integration_support
 from tests.integration_support import (
     app_fixtures,
     app_source,
     check_import_needs,
+    write_cli_project,
 )
 
 APP = app_source("cli", name="tool_name", cli=True)  # the app of tests/test_click.py
@@ -302,20 +300,16 @@ def test_importing_injectq_does_not_import_typer() -> None:
 @pytest.fixture
 def cli_project(codegen_env: Path) -> Path:
     """The app and its Typer CLI in tmp_path, with a generated cliapp/_wiring.py."""
-    make_project(codegen_env, {"cliapp/__init__.py": "", "cliapp/services.py": APP,
-                               "cliapp/cli.py": CLI})
-    source, _ = generate(["cliapp.services:AppModule"], [])
-    (codegen_env / "cliapp" / "_wiring.py").write_text(source, encoding="utf-8")
-    return codegen_env
+    return write_cli_project(codegen_env, APP, CLI)
 
 
 def run_cli(project: Path, which: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(project), str(REPO)]),
-           "CLIAPP_CONTAINER": which, "NO_COLOR": "1", "COLUMNS": "100",
-           "_TYPER_STANDARD_TRACEBACK": "1"}
-    env.pop("FORCE_COLOR", None)
-    return subprocess.run([sys.executable, "-m", "cliapp.cli", *args], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    """integration_support's run_cli, Typer's output plain: no colours, 100 columns,
+    standard tracebacks."""
+    return integration_support.run_cli(
+        project, which, *args,
+        env={"NO_COLOR": "1", "COLUMNS": "100", "_TYPER_STANDARD_TRACEBACK": "1",
+             "FORCE_COLOR": None})
 
 
 @pytest.mark.parametrize("which", ["runtime", "generated"])
