@@ -13,7 +13,8 @@ fresh interpreter, "importing injectq imports no framework; without it, the inte
 ImportError names the extra". ``docs_section`` is a ``## heading`` section's blocks of
 docs/integrations.md, ``example_blocks`` its one script and one output block,
 ``check_script_prints`` runs a script and compares what it prints, and
-``run_docs_example`` does all three for a section. ``wsgi_fixture`` makes a test module's
+``run_docs_example`` does all three for a section. ``job_scope`` is the container of the
+tests of ``scope_name=``. ``wsgi_fixture`` makes a test module's
 fixture ``serve``, which serves WSGI apps on werkzeug servers in threads; ``fetch`` asks
 them over HTTP, ``free_port`` finds a port for a server of one's own. ``write_cli_project``
 writes a command line program of the app, with its generated wiring, and ``run_cli`` runs
@@ -30,7 +31,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from string import Template
 from types import ModuleType
@@ -50,6 +51,7 @@ __all__ = [
     "make_container",
     "scope_events",
     "write_app",
+    "job_scope",
     "check_import_needs",
     "docs_section",
     "example_blocks",
@@ -245,6 +247,31 @@ def app_fixtures(package: str, source: str, *, async_close: bool = False) -> tup
 def scope_events(number: int, ending: list[str]) -> list[str]:
     """What one scope logs: both resources opened, then closed newest first."""
     return [f"open session {number}", f"open audit {number}", *ending]
+
+
+def job_scope(*, async_open: bool = False) -> tuple[InjectQ, Any, list[str]]:
+    """``container, Job, log = job_scope()``: a container with the scope ``job`` (under
+    singleton) and a class ``Job`` bound in it, made by a generator (an async one with
+    ``async_open``) that logs ``open job`` and ``close job`` to ``log``."""
+    log: list[str] = []
+
+    class Job:
+        pass
+
+    def open_job() -> Iterator[Job]:
+        log.append("open job")
+        yield Job()
+        log.append("close job")
+
+    async def aopen_job() -> AsyncIterator[Job]:
+        log.append("open job")
+        yield Job()
+        log.append("close job")
+
+    container = InjectQ()
+    container.declare_scope("job", parent="singleton")
+    container.bind_factory(Job, aopen_job if async_open else open_job, scope="job")
+    return container, Job, log
 
 
 def _python(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None

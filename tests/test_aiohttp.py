@@ -35,6 +35,7 @@ from tests.integration_support import (
     app_fixtures,
     app_source,
     check_import_needs,
+    job_scope,
     run_docs_example,
     scope_events,
 )
@@ -351,19 +352,7 @@ async def test_cleanup_closes_the_container_unless_told_not_to() -> None:
 
 async def test_setup_opens_the_scope_it_is_told() -> None:
     """setup_aiohttp(..., scope_name=) opens that scope per request instead of request."""
-    log: list[str] = []
-
-    class Job:
-        pass
-
-    async def open_job() -> AsyncIterator[Job]:
-        log.append("open job")
-        yield Job()
-        log.append("close job")
-
-    container = InjectQ()
-    container.declare_scope("job", parent="singleton")
-    container.bind_factory(Job, open_job, scope="job")
+    container, Job, log = job_scope(async_open=True)
 
     @inject_aiohttp
     async def run(request: web.Request, job: Job) -> web.Response:

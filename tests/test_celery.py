@@ -41,6 +41,7 @@ from tests.integration_support import (
     app_fixtures,
     app_source,
     check_import_needs,
+    job_scope,
     run_docs_example,
     scope_events,
 )
@@ -430,19 +431,7 @@ def test_a_missing_binding_names_the_parameter(container: Any, app: ModuleType) 
 
 def test_setup_opens_the_scope_it_is_told() -> None:
     """setup_celery(..., scope_name=) opens that scope for each task run."""
-    log: list[str] = []
-
-    class Job:
-        pass
-
-    def open_job() -> Iterator[Job]:
-        log.append("open job")
-        yield Job()
-        log.append("close job")
-
-    container = InjectQ()
-    container.declare_scope("job", parent="singleton")
-    container.bind_factory(Job, open_job, scope="job")
+    container, Job, log = job_scope()
     celery = make_celery(log)
 
     @celery.task(shared=False)

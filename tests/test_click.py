@@ -19,12 +19,13 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from injectq import InjectionError, InjectQ, Named, ScopeError, inject
+from injectq import InjectionError, Named, ScopeError, inject
 from injectq.integrations.click import inject_click, setup_click
 from tests.integration_support import (
     app_fixtures,
     app_source,
     check_import_needs,
+    job_scope,
     run_cli,
     run_docs_example,
     scope_events,
@@ -345,19 +346,7 @@ def test_a_missing_binding_names_the_parameter(container: Any) -> None:
 
 def test_setup_opens_the_scope_it_is_told() -> None:
     """setup_click(..., scope_name=) opens that scope for each invocation."""
-    log: list[str] = []
-
-    class Job:
-        pass
-
-    def open_job() -> Any:
-        log.append("open job")
-        yield Job()
-        log.append("close job")
-
-    container = InjectQ()
-    container.declare_scope("job", parent="singleton")
-    container.bind_factory(Job, open_job, scope="job")
+    container, Job, log = job_scope()
 
     @click.command()
     @inject_click

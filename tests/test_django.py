@@ -67,6 +67,7 @@ from tests.integration_support import (
     example_blocks,
     fetch,
     free_port,
+    job_scope,
     make_container,
     scope_events,
     write_app,
@@ -469,19 +470,7 @@ def test_an_async_view_under_wsgi_is_refused(container: Any, app: ModuleType) ->
 def test_setup_django_serves_the_scope_it_is_told() -> None:
     """setup_django(container, scope_name=) serves every request from that container, in
     that scope instead of request."""
-    log: list[str] = []
-
-    class Job:
-        pass
-
-    def open_job() -> Iterator[Job]:
-        log.append("open job")
-        yield Job()
-        log.append("close job")
-
-    made = InjectQ()
-    made.declare_scope("job", parent="singleton")
-    made.bind_factory(Job, open_job, scope="job")
+    made, Job, log = job_scope()
     setup_django(made, scope_name="job")
 
     @inject_django

@@ -30,6 +30,7 @@ from tests.integration_support import (
     app_fixtures,
     app_source,
     check_import_needs,
+    job_scope,
     run_docs_example,
     scope_events,
 )
@@ -271,19 +272,7 @@ def test_outside_a_call_get_container_mcp_says_so() -> None:
 
 async def test_setup_opens_the_scope_it_is_told() -> None:
     """setup_mcp(..., scope_name=) opens that scope for each call instead of request."""
-    log: list[str] = []
-
-    class Job:
-        pass
-
-    def open_job() -> Any:
-        log.append("open job")
-        yield Job()
-        log.append("close job")
-
-    container = InjectQ()
-    container.declare_scope("job", parent="singleton")
-    container.bind_factory(Job, open_job, scope="job")
+    container, Job, log = job_scope()
     mcp = FastMCP("Jobs")
     setup_mcp(container, mcp, scope_name="job")
 

@@ -14,7 +14,6 @@ finalization can be read off.
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated, Any
@@ -34,6 +33,7 @@ from tests.integration_support import (
     app_source,
     check_import_needs,
     fetch,
+    job_scope,
     run_docs_example,
     scope_events,
     wsgi_fixture,
@@ -235,19 +235,7 @@ def test_url_variables_defaults_and_named_bindings(container: Any, app: ModuleTy
 
 def test_setup_opens_the_scope_it_is_told() -> None:
     """setup_flask(..., scope_name=) opens that scope for each request instead of request."""
-    log: list[str] = []
-
-    class Job:
-        pass
-
-    def open_job() -> Iterator[Job]:
-        log.append("open job")
-        yield Job()
-        log.append("close job")
-
-    container = InjectQ()
-    container.declare_scope("job", parent="singleton")
-    container.bind_factory(Job, open_job, scope="job")
+    container, Job, log = job_scope()
     web = Flask("jobs")
     setup_flask(container, web, scope_name="job")
 
