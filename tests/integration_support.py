@@ -1,4 +1,5 @@
-"""The test application the integrations' tests serve, and both containers of it.
+"""The test application the integrations' tests serve, both containers of it, and the
+checks, programs and servers those tests share.
 
 ``app_source`` is its ``services.py``: a singleton, two request-scoped generator resources
 that log to ``EVENTS`` when they open, how their block ended and when they close (so the
@@ -7,18 +8,17 @@ The tests of each framework differ only in the few places ``app_source`` takes.
 ``write_app`` writes it as a package into ``tmp_path`` (``codegen_env``) and imports it;
 ``make_container`` gives the runtime ``InjectQ`` or the ``Container()`` that injectq-gen
 generates from the same Module; ``app_fixtures`` makes a test module's two fixtures of them.
+``job_scope`` is the container of the tests of ``scope_name=``: one scope ``job``.
 
-The checks and servers the integrations' tests share: ``check_import_needs`` runs, in a
-fresh interpreter, "importing injectq imports no framework; without it, the integration's
-ImportError names the extra". ``docs_section`` is a ``## heading`` section's blocks of
-docs/integrations.md, ``example_blocks`` its one script and one output block,
-``check_script_prints`` runs a script and compares what it prints, and
-``run_docs_example`` does all three for a section. ``job_scope`` is the container of the
-tests of ``scope_name=``. ``wsgi_fixture`` makes a test module's
-fixture ``serve``, which serves WSGI apps on werkzeug servers in threads; ``fetch`` asks
-them over HTTP, ``free_port`` finds a port for a server of one's own. ``write_cli_project``
-writes a command line program of the app, with its generated wiring, and ``run_cli`` runs
-it with either container.
+``check_import_needs`` checks, in a fresh interpreter, that importing injectq imports no
+framework and that without its framework an integration's ImportError names the extra.
+``docs_section`` is a ``## heading`` section's blocks of docs/integrations.md,
+``example_blocks`` its one script and its output block, ``check_script_prints`` runs a
+script and compares what it prints; ``run_docs_example`` does all three for a section.
+``wsgi_fixture`` makes a test module's fixture ``serve``, which serves WSGI apps on
+werkzeug servers in threads; ``fetch`` asks them over HTTP; ``free_port`` finds a port for
+a server of one's own. ``write_cli_project`` writes the app's command line program with its
+generated wiring, and ``run_cli`` runs it with either container.
 """
 
 from __future__ import annotations
