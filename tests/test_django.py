@@ -41,8 +41,14 @@ from django.conf import settings
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import BaseCommand, CommandError, call_command
-from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.test import AsyncClient, Client, override_settings
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.test import AsyncClient, Client, RequestFactory, override_settings
 from django.urls import path
 from django.views import View
 
@@ -357,6 +363,55 @@ def test_a_streaming_body_keeps_the_scope_open_until_it_ends(
         app.EVENTS.clear()
         client.get("/").close()
         assert app.EVENTS == ["open session 3", "session 3 committed", "close session 3"]
+
+
+def test_a_file_response_is_sent_whole_and_closes_the_scope_with_it(
+    container: Any, app: ModuleType, tmp_path: Path, serve: Any
+) -> None:
+    """A FileResponse of a file keeps its file for the WSGI server's wsgi.file_wrapper
+    (sendfile), and its scope closes when the server closes the response; over real HTTP
+    the client gets the whole file."""
+    Session = app.Session
+    report = tmp_path / "report.txt"
+    report.write_bytes(b"0123456789" * 10_000)
+
+    @inject_django
+    def download(request: Any, session: Session) -> FileResponse:
+        return FileResponse(report.open("rb"))
+
+    with project(container, path("report", download)):
+        wrapped: list[Any] = []
+
+        class FileWrapper:  # what a WSGI server offers in wsgi.file_wrapper
+            def __init__(self, filelike: Any, block_size: int) -> None:
+                self.filelike = filelike
+                wrapped.append(filelike)
+
+            def __iter__(self) -> Iterator[bytes]:
+                return iter(lambda: self.filelike.read(8192), b"")
+
+            def close(self) -> None:
+                self.filelike.close()
+
+        environ = RequestFactory().get("/report").environ
+        environ["wsgi.file_wrapper"] = FileWrapper
+        body = WSGIHandler()(environ, lambda status, headers: None)
+        assert isinstance(body, FileWrapper) and len(wrapped) == 1  # the file, as it is
+        assert b"".join(body) == report.read_bytes()
+        assert app.EVENTS == ["open session 1"]  # open until the server closes it
+        body.close()
+        assert app.EVENTS == ["open session 1", "session 1 committed", "close session 1"]
+        assert wrapped[0].closed
+        app.EVENTS.clear()
+
+        base = serve(WSGIHandler())
+        status, text = fetch(f"{base}/report")
+        assert (status, len(text)) == (200, 100_000)
+        for _ in range(50):  # the server closes the response after the client has it
+            if len(app.EVENTS) == 3:
+                break
+            time.sleep(0.05)
+        assert app.EVENTS == ["open session 2", "session 2 committed", "close session 2"]
 
 
 # -- the async (ASGI) path ---------------------------------------------------------------

@@ -9,7 +9,10 @@ The container comes from ``setup_django(container)`` (called once at startup: in
 inside its own ``container.scope(scope_name)`` with the container current (``@inject``
 resolves from it) and closes it when the response is done, finalizing its resources
 newest first, also when the view raised. A streaming response's scope stays open while
-its body streams and closes when the body ends or the response is closed. Django turns
+its body streams and closes when the body ends or the response is closed; a
+``FileResponse`` of a file, served by a WSGI server, is sent as it is (with the server's
+``wsgi.file_wrapper``, sendfile where there is one), and its scope closes when the
+response is closed. Django turns
 a view's exception into a response before it gets back to a middleware: the middleware's
 ``process_exception`` (and ``@inject_django``) note it, so it is still thrown into the
 scope's generator resources at their ``yield``, as in a ``with`` block, except what Django
@@ -318,6 +321,19 @@ class _AsyncBody:
 _closing: set[asyncio.Task[None]] = set()  # the tasks close() started, until they are done
 
 
+def _close_scope_with(response: Any, unit: _Unit) -> None:
+    """Close ``unit``'s scope when ``response`` is closed (after what it closes itself)."""
+    close_response = response.close
+
+    def close() -> None:
+        try:
+            close_response()
+        finally:
+            unit.close()
+
+    response.close = close
+
+
 class InjectQMiddleware:
     """Run each request in a scope of its own (see the module docstring). Put it near the
     top of ``settings.MIDDLEWARE``: the scope encloses the middleware below it."""
@@ -350,7 +366,12 @@ class InjectQMiddleware:
         except BaseException as exc:
             unit.close(exc)
             raise
-        if getattr(response, "streaming", False):
+        if getattr(response, "file_to_stream", None) is not None:
+            # a FileResponse of a file: left whole, so that a WSGI server sends it with
+            # its wsgi.file_wrapper (sendfile); the scope closes when the server closes
+            # the response, which Django sees to also then
+            _close_scope_with(response, unit)
+        elif getattr(response, "streaming", False):
             if response.is_async:
                 response.streaming_content = _AsyncBody(response.streaming_content, unit)
             else:
