@@ -382,7 +382,7 @@ def test_an_async_callback_is_refused() -> None:
 
 def test_importing_injectq_does_not_import_click() -> None:
     """Click loads only with injectq.integrations.click itself."""
-    check_import_needs("click", "click")
+    check_import_needs("click", "click", "click")
 
 
 # -- the real program --------------------------------------------------------------------

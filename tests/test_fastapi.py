@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -33,6 +31,7 @@ from injectq.integrations.fastapi import (
 from tests.integration_support import (
     CONTAINERS,
     app_source,
+    check_import_needs,
     make_container,
     scope_events,
     write_app,
@@ -376,16 +375,4 @@ def test_failing_finalizer_at_shutdown_reports_lifespan_failure() -> None:
 def test_importing_injectq_does_not_import_fastapi() -> None:
     """``import injectq`` and ``injectq.integrations`` load no web framework; without
     FastAPI the integration module says what to install."""
-    code = (
-        "import sys, injectq, injectq.integrations\n"
-        "assert 'fastapi' not in sys.modules and 'taskiq' not in sys.modules\n"
-        "sys.modules['fastapi'] = None\n"
-        "try:\n"
-        "    import injectq.integrations.fastapi\n"
-        "except ImportError as exc:\n"
-        "    print(exc)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60, check=False)
-    assert result.returncode == 0, result.stderr
-    assert "pip install 'injectq[fastapi]'" in result.stdout
+    check_import_needs("fastapi", "fastapi", "fastapi", also_absent=("taskiq", "starlette"))

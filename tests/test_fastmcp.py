@@ -301,7 +301,7 @@ def test_a_marker_with_an_unhashable_key_fails_where_it_is_written() -> None:
 
 def test_importing_injectq_does_not_import_fastmcp() -> None:
     """FastMCP loads only with injectq.integrations.fastmcp itself."""
-    check_import_needs("fastmcp", "fastmcp")
+    check_import_needs("fastmcp", "fastmcp", "fastmcp")
 
 
 # -- the docs example ------------------------------------------------------------------

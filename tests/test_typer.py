@@ -291,7 +291,7 @@ def test_a_marker_with_an_unhashable_key_fails_where_it_is_written() -> None:
 
 def test_importing_injectq_does_not_import_typer() -> None:
     """Typer loads only with injectq.integrations.typer itself."""
-    check_import_needs("typer", "typer")
+    check_import_needs("typer", "typer", "typer")
 
 
 # -- the real program --------------------------------------------------------------------
