@@ -171,6 +171,32 @@ def test_a_command_that_raises_still_closes_its_scope(
                           f"session 1 {seen}", "close session 1"]
 
 
+def test_a_command_invoked_by_another_shares_its_scope(
+    container: Any, app: ModuleType
+) -> None:
+    """ctx.invoke() of a decorated command from a decorated command runs in the caller's
+    scope: one unit of work, closed once, after the caller."""
+    Session = app.Session
+    cli = typer.Typer()
+
+    @cli.command()
+    @inject_typer
+    def inner(session: Session = InjectTyper(Session)) -> None:
+        typer.echo(f"inner: session {session.number}")
+
+    @cli.command()
+    @inject_typer
+    def outer(ctx: typer.Context, session: Session = InjectTyper(Session)) -> None:
+        ctx.invoke(inner)
+        typer.echo(f"outer: session {session.number}")
+
+    setup_typer(container, cli)
+    result = CliRunner().invoke(cli, ["outer"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "inner: session 1\nouter: session 1\n"
+    assert app.EVENTS == ["open session 1", "session 1 committed", "close session 1"]
+
+
 def test_a_callback_and_a_subapp_command_each_get_a_scope(
     container: Any, app: ModuleType
 ) -> None:
