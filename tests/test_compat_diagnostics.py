@@ -282,7 +282,7 @@ def test_without_a_container_validation_says_what_to_do() -> None:
     )
     with pytest.raises(ValidationError, match="no container to validate"):
         validator.get_dependency_graph()
-    with pytest.raises(TypeError, match="needs an injectq container"):
+    with pytest.raises(TypeError, match="DependencyValidator needs an injectq container"):
         DependencyValidator({"not": "a container"})
     validator.set_container(healthy())
     assert validator.validate().is_valid
@@ -466,6 +466,8 @@ def test_without_a_container_the_visualizer_says_what_to_do() -> None:
     for call in (viz.to_dot, viz.to_json, viz.to_ascii, viz.get_statistics, viz.find_cycles):
         with pytest.raises(VisualizationError, match="set_container"):
             call()
+    with pytest.raises(TypeError, match="DependencyVisualizer needs an injectq container"):
+        viz.set_container({"not": "a container"})
     viz.set_container(healthy())
     assert "Config" in viz.to_ascii()
 

@@ -18,7 +18,7 @@ from injectq.model.graph_view import GraphView, ViewNode, view_of_nodes, view_of
 from injectq.model.markers import Key
 from injectq.model.recipe import Record
 
-__all__ = ["cycles", "is_container", "one_line", "problems_of", "view_of"]
+__all__ = ["checked_container", "cycles", "is_container", "one_line", "problems_of", "view_of"]
 
 
 def is_container(obj: object) -> bool:
@@ -27,6 +27,17 @@ def is_container(obj: object) -> bool:
     return getattr(type(obj), "__injectq_container__", False) is True and callable(
         getattr(obj, "node_info", None)
     )
+
+
+def checked_container(container: Any, who: str) -> Any:
+    """``container``, once it is an injectq container; else the TypeError ``who`` (a
+    diagnostics class) raises."""
+    if not is_container(container):
+        raise TypeError(
+            f"{who} needs an injectq container (InjectQ or a generated one), got "
+            f"{type(container).__qualname__}"
+        )
+    return container
 
 
 def problems_of(container: Any, roots: Iterable[Any] = ()) -> list[Problem]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from injectq.diagnostics._source import cycles, is_container, problems_of, view_of
+from injectq.diagnostics._source import checked_container, cycles, problems_of, view_of
 from injectq.errors import InjectQError, PathLink, Problem
 from injectq.model.markers import Key
 
@@ -132,12 +132,7 @@ class DependencyValidator:
 
     def set_container(self, container: Any) -> None:
         """Validate ``container`` from now on."""
-        if not is_container(container):
-            raise TypeError(
-                f"DependencyValidator needs an injectq container (InjectQ or a generated "
-                f"one), got {type(container).__qualname__}"
-            )
-        self.container = container
+        self.container = checked_container(container, "DependencyValidator")
 
     def _require(self) -> Any:
         if self.container is None:

@@ -12,7 +12,7 @@ import os
 from collections import Counter
 from typing import Any
 
-from injectq.diagnostics._source import cycles, is_container, one_line, view_of
+from injectq.diagnostics._source import checked_container, cycles, one_line, view_of
 from injectq.errors import InjectQError
 from injectq.model.graph_view import GraphView, graph_dict, render_graph
 from injectq.model.markers import Key
@@ -48,12 +48,7 @@ class DependencyVisualizer:
 
     def set_container(self, container: Any) -> None:
         """Show ``container`` from now on."""
-        if not is_container(container):
-            raise TypeError(
-                f"DependencyVisualizer needs an injectq container (InjectQ or a generated "
-                f"one), got {type(container).__qualname__}"
-            )
-        self.container = container
+        self.container = checked_container(container, "DependencyVisualizer")
 
     def _view(self) -> GraphView:
         if self.container is None:
