@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar, get_args, get_origin, overload
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias, TypeVar, overload
 
 try:
     from starlette.concurrency import run_in_threadpool
@@ -43,6 +43,7 @@ from injectq.integrations._asgi import (
     serving,
 )
 from injectq.integrations._http import is_answer
+from injectq.integrations._markers import Marker, marker_of
 from injectq.model.arguments import check_marker
 from injectq.model.markers import ClassKey
 
@@ -68,17 +69,11 @@ def get_container_starlette() -> Any:
     return connection.container
 
 
-class _Marker:
+class _Marker(Marker):
     """What ``InjectStarlette(T)`` and ``Injected[T]`` leave on a parameter."""
 
-    __slots__ = ("key", "name")
-
-    def __init__(self, key: Any, name: str | None) -> None:
-        self.key = key
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"InjectStarlette({self.key!r}, name={self.name!r})"
+    __slots__ = ()
+    label = "InjectStarlette"
 
 
 @overload
@@ -111,16 +106,6 @@ else:
             return Annotated[service_type, _Marker(service_type, None)]
 
 
-def _marker_of(parameter: inspect.Parameter) -> _Marker | None:
-    if isinstance(parameter.default, _Marker):
-        return parameter.default
-    if get_origin(parameter.annotation) is Annotated:
-        for extra in get_args(parameter.annotation)[1:]:
-            if isinstance(extra, _Marker):
-                return extra
-    return None
-
-
 def inject_starlette(func: Callable[..., Any]) -> Callable[[Any], Awaitable[Any]]:
     """Make ``func`` a Starlette endpoint whose ``Injected[T]`` / ``InjectStarlette(T)``
     parameters are resolved from the request's scope; its one other parameter, if any,
@@ -137,7 +122,7 @@ def inject_starlette(func: Callable[..., Any]) -> Callable[[Any], Awaitable[Any]
     wanted: dict[str, _Marker] = {}
     plain: list[str] = []
     for parameter in signature.parameters.values():
-        marker = _marker_of(parameter)
+        marker = marker_of(parameter, _Marker)
         if marker is not None:
             wanted[parameter.name] = marker
         elif parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):

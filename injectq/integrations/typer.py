@@ -25,7 +25,7 @@ import functools
 import inspect
 import weakref
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar, cast, get_origin, overload
+from typing import Any, TypeVar, cast, overload
 
 try:
     import typer
@@ -36,9 +36,10 @@ except ImportError as exc:  # pragma: no cover - depends on what is installed
     ) from exc
 
 from injectq.errors import DependencyNotFoundError, InjectionError
+from injectq.integrations._markers import Marker, marker_of
 from injectq.integrations._unit import Units
 from injectq.model.arguments import check_marker
-from injectq.model.markers import ClassKey, display_key
+from injectq.model.markers import ClassKey
 
 __all__ = ["InjectTyper", "inject_typer", "setup_typer"]
 
@@ -53,18 +54,11 @@ _served: weakref.WeakKeyDictionary[typer.Typer, tuple[Any, str]] = (
 _units = Units("injectq_typer_container")
 
 
-class _Marker:
+class _Marker(Marker):
     """What ``InjectTyper(T)`` returns: the key and binding name to resolve."""
 
-    __slots__ = ("key", "name")
-
-    def __init__(self, key: Any, name: str | None) -> None:
-        self.key = key
-        self.name = name
-
-    def __repr__(self) -> str:
-        named = f", name={self.name!r}" if self.name is not None else ""
-        return f"InjectTyper({display_key(self.key)}{named})"
+    __slots__ = ()
+    label = "InjectTyper"
 
 
 @overload
@@ -79,16 +73,6 @@ def InjectTyper(service_type: Any, name: str | None = None) -> Any:
     InjectTyper(Service)]``; ``name=`` picks a named binding. Typer does not see it."""
     check_marker("InjectTyper()", service_type, name)  # told where the command is declared
     return _Marker(service_type, name)
-
-
-def _marker(param: inspect.Parameter) -> _Marker | None:
-    if isinstance(param.default, _Marker):
-        return param.default
-    if get_origin(param.annotation) is Annotated:
-        for meta in param.annotation.__metadata__:
-            if isinstance(meta, _Marker):
-                return meta
-    return None
 
 
 def _depth(app: typer.Typer, command: object, depth: int = 0) -> int | None:
@@ -156,7 +140,7 @@ class _Command:
             kept: list[inspect.Parameter] = []
             marked: list[tuple[str, _Marker]] = []
             for param in signature.parameters.values():
-                marker = _marker(param)
+                marker = marker_of(param, _Marker)
                 if marker is None:
                     kept.append(param)
                 else:
